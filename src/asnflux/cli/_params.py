@@ -12,6 +12,13 @@ from rich.table import Table
 from ..knowledge import load_knowledge_base
 from ._common import echo_json, write_or_echo
 
+
+def _console() -> Console:
+    # Tables of ids and citations are unreadable at 80 columns; pipes get 160.
+    detected = Console()
+    return Console(width=max(detected.width, 160))
+
+
 params_app = typer.Typer(help="Browse the cited knowledge base.", no_args_is_help=True)
 
 _Entity = Annotated[str | None, typer.Option(help="Substring of the entity, e.g. ASNS.")]
@@ -42,7 +49,8 @@ def list_(
         echo_json([r.to_dict() for r in records])
         return
     table = Table(title=f"{len(records)} records", show_lines=False)
-    for col in ("id", "quantity", "entity", "substrate / organism", "value", "source", "flags"):
+    table.add_column("id", no_wrap=True)
+    for col in ("quantity", "entity", "substrate / organism", "value", "source", "flags"):
         table.add_column(col, overflow="fold")
     for r in records:
         table.add_row(
@@ -54,7 +62,7 @@ def list_(
             r.source,
             ", ".join(r.flags),
         )
-    Console().print(table)
+    _console().print(table)
 
 
 @params_app.command("show")
@@ -90,7 +98,7 @@ def show(
     for name, value in rows:
         if value:
             table.add_row(name, value)
-    Console().print(table)
+    _console().print(table)
 
 
 @params_app.command("conflicts")
@@ -106,7 +114,7 @@ def conflicts(json_: _Json = False) -> None:
             ]
         )
         return
-    console = Console()
+    console = _console()
     for df in groups:
         head = df.iloc[0]
         table = Table(

@@ -118,7 +118,7 @@ def load_records(
     path: Path, references: Mapping[str, Reference], seen: dict[str, str] | None = None
 ) -> list[Record]:
     """Load one topic file. ``seen`` maps ids already loaded to their file (duplicate check)."""
-    file = str(path.name)
+    file = str(path)
     data = _read_yaml(path)
     if not isinstance(data, Mapping) or "records" not in data:
         raise RecordError(file, None, None, "expected a mapping with 'topic' and 'records'")
@@ -252,6 +252,8 @@ def _values(
             raise fail(field, "a range is [low, high]")
         text = f"{text[0]}-{text[1]}"
     default_unit = raw.get("unit") or (printed_unit if field == "printed" else None)
+    if default_unit is None and kind.canonical_units == ("dimensionless",):
+        default_unit = "dimensionless"  # a fraction or exponent needs no unit
     if isinstance(text, bool) or (isinstance(text, int | float) and default_unit is None):
         raise fail(field, f"{text!r} has no unit; write e.g. '{text} {kind.canonical_units[0]}'")
     try:
