@@ -1,0 +1,19 @@
+"""Curve fitting: weighted nonlinear least squares with Wald and profile intervals."""
+
+from ._models import MODELS as MODELS
+from ._models import CurveModel as CurveModel
+from ._models import get_model as get_model
+from ._nls import WEIGHTS as WEIGHTS
+from ._nls import FitResult as FitResult
+from ._nls import ParameterEstimate as ParameterEstimate
+from ._nls import fit_curve as fit_curve
+
+__all__ = [
+    "MODELS",
+    "WEIGHTS",
+    "CurveModel",
+    "FitResult",
+    "ParameterEstimate",
+    "fit_curve",
+    "get_model",
+]

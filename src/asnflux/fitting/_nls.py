@@ -1,0 +1,436 @@
+"""Weighted nonlinear least squares with honest uncertainty.
+
+Method: trust-region reflective (``scipy.optimize.least_squares``, ``method="trf"``) with
+the model's analytic Jacobian, tolerances at 1e-15, and several starting points derived
+from the data; the best converged solution wins. Standard errors come from the SVD of the
+weighted Jacobian at the optimum, scaled by RSS/dof (never from inverting JᵀJ, which
+squares the condition number). Wald intervals use Student's t; profile-likelihood
+intervals refit the other parameters along each one until RSS reaches
+RSS_min·(1 + F(0.95; 1, dof)/dof) (Bates & Watts 1988, §6.1).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import optimize, stats
+
+from .._errors import DataError, FitError
+from ._models import CurveModel, get_model
+
+__all__ = ["WEIGHTS", "FitResult", "ParameterEstimate", "fit_curve"]
+
+Array = NDArray[np.float64]
+WEIGHTS = ("none", "1/x", "1/x2", "1/y", "1/y2")
+_TOL = 1e-15
+# A Jacobian whose singular values span more than this is rank-deficient: the data
+# cannot tell some parameter combination apart.
+_MAX_CONDITION = 1e12
+
+
+@dataclass(frozen=True)
+class ParameterEstimate:
+    """One fitted parameter: value, standard error and two 95 % intervals."""
+
+    name: str
+    value: float
+    stderr: float
+    ci95: tuple[float, float]
+    ci95_profile: tuple[float | None, float | None]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "value": self.value,
+            "stderr": self.stderr,
+            "ci95": list(self.ci95),
+            "ci95_profile": list(self.ci95_profile),
+        }
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """Everything a lab needs to judge a fit. ``residuals`` are raw (y − ŷ)."""
+
+    model: CurveModel
+    parameters: dict[str, ParameterEstimate]
+    covariance: Array
+    correlation: Array
+    rss: float
+    dof: int
+    residual_sd: float
+    r2: float
+    aic: float
+    n: int
+    converged: bool
+    residuals: Array
+    weights: Array
+    x: Array
+    x2: Array | None
+    y: Array
+    message: str = field(default="")
+
+    @property
+    def values(self) -> Array:
+        return np.array([p.value for p in self.parameters.values()])
+
+    def __getitem__(self, name: str) -> ParameterEstimate:
+        return self.parameters[name]
+
+    def predict(self, x: Any, x2: Any = None) -> Array:
+        return self.model(
+            np.asarray(x, float), self.values, None if x2 is None else np.asarray(x2, float)
+        )
+
+    def prediction_se(self, x: Any, x2: Any = None) -> Array:
+        """Standard error of the fitted curve at ``x`` (delta method)."""
+        xa = np.atleast_1d(np.asarray(x, float))
+        x2a = None if x2 is None else np.atleast_1d(np.asarray(x2, float))
+        j = self.model.jac(xa, np.zeros_like(xa) if x2a is None else x2a, self.values)
+        return np.sqrt(np.einsum("ij,jk,ik->i", j, self.covariance, j))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model.name,
+            "parameters": {k: v.to_dict() for k, v in self.parameters.items()},
+            "rss": self.rss,
+            "dof": self.dof,
+            "residual_sd": self.residual_sd,
+            "r2": self.r2,
+            "aic": self.aic,
+            "n": self.n,
+            "converged": self.converged,
+        }
+
+
+def _as_column(values: Any, name: str) -> Array:
+    try:
+        arr = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise DataError(f"column {name!r}: expected numbers") from None
+    bad = np.nonzero(~np.isfinite(arr))[0]
+    if len(bad):
+        rows = ", ".join(str(i + 1) for i in bad[:10])
+        raise DataError(
+            f"column {name!r}: rows {rows} are missing or not finite; remove them or fill "
+            "them in (AsnFlux never drops data silently)"
+        )
+    return arr
+
+
+def _weights(scheme: str | Sequence[float] | Array, x: Array, y: Array) -> Array:
+    if not isinstance(scheme, str):
+        sd = _as_column(scheme, "sd")
+        if len(sd) != len(y):
+            raise DataError(f"weights: {len(sd)} standard deviations for {len(y)} points")
+        bad = np.nonzero(sd <= 0)[0]
+        if len(bad):
+            raise DataError(
+                f"column 'sd': rows {', '.join(str(i + 1) for i in bad[:10])} are ≤ 0; "
+                "a standard deviation must be positive"
+            )
+        return 1.0 / sd**2
+    if scheme not in WEIGHTS:
+        raise DataError(f"unknown weighting {scheme!r}; choose one of {', '.join(WEIGHTS)}")
+    if scheme == "none":
+        return np.ones_like(y)
+    base, power = (x, 1) if "x" in scheme else (y, 1)
+    if scheme.endswith("2"):
+        power = 2
+    col = "x" if "x" in scheme else "y"
+    bad = np.nonzero(base == 0)[0]
+    if len(bad):
+        raise DataError(
+            f"weighting {scheme}: column {col!r} is 0 in rows "
+            f"{', '.join(str(i + 1) for i in bad[:10])}; use another weighting or remove them"
+        )
+    return 1.0 / np.abs(base) ** power
+
+
+def fit_curve(
+    model: str | CurveModel,
+    x: Any,
+    y: Any,
+    *,
+    x2: Any = None,
+    weights: str | Sequence[float] | Array = "none",
+    p0: Sequence[float] | None = None,
+    profile: bool = True,
+) -> FitResult:
+    """Fit ``model`` to (x[, x2], y) by weighted nonlinear least squares.
+
+    Parameters
+    ----------
+    model
+        A name from :data:`asnflux.fitting.MODELS` or a :class:`CurveModel`.
+    x, y
+        Independent and dependent values, in whatever consistent units the caller uses;
+        fitted parameters carry those units (Km in the units of x, Vmax in those of y).
+    x2
+        Second independent variable (inhibitor or co-substrate) for models that need it.
+    weights
+        ``"none"``, ``"1/x"``, ``"1/x2"``, ``"1/y"``, ``"1/y2"``, or one standard deviation
+        per point (weights 1/sd²).
+    p0
+        Optional extra starting point; data-derived starts are always tried too.
+    profile
+        Compute profile-likelihood intervals (costs one refit per step).
+
+    Raises
+    ------
+    DataError
+        Non-finite values (rows named), negative x for a concentration model, bad weights.
+    FitError
+        Too few points, all x equal, no convergence, or a model the data cannot identify.
+    """
+    m = get_model(model) if isinstance(model, str) else model
+    xa = _as_column(x, "x")
+    ya = _as_column(y, "y")
+    if len(xa) != len(ya):
+        raise DataError(f"x has {len(xa)} values but y has {len(ya)}")
+    x2a: Array | None = None
+    if m.needs_x2:
+        if x2 is None:
+            raise DataError(f"model {m.name!r} needs a second variable x2 ({m.equation})")
+        x2a = _as_column(x2, "x2")
+        if len(x2a) != len(xa):
+            raise DataError(f"x2 has {len(x2a)} values but x has {len(xa)}")
+        if np.any(x2a < 0):
+            rows = ", ".join(str(i + 1) for i in np.nonzero(x2a < 0)[0][:10])
+            raise DataError(f"column 'x2': negative concentrations in rows {rows}")
+    if m.nonnegative_x and np.any(xa < 0):
+        rows = ", ".join(str(i + 1) for i in np.nonzero(xa < 0)[0][:10])
+        raise DataError(f"column 'x': negative concentrations in rows {rows}")
+    k = len(m.params)
+    n = len(xa)
+    if n <= k:
+        raise FitError(
+            f"{m.name} has {k} parameters but only {n} points; at least {k + 1} are needed "
+            "to estimate them and their uncertainty"
+        )
+    if np.ptp(xa) == 0 and (x2a is None or np.ptp(x2a) == 0):
+        raise FitError(f"all x values are equal ({xa[0]:g}); a curve cannot be fitted")
+    w = _weights(weights, xa, ya)
+    sw = np.sqrt(w)
+    x2f = np.zeros_like(xa) if x2a is None else x2a
+
+    def resid(p: Array) -> Array:
+        return sw * (ya - m.f(xa, x2f, p))
+
+    def jac(p: Array) -> Array:
+        return -sw[:, None] * m.jac(xa, x2f, p)
+
+    if m.linear:
+        design = sw[:, None] * m.jac(xa, x2f, np.zeros(k))
+        p_best = np.asarray(np.linalg.lstsq(design, sw * ya, rcond=None)[0], dtype=float)
+        converged, message = True, "linear least squares (exact)"
+    else:
+        p_best, converged, message = _multistart(m, resid, jac, xa, x2f, ya, p0)
+    return _summarise(m, p_best, resid, jac, xa, x2a, ya, w, converged, message, profile)
+
+
+def _multistart(
+    m: CurveModel, resid: Any, jac: Any, x: Array, x2: Array, y: Array, p0: Sequence[float] | None
+) -> tuple[Array, bool, str]:
+    lower, upper = np.array(m.lower), np.array(m.upper)
+    starts = m.starts(x, x2, y)
+    if p0 is not None:
+        if len(p0) != len(m.params):
+            raise DataError(f"p0 has {len(p0)} values; {m.name} has parameters {m.params}")
+        starts.insert(0, np.asarray(p0, float))
+    best: Any = None
+    failures = []
+    for s in starts:
+        s = np.clip(s, np.where(lower > -np.inf, lower + 1e-12, lower), upper)
+        if not np.all(np.isfinite(s)):
+            continue
+        with np.errstate(all="ignore"):
+            try:
+                sol = optimize.least_squares(
+                    resid,
+                    s,
+                    jac=jac,
+                    bounds=(lower, upper),
+                    method="trf",
+                    x_scale="jac",
+                    ftol=_TOL,
+                    xtol=_TOL,
+                    gtol=_TOL,
+                    max_nfev=2000 * len(s),
+                )
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                failures.append(str(exc))
+                continue
+        if not np.all(np.isfinite(sol.fun)) or sol.status <= 0:
+            failures.append(sol.message)
+            continue
+        if best is None or sol.cost < best.cost * (1 - 1e-13):
+            best = sol
+    if best is None:
+        why = failures[0] if failures else "no usable starting point"
+        raise FitError(
+            f"{m.name}: the fit did not converge from any of {len(starts)} starting points "
+            f"({why}); check that the data follow {m.equation}"
+        )
+    return best.x, True, str(best.message)
+
+
+def _summarise(
+    m: CurveModel,
+    p: Array,
+    resid: Any,
+    jac: Any,
+    x: Array,
+    x2: Array | None,
+    y: Array,
+    w: Array,
+    converged: bool,
+    message: str,
+    profile: bool,
+) -> FitResult:
+    n, k = len(y), len(p)
+    dof = n - k
+    r = resid(p)
+    rss = float(r @ r)
+    s2 = rss / dof
+    j = jac(p)
+    _, sv, vt = np.linalg.svd(j, full_matrices=False)
+    if sv[-1] <= sv[0] / _MAX_CONDITION or sv[-1] == 0:
+        weak = m.params[int(np.argmax(np.abs(vt[-1])))]
+        raise FitError(
+            f"{m.name}: the data cannot identify the model (Jacobian condition number "
+            f"{sv[0] / max(sv[-1], 1e-300):.3g}); parameter {weak!r} is not determined - "
+            "extend the range of x or use a simpler model"
+        )
+    cov = (vt.T / sv**2) @ vt * s2
+    se = np.sqrt(np.diag(cov))
+    corr = cov / np.outer(se, se)
+    t = float(stats.t.ppf(0.975, dof))
+    raw = y - m.f(x, np.zeros_like(x) if x2 is None else x2, p)
+    ybar = float(np.sum(w * y) / np.sum(w))
+    tss = float(np.sum(w * (y - ybar) ** 2))
+    r2 = 1.0 - rss / tss if tss > 0 else float("nan")
+    aic = n * math.log(rss / n) + 2 * k if rss > 0 else -math.inf
+    prof: list[tuple[float | None, float | None]] = [(None, None)] * k
+    if profile:
+        prof = _profiles(m, p, se, rss, dof, resid, jac)
+    params = {
+        name: ParameterEstimate(
+            name,
+            float(p[i]),
+            float(se[i]),
+            (float(p[i] - t * se[i]), float(p[i] + t * se[i])),
+            prof[i],
+        )
+        for i, name in enumerate(m.params)
+    }
+    _check_identifiable(m, params, x)
+    return FitResult(
+        model=m,
+        parameters=params,
+        covariance=cov,
+        correlation=corr,
+        rss=rss,
+        dof=dof,
+        residual_sd=math.sqrt(s2),
+        r2=r2,
+        aic=aic,
+        n=n,
+        converged=converged,
+        residuals=raw,
+        weights=w,
+        x=x,
+        x2=x2,
+        y=y,
+        message=message,
+    )
+
+
+def _check_identifiable(m: CurveModel, params: dict[str, ParameterEstimate], x: Array) -> None:
+    """Model-specific checks that the data reach the regime that defines a parameter."""
+    if m.name == "substrate-inhibition":
+        ki = params["Ki"].value
+        peak = math.sqrt(params["Km"].value * ki)
+        if peak >= float(np.max(x)):
+            raise FitError(
+                f"substrate-inhibition: the data never pass the rate maximum (fitted at "
+                f"x = {peak:.3g}, highest x = {np.max(x):.3g}), so Ki ({ki:.3g}) is not "
+                "identified; measure at substrate concentrations above the optimum or fit "
+                "michaelis-menten"
+            )
+
+
+def _profiles(
+    m: CurveModel, p: Array, se: Array, rss: float, dof: int, resid: Any, jac: Any
+) -> list[tuple[float | None, float | None]]:
+    threshold = rss * (1 + float(stats.f.ppf(0.95, 1, dof)) / dof)
+    lower, upper = np.array(m.lower), np.array(m.upper)
+    out: list[tuple[float | None, float | None]] = []
+    for i in range(len(p)):
+        others = [j for j in range(len(p)) if j != i]
+
+        def excess(v: float, i: int = i, others: list[int] = others) -> float:
+            if not others:
+                q = p.copy()
+                q[i] = v
+                r = resid(q)
+                return float(r @ r) - threshold
+
+            def r_sub(s: Array) -> Array:
+                q = p.copy()
+                q[i] = v
+                q[others] = s
+                return resid(q)
+
+            def j_sub(s: Array) -> Array:
+                q = p.copy()
+                q[i] = v
+                q[others] = s
+                return jac(q)[:, others]
+
+            with np.errstate(all="ignore"):
+                sol = optimize.least_squares(
+                    r_sub,
+                    p[others],
+                    jac=j_sub,
+                    bounds=(lower[others], upper[others]),
+                    method="trf",
+                    x_scale="jac",
+                    ftol=1e-12,
+                    xtol=1e-12,
+                    gtol=1e-12,
+                )
+            return float(sol.fun @ sol.fun) - threshold
+
+        ends: list[float | None] = []
+        for sign in (-1.0, 1.0):
+            ends.append(_bracket_root(excess, p[i], sign, se[i], lower[i], upper[i]))
+        out.append((ends[0], ends[1]))
+    return out
+
+
+def _bracket_root(g: Any, p: float, sign: float, se: float, lo: float, hi: float) -> float | None:
+    step = se if se > 0 and np.isfinite(se) else max(abs(p) * 1e-3, 1e-12)
+    inner = p
+    for _ in range(40):
+        outer = p + sign * step
+        if outer <= lo or outer >= hi:
+            edge = lo if sign < 0 else hi
+            if not np.isfinite(edge):
+                return None
+            outer = edge + (1e-12 if sign < 0 else -1e-12) * max(1.0, abs(edge))
+            a, b = sorted((inner, outer))
+            try:
+                return float(optimize.brentq(g, a, b, xtol=1e-12 * max(1.0, abs(p))))
+            except ValueError:
+                return None  # the interval reaches the parameter's bound
+        if g(outer) > 0:
+            a, b = (outer, inner) if sign < 0 else (inner, outer)
+            return float(optimize.brentq(g, a, b, xtol=1e-12 * max(1.0, abs(p)), rtol=1e-12))
+        inner = outer
+        step *= 1.6
+    return None
