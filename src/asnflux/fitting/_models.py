@@ -377,7 +377,10 @@ def _model(
     jac: Fn,
     starts: StartFn,
     lower: tuple[float, ...] | None = None,
-    **kw: bool,
+    *,
+    needs_x2: bool = False,
+    nonnegative_x: bool = False,
+    linear: bool = False,
 ) -> CurveModel:
     n = len(params)
     return CurveModel(
@@ -389,7 +392,9 @@ def _model(
         starts=starts,
         lower=lower if lower is not None else (-_INF,) * n,
         upper=(_INF,) * n,
-        **kw,
+        needs_x2=needs_x2,
+        nonnegative_x=nonnegative_x,
+        linear=linear,
     )
 
 
