@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from .._errors import AsnfluxError
 from ._demo import demo
+from ._fit import fit
 from ._params import params_app
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ app = typer.Typer(
 )
 app.add_typer(params_app, name="params")
 app.command("demo")(demo)
+app.command("fit")(fit)
 
 
 def main(argv: list[str] | None = None) -> None:

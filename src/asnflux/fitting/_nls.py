@@ -306,9 +306,12 @@ def _summarise(
             f"{sv[0] / max(sv[-1], 1e-300):.3g}); parameter {weak!r} is not determined - "
             "extend the range of x or use a simpler model"
         )
-    cov = (vt.T / sv**2) @ vt * s2
+    unscaled = (vt.T / sv**2) @ vt
+    cov = unscaled * s2
     se = np.sqrt(np.diag(cov))
-    corr = cov / np.outer(se, se)
+    # Correlations do not depend on the residual variance (which is 0 for exact data).
+    d = np.sqrt(np.diag(unscaled))
+    corr = unscaled / np.outer(d, d)
     t = float(stats.t.ppf(0.975, dof))
     raw = y - m.f(x, np.zeros_like(x) if x2 is None else x2, p)
     ybar = float(np.sum(w * y) / np.sum(w))
