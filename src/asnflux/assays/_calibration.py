@@ -94,21 +94,22 @@ class Calibration:
     def extrapolate(self, response: float) -> float:
         """Concentration for ``response`` without range check (for LOD estimation only)."""
         span = self.uloq - self.lloq
-        lo = min(0.0, self.lloq - span) if not self.fit.model.name.startswith("logistic") else 1e-12
-        try:
-            return self._solve(response, lo, self.uloq + span)
-        except ValueError:
-            raise FitError(
-                f"response {response:g} is not reached by the standard curve near its range"
-            ) from None
+        logistic = self.fit.model.name.startswith("logistic")
+        for widen in (1.0, 10.0, 100.0, 1000.0):
+            lo = 1e-12 if logistic else min(0.0, self.lloq - widen * span)
+            try:
+                return self._solve(response, lo, self.uloq + widen * span)
+            except ValueError:
+                continue
+        raise FitError(f"response {response:g} is not reached by the standard curve near its range")
 
     def back_calculated(self) -> pd.DataFrame:
         """Every standard read back off the curve, with its % bias from nominal."""
         rows = []
         for nominal, resp in zip(self.fit.x, self.fit.y, strict=True):
             try:
-                x0: float | None = self._solve(float(resp), self.lloq * 0.5, self.uloq * 1.5)
-            except ValueError:
+                x0: float | None = self.extrapolate(float(resp))
+            except FitError:
                 x0 = None
             bias = None if x0 is None or nominal == 0 else 100.0 * (x0 - nominal) / nominal
             rows.append(

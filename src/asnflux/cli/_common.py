@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.console import Console
 
 from .._io import atomic_write_text
 
@@ -22,3 +23,8 @@ def write_or_echo(text: str, output: Path | None) -> None:
     else:
         atomic_write_text(output, text)
         typer.echo(f"wrote {output}", err=True)
+
+
+def wide_console() -> Console:
+    """A console at least 160 columns wide: tables of ids and advice fold badly at 80."""
+    return Console(width=max(Console().width, 160))

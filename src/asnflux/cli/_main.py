@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .._errors import AsnfluxError
+from ._assay import assay_app
 from ._demo import demo
 from ._fit import fit
 from ._params import params_app
@@ -21,6 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(params_app, name="params")
+app.add_typer(assay_app, name="assay")
 app.command("demo")(demo)
 app.command("fit")(fit)
 

@@ -6,18 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from ..knowledge import load_knowledge_base
-from ._common import echo_json, write_or_echo
-
-
-def _console() -> Console:
-    # Tables of ids and citations are unreadable at 80 columns; pipes get 160.
-    detected = Console()
-    return Console(width=max(detected.width, 160))
-
+from ._common import echo_json, wide_console, write_or_echo
 
 params_app = typer.Typer(help="Browse the cited knowledge base.", no_args_is_help=True)
 
@@ -62,7 +54,7 @@ def list_(
             r.source,
             ", ".join(r.flags),
         )
-    _console().print(table)
+    wide_console().print(table)
 
 
 @params_app.command("show")
@@ -98,7 +90,7 @@ def show(
     for name, value in rows:
         if value:
             table.add_row(name, value)
-    _console().print(table)
+    wide_console().print(table)
 
 
 @params_app.command("conflicts")
@@ -114,7 +106,7 @@ def conflicts(json_: _Json = False) -> None:
             ]
         )
         return
-    console = _console()
+    console = wide_console()
     for df in groups:
         head = df.iloc[0]
         table = Table(

@@ -1,0 +1,179 @@
+"""L-asparaginase activity by Nessler ammonia detection (the seed's second protocol).
+
+Input is one table with a row per well or tube:
+
+=========  ==========================================================================
+column     meaning
+=========  ==========================================================================
+sample     sample or standard name (replicates share a name)
+type       ``standard``, ``enzyme_blank`` (substrate, no enzyme), ``substrate_blank``
+           (sample, no substrate), or ``sample``
+nh4_mM     nominal NH4+ concentration of a standard in the read solution (mM)
+absorbance A480 (or A436/A450) reading
+dilution   dilution factor of the sample before the assay (samples only; default 1)
+=========  ==========================================================================
+
+Activity (IU/mL of the original sample) = c(NH3) × V_reaction / (t × V_sample) × dilution,
+with c in mM (= µmol/mL) read off the standard curve after subtracting each blank's excess
+over the zero standard. 1 IU = 1 µmol NH3 per minute (Oncaspar/Elspar labels).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._errors import DataError
+from ..knowledge import load_knowledge_base
+from ..units import magnitude
+from ._calibration import Calibration, calibrate
+
+__all__ = ["AsparaginaseResult", "asparaginase_activity"]
+
+_TYPES = ("standard", "enzyme_blank", "substrate_blank", "sample")
+# The clinical efficacy surrogate: minimal plasma activity that depleted CSF Asn.
+_THRESHOLD_RECORD = "lit.saa.csf_depletion_min"
+
+
+@dataclass(frozen=True)
+class AsparaginaseResult:
+    calibration: Calibration
+    samples: pd.DataFrame
+    threshold_iu_per_ml: float
+    threshold_source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        fit = self.calibration.fit
+        return {
+            "protocol": "asparaginase-nessler",
+            "calibration": {
+                "model": fit.model.name,
+                "parameters": {k: v.to_dict() for k, v in fit.parameters.items()},
+                "r2": fit.r2,
+                "range_mM": [self.calibration.lloq, self.calibration.uloq],
+                "back_calculated": self.calibration.back_calculated().to_dict(orient="records"),
+            },
+            "threshold_IU_per_mL": self.threshold_iu_per_ml,
+            "threshold_source": self.threshold_source,
+            "samples": self.samples.replace({np.nan: None}).to_dict(orient="records"),
+        }
+
+
+def _require(df: pd.DataFrame, where: str) -> None:
+    missing = [c for c in ("sample", "type", "absorbance") if c not in df.columns]
+    if missing:
+        raise DataError(f"{where}: missing column(s) {', '.join(missing)}")
+    bad = ~df["type"].isin(_TYPES)
+    if bad.any():
+        i = int(np.nonzero(bad.to_numpy())[0][0])
+        raise DataError(
+            f"{where}: row {i + 2}, column 'type': {df['type'].iloc[i]!r} is not one of "
+            f"{', '.join(_TYPES)}"
+        )
+    a = pd.to_numeric(df["absorbance"], errors="coerce")
+    if a.isna().any():
+        i = int(np.nonzero(a.isna().to_numpy())[0][0])
+        raise DataError(f"{where}: row {i + 2}, column 'absorbance' is not a number")
+
+
+def asparaginase_activity(
+    table: pd.DataFrame,
+    *,
+    reaction_volume: Any,
+    sample_volume: Any,
+    time: Any,
+    calibration_model: str = "linear",
+    weights: str = "none",
+) -> AsparaginaseResult:
+    """Activities in IU/mL from a Nessler plate or tube series.
+
+    ``reaction_volume``, ``sample_volume`` and ``time`` are quantities (``"1.1 mL"``,
+    ``"0.1 mL"``, ``"10 min"``). Samples outside the calibrated range are reported as
+    ``<LLOQ``/``>ULOQ`` with the dilution that would bring them into range.
+    """
+    where = str(table.attrs.get("path", "table"))
+    _require(table, where)
+    v_rxn = magnitude(reaction_volume, "mL", name="reaction_volume")
+    v_smp = magnitude(sample_volume, "mL", name="sample_volume")
+    t_min = magnitude(time, "min", name="time")
+    for name, val in (("reaction_volume", v_rxn), ("sample_volume", v_smp), ("time", t_min)):
+        if val <= 0:
+            raise DataError(f"{name} must be positive, got {val:g}")
+    df = table.copy()
+    df["absorbance"] = pd.to_numeric(df["absorbance"])
+    std = df[df["type"] == "standard"]
+    if "nh4_mM" not in df.columns or std.empty:
+        raise DataError(f"{where}: no standards (rows of type 'standard' with column nh4_mM)")
+    conc = pd.to_numeric(std["nh4_mM"], errors="coerce")
+    if conc.isna().any() or (conc < 0).any():
+        i = int(std.index[(conc.isna() | (conc < 0)).to_numpy()][0])
+        raise DataError(f"{where}: row {i + 2}, column 'nh4_mM' must be a concentration ≥ 0")
+    cal = calibrate(
+        conc.to_numpy(float),
+        std["absorbance"].to_numpy(float),
+        model=calibration_model,
+        weights=weights,
+    )
+    a_zero = float(cal.fit.predict([0.0])[0])
+
+    def blank_excess(kind: str, name: str | None = None) -> float:
+        rows = df[df["type"] == kind]
+        if name is not None and (rows["sample"] == name).any():
+            rows = rows[rows["sample"] == name]
+        return float(rows["absorbance"].mean() - a_zero) if len(rows) else 0.0
+
+    kb = load_knowledge_base()
+    threshold = kb.get(_THRESHOLD_RECORD)
+    thr = threshold.magnitude("IU/mL")
+    ref = kb.cite([threshold])[0]
+    enzyme_blank = blank_excess("enzyme_blank")
+    out = []
+    for key, grp in df[df["type"] == "sample"].groupby("sample", sort=False):
+        name = str(key)
+        dil = 1.0
+        if "dilution" in grp.columns:
+            d = pd.to_numeric(grp["dilution"], errors="coerce").dropna().unique()
+            if len(d) > 1:
+                raise DataError(f"{where}: sample {name!r} has several dilution factors {list(d)}")
+            if len(d) == 1:
+                dil = float(d[0])
+            if dil < 1:
+                raise DataError(f"{where}: sample {name!r} has dilution {dil:g}; expected ≥ 1")
+        n = len(grp)
+        a_net = (
+            float(grp["absorbance"].mean()) - enzyme_blank - blank_excess("substrate_blank", name)
+        )
+        pred = cal.inverse(a_net, n_replicates=n)
+        factor = v_rxn / (t_min * v_smp) * dil
+        row: dict[str, Any] = {
+            "sample": name,
+            "replicates": n,
+            "dilution": dil,
+            "net_absorbance": a_net,
+            "nh3_mM": pred.value,
+            "status": pred.status,
+            "activity_IU_per_mL": None if pred.value is None else pred.value * factor,
+            "activity_se": None if pred.se is None else pred.se * factor,
+            "at_or_above_threshold": None,
+            "recommended_dilution": None,
+        }
+        if pred.value is not None:
+            row["at_or_above_threshold"] = bool(pred.value * factor >= thr)
+        elif pred.status == ">ULOQ":
+            # Aim for the middle of the range, estimated by extrapolating the curve.
+            try:
+                x_ext = cal.extrapolate(a_net)
+                mid = 0.5 * (cal.lloq + cal.uloq)
+                row["recommended_dilution"] = float(dil * math.ceil(x_ext / mid))
+            except Exception:
+                row["recommended_dilution"] = float(dil * 10)
+        elif dil > 1:
+            row["recommended_dilution"] = max(1.0, dil / 10)
+        out.append(row)
+    if not out:
+        raise DataError(f"{where}: no rows of type 'sample'")
+    return AsparaginaseResult(cal, pd.DataFrame(out), thr, ref.format())
