@@ -13,6 +13,17 @@ from asnflux import DataError, UnitError
 from asnflux.assays import asparaginase_activity
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "assays" / "asparaginase_nessler.csv"
+EXAMPLE_ARGS = (
+    "assay",
+    "asparaginase",
+    str(EXAMPLE),
+    "--reaction-volume",
+    "1.0 mL",
+    "--sample-volume",
+    "0.1 mL",
+    "--time",
+    "10 min",
+)
 VOLS = {"reaction_volume": "1.0 mL", "sample_volume": "0.1 mL", "time": "10 min"}
 
 
@@ -95,18 +106,7 @@ def test_bad_volumes():
 
 
 def test_cli_example_json(cli):
-    res = cli(
-        "assay",
-        "asparaginase",
-        str(EXAMPLE),
-        "--reaction-volume",
-        "1.0 mL",
-        "--sample-volume",
-        "0.1 mL",
-        "--time",
-        "10 min",
-        "--json",
-    )
+    res = cli(*EXAMPLE_ARGS, "--json")
     assert res.code == 0, res.err
     d = json.loads(res.out)
     by = {s["sample"]: s for s in d["samples"]}
@@ -118,16 +118,6 @@ def test_cli_example_json(cli):
 
 
 def test_cli_example_table(cli):
-    res = cli(
-        "assay",
-        "asparaginase",
-        str(EXAMPLE),
-        "--reaction-volume",
-        "1.0 mL",
-        "--sample-volume",
-        "0.1 mL",
-        "--time",
-        "10 min",
-    )
+    res = cli(*EXAMPLE_ARGS)
     assert res.code == 0, res.err
     assert "re-assay at dilution" in res.out
