@@ -249,3 +249,34 @@ def test_prediction_and_dict():
         "converged",
     }
     assert set(d["parameters"]["Km"]) == {"value", "stderr", "ci95", "ci95_profile"}
+
+
+def test_fit_saved_as_knowledge_records(kb):
+    from datetime import UTC, datetime
+
+    from asnflux.fitting import records_from_fit
+
+    r = fit_curve("michaelis-menten", PURO_C, [v / 1000 for v in PURO_V])
+    recs, ref = records_from_fit(
+        r,
+        id_prefix="lab.my_asnase",
+        entity="L-asparaginase",
+        data_file="runs/km.csv",
+        x_unit="µM",
+        y_unit="IU/mg",
+        substrate="L-asparagine",
+        when=datetime(2026, 11, 26, tzinfo=UTC),
+    )
+    kb2 = kb.with_records(recs, [ref])
+    km = kb2.get("lab.my_asnase.km")
+    assert km.unit == "mM"
+    assert km.value == pytest.approx(r["Km"].value / 1000)
+    assert km.uncertainty.kind == "se"
+    assert kb2.get("lab.my_asnase.vmax").unit == "IU/mg"
+    (cited,) = kb2.cite([km])
+    assert "km.csv" in cited.title
+    assert "2026-11-26T00:00:00Z" in cited.note
+    with pytest.raises(DataError, match="does not fit quantity kind Km"):
+        records_from_fit(r, id_prefix="x", entity="E", data_file="f", x_unit="min", y_unit="IU/mg")
+    with pytest.raises(DataError, match=r"cites unknown reference 'lab:lab\.my_asnase'"):
+        kb.with_records(recs)

@@ -7,6 +7,7 @@ from ._nls import WEIGHTS as WEIGHTS
 from ._nls import FitResult as FitResult
 from ._nls import ParameterEstimate as ParameterEstimate
 from ._nls import fit_curve as fit_curve
+from ._records import records_from_fit as records_from_fit
 
 __all__ = [
     "MODELS",

@@ -73,9 +73,21 @@ class KnowledgeBase:
         records, refs = load_all(directory, files)
         return cls(tuple(records), refs)
 
-    def with_records(self, records: Iterable[Record]) -> KnowledgeBase:
-        """A new knowledge base with ``records`` added (e.g. a lab's own fitted Km)."""
-        return KnowledgeBase(self.records + tuple(records), dict(self.references))
+    def with_records(
+        self, records: Iterable[Record], references: Iterable[Reference] = ()
+    ) -> KnowledgeBase:
+        """A new knowledge base with ``records`` (and the ``references`` they cite) added,
+        e.g. a lab's own fitted Km (see :func:`asnflux.fitting.records_from_fit`)."""
+        refs = dict(self.references)
+        for ref in references:
+            if ref.key in refs and refs[ref.key] != ref:
+                raise DataError(f"reference key {ref.key!r} already names another source")
+            refs[ref.key] = ref
+        new = tuple(records)
+        for r in new:
+            if not r.is_assumption and r.source not in refs:
+                raise DataError(f"record {r.id!r} cites unknown reference {r.source!r}")
+        return KnowledgeBase(self.records + new, refs)
 
     # -- lookup ------------------------------------------------------------------------
     def __len__(self) -> int:

@@ -33,7 +33,7 @@ class Reference:
     def __post_init__(self) -> None:
         if not self.key or not self.title:
             raise DataError(f"reference {self.key!r}: a key and a title are required")
-        if self.kind != "assumption" and not (self.doi or self.pmid or self.url):
+        if self.kind not in ("assumption", "lab") and not (self.doi or self.pmid or self.url):
             raise DataError(
                 f"reference {self.key!r}: give a DOI, a PMID or a URL so a reader can find it"
             )
@@ -63,7 +63,7 @@ class Reference:
         return text.strip()
 
     def bibtex(self) -> str:
-        entry = "misc" if self.kind in ("label", "web", "assumption", "seed") else "article"
+        entry = "misc" if self.kind in ("label", "web", "assumption", "seed", "lab") else "article"
         fields = {
             "title": self.title,
             "author": " and ".join(a.strip() for a in self.authors.split(",") if a.strip()),
