@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._errors import DataError
+from .._errors import DataError, FitError
 from ..knowledge import load_knowledge_base
 from ..units import magnitude
 from ._calibration import Calibration, calibrate
@@ -164,14 +164,16 @@ def asparaginase_activity(
         if pred.value is not None:
             row["at_or_above_threshold"] = bool(pred.value * factor >= thr)
         elif pred.status == ">ULOQ":
-            # Aim for the middle of the range, estimated by extrapolating the curve.
+            # Aim for the middle of the calibrated range, estimated by extrapolating the
+            # curve; if even that fails, a tenfold step is the usual next serial dilution.
             try:
                 x_ext = cal.extrapolate(a_net)
                 mid = 0.5 * (cal.lloq + cal.uloq)
                 row["recommended_dilution"] = float(dil * math.ceil(x_ext / mid))
-            except Exception:
+            except FitError:
                 row["recommended_dilution"] = float(dil * 10)
         elif dil > 1:
+            # Below range after dilution: undo one tenfold serial-dilution step.
             row["recommended_dilution"] = max(1.0, dil / 10)
         out.append(row)
     if not out:
