@@ -63,7 +63,8 @@ class AsparaginaseResult:
         }
 
 
-def _require(df: pd.DataFrame, where: str) -> None:
+def _validated_absorbance(df: pd.DataFrame, where: str) -> pd.Series:
+    """Check the required columns and types; return the absorbance column as numbers."""
     missing = [c for c in ("sample", "type", "absorbance") if c not in df.columns]
     if missing:
         raise DataError(f"{where}: missing column(s) {', '.join(missing)}")
@@ -78,6 +79,7 @@ def _require(df: pd.DataFrame, where: str) -> None:
     if a.isna().any():
         i = int(np.nonzero(a.isna().to_numpy())[0][0])
         raise DataError(f"{where}: row {i + 2}, column 'absorbance' is not a number")
+    return a
 
 
 def asparaginase_activity(
@@ -96,7 +98,7 @@ def asparaginase_activity(
     ``<LLOQ``/``>ULOQ`` with the dilution that would bring them into range.
     """
     where = str(table.attrs.get("path", "table"))
-    _require(table, where)
+    absorbance = _validated_absorbance(table, where)
     v_rxn = magnitude(reaction_volume, "mL", name="reaction_volume")
     v_smp = magnitude(sample_volume, "mL", name="sample_volume")
     t_min = magnitude(time, "min", name="time")
@@ -104,7 +106,7 @@ def asparaginase_activity(
         if val <= 0:
             raise DataError(f"{name} must be positive, got {val:g}")
     df = table.copy()
-    df["absorbance"] = pd.to_numeric(df["absorbance"])
+    df["absorbance"] = absorbance
     std = df[df["type"] == "standard"]
     if "nh4_mM" not in df.columns or std.empty:
         raise DataError(f"{where}: no standards (rows of type 'standard' with column nh4_mM)")

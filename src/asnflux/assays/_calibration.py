@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -18,6 +19,7 @@ from scipy import optimize
 
 from .._errors import DataError, FitError
 from ..fitting import FitResult, fit_curve
+from ..fitting._nls import weight_values
 
 __all__ = ["CALIBRATION_MODELS", "Calibration", "InversePrediction", "calibrate"]
 
@@ -52,7 +54,7 @@ class Calibration:
     lloq: float
     uloq: float
 
-    @property
+    @cached_property
     def increasing(self) -> bool:
         lo, hi = self.fit.predict([self.lloq, self.uloq])
         return bool(hi > lo)
@@ -86,8 +88,9 @@ class Calibration:
 
     def _inverse_se(self, x0: float, y0: float, m: int) -> float:
         fit = self.fit
-        scale = {"none": 1.0, "1/x": x0, "1/x2": x0**2, "1/y": abs(y0), "1/y2": y0**2}[self.weights]
-        var_y = fit.residual_sd**2 * scale / m
+        # Under weights w the response variance at a point is residual_sd² / w there.
+        w0 = float(weight_values(self.weights, np.array([x0]), np.array([y0]))[0])
+        var_y = fit.residual_sd**2 / w0 / m
         var_curve = float(fit.prediction_se([x0])[0] ** 2)
         return math.sqrt(var_y + var_curve) / abs(self.slope(x0))
 

@@ -23,7 +23,7 @@ from scipy import optimize, stats
 from .._errors import DataError, FitError
 from ._models import CurveModel, get_model
 
-__all__ = ["WEIGHTS", "FitResult", "ParameterEstimate", "fit_curve"]
+__all__ = ["WEIGHTS", "FitResult", "ParameterEstimate", "fit_curve", "weight_values"]
 
 Array = NDArray[np.float64]
 WEIGHTS = ("none", "1/x", "1/x2", "1/y", "1/y2")
@@ -107,46 +107,46 @@ class FitResult:
         }
 
 
+def _rows(mask: Any) -> str:
+    """1-based row numbers where ``mask`` is true (the first ten), for error messages."""
+    return ", ".join(str(i + 1) for i in np.nonzero(mask)[0][:10])
+
+
 def _as_column(values: Any, name: str) -> Array:
     try:
         arr = np.asarray(values, dtype=float).ravel()
     except (TypeError, ValueError):
         raise DataError(f"column {name!r}: expected numbers") from None
-    bad = np.nonzero(~np.isfinite(arr))[0]
-    if len(bad):
-        rows = ", ".join(str(i + 1) for i in bad[:10])
+    if not np.all(np.isfinite(arr)):
         raise DataError(
-            f"column {name!r}: rows {rows} are missing or not finite; remove them or fill "
-            "them in (AsnFlux never drops data silently)"
+            f"column {name!r}: rows {_rows(~np.isfinite(arr))} are missing or not finite; "
+            "remove them or fill them in (AsnFlux never drops data silently)"
         )
     return arr
 
 
-def _weights(scheme: str | Sequence[float] | Array, x: Array, y: Array) -> Array:
+def weight_values(scheme: str | Sequence[float] | Array, x: Array, y: Array) -> Array:
+    """Weights for a named scheme (or 1/sd² for a column of SDs), checked."""
     if not isinstance(scheme, str):
         sd = _as_column(scheme, "sd")
         if len(sd) != len(y):
             raise DataError(f"weights: {len(sd)} standard deviations for {len(y)} points")
-        bad = np.nonzero(sd <= 0)[0]
-        if len(bad):
+        if np.any(sd <= 0):
             raise DataError(
-                f"column 'sd': rows {', '.join(str(i + 1) for i in bad[:10])} are ≤ 0; "
-                "a standard deviation must be positive"
+                f"column 'sd': rows {_rows(sd <= 0)} are ≤ 0; a standard deviation must be positive"
             )
         return 1.0 / sd**2
     if scheme not in WEIGHTS:
         raise DataError(f"unknown weighting {scheme!r}; choose one of {', '.join(WEIGHTS)}")
     if scheme == "none":
         return np.ones_like(y)
-    base, power = (x, 1) if "x" in scheme else (y, 1)
-    if scheme.endswith("2"):
-        power = 2
     col = "x" if "x" in scheme else "y"
-    bad = np.nonzero(base == 0)[0]
-    if len(bad):
+    base = x if col == "x" else y
+    power = 2 if scheme.endswith("2") else 1
+    if np.any(base == 0):
         raise DataError(
-            f"weighting {scheme}: column {col!r} is 0 in rows "
-            f"{', '.join(str(i + 1) for i in bad[:10])}; use another weighting or remove them"
+            f"weighting {scheme}: column {col!r} is 0 in rows {_rows(base == 0)}; "
+            "use another weighting or remove them"
         )
     return 1.0 / np.abs(base) ** power
 
@@ -200,11 +200,9 @@ def fit_curve(
         if len(x2a) != len(xa):
             raise DataError(f"x2 has {len(x2a)} values but x has {len(xa)}")
         if np.any(x2a < 0):
-            rows = ", ".join(str(i + 1) for i in np.nonzero(x2a < 0)[0][:10])
-            raise DataError(f"column 'x2': negative concentrations in rows {rows}")
+            raise DataError(f"column 'x2': negative concentrations in rows {_rows(x2a < 0)}")
     if m.nonnegative_x and np.any(xa < 0):
-        rows = ", ".join(str(i + 1) for i in np.nonzero(xa < 0)[0][:10])
-        raise DataError(f"column 'x': negative concentrations in rows {rows}")
+        raise DataError(f"column 'x': negative concentrations in rows {_rows(xa < 0)}")
     k = len(m.params)
     n = len(xa)
     if n <= k:
@@ -214,7 +212,7 @@ def fit_curve(
         )
     if np.ptp(xa) == 0 and (x2a is None or np.ptp(x2a) == 0):
         raise FitError(f"all x values are equal ({xa[0]:g}); a curve cannot be fitted")
-    w = _weights(weights, xa, ya)
+    w = weight_values(weights, xa, ya)
     sw = np.sqrt(w)
     x2f = np.zeros_like(xa) if x2a is None else x2a
 

@@ -8,7 +8,7 @@ import io
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -53,6 +53,7 @@ class KnowledgeBase:
 
     records: tuple[Record, ...]
     references: dict[str, Reference]
+    _by_id: dict[str, Record] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         ids = Counter(r.id for r in self.records)
@@ -94,7 +95,7 @@ class KnowledgeBase:
         return len(self.records)
 
     def __contains__(self, record_id: object) -> bool:
-        return record_id in self._by_id  # type: ignore[attr-defined]
+        return record_id in self._by_id
 
     def get(self, record_id: str) -> Record:
         """The record with this id.
@@ -104,11 +105,10 @@ class KnowledgeBase:
         NotFoundError
             With the closest ids, when there is no such record.
         """
-        by_id: dict[str, Record] = self._by_id  # type: ignore[attr-defined]
         try:
-            return by_id[record_id]
+            return self._by_id[record_id]
         except KeyError:
-            close = difflib.get_close_matches(record_id, list(by_id), n=3, cutoff=0.5)
+            close = difflib.get_close_matches(record_id, list(self._by_id), n=3, cutoff=0.5)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise NotFoundError(f"no knowledge-base record {record_id!r}{hint}") from None
 

@@ -43,10 +43,11 @@ def knowledge_summary_markdown(kb: KnowledgeBase) -> str:
         "| record | printed | flags |",
         "|---|---|---|",
     ]
-    for rid, printed, flags in seed_oddities(kb):
+    oddities = seed_oddities(kb)
+    for rid, printed, flags in oddities:
         lines.append(f"| `{rid}` | {printed} | {', '.join(flags)} |")
     lines += ["", "Flag meanings:", ""]
-    used = sorted({f for _, _, fl in seed_oddities(kb) for f in fl})
+    used = sorted({f for _, _, fl in oddities for f in fl})
     lines += [f"- **{f}**: {FLAGS[f]}" for f in used]
     lines += ["", "## Values that disagree (like with like)", ""]
     for df in kb.conflicts():
