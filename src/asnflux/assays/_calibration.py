@@ -121,7 +121,11 @@ class Calibration:
         return pd.DataFrame(rows)
 
     def lod(self, blank_responses: Any, k: float = 3.0) -> float:
-        """Limit of detection: the concentration at blank mean + k·SD (k = 3 by default)."""
+        """Limit of detection: the concentration at blank mean + k·SD of the blanks.
+
+        k = 3 is the IUPAC convention (Long GL, Winefordner JD, Anal Chem 1983;55:712A,
+        doi:10.1021/ac00258a724); pass another k if your SOP says so.
+        """
         blanks = np.asarray(blank_responses, float)
         if blanks.size < 2 or not np.all(np.isfinite(blanks)):
             raise DataError("LOD needs at least two finite blank responses")
