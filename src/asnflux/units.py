@@ -45,6 +45,8 @@ __all__ = [
 ureg: Any = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
 # pint already defines U = enzyme_unit = µmol/min; IU is the clinical spelling of it.
 ureg.define("international_unit = enzyme_unit = IU")
+# Radiometric counting: disintegrations per minute (a decay rate; 1 µCi = 2.22e6 dpm).
+ureg.define("disintegrations_per_minute = 1 / minute = dpm")
 ureg.formatter.default_format = "~P"
 pint.set_application_registry(ureg)
 Q_: Any = ureg.Quantity

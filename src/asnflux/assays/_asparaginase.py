@@ -90,12 +90,16 @@ def asparaginase_activity(
     time: Any,
     calibration_model: str = "linear",
     weights: str = "none",
+    protein: Any = None,
 ) -> AsparaginaseResult:
     """Activities in IU/mL from a Nessler plate or tube series.
 
     ``reaction_volume``, ``sample_volume`` and ``time`` are quantities (``"1.1 mL"``,
     ``"0.1 mL"``, ``"10 min"``). Samples outside the calibrated range are reported as
-    ``<LLOQ``/``>ULOQ`` with the dilution that would bring them into range.
+    ``<LLOQ``/``>ULOQ`` with the dilution that would bring them into range. Where the
+    protein concentration of the undiluted sample is known (``protein="2 mg/mL"`` for all
+    samples, or a ``protein_mg_per_mL`` column per sample) the specific activity in IU/mg
+    is reported as well.
     """
     where = str(table.attrs.get("path", "table"))
     absorbance = _validated_absorbance(table, where)
@@ -128,6 +132,9 @@ def asparaginase_activity(
             rows = rows[rows["sample"] == name]
         return float(rows["absorbance"].mean() - a_zero) if len(rows) else 0.0
 
+    protein_all = None if protein is None else magnitude(protein, "mg/mL", name="protein")
+    if protein_all is not None and protein_all <= 0:
+        raise DataError(f"protein must be positive, got {protein_all:g} mg/mL")
     kb = load_knowledge_base()
     threshold = kb.get(_THRESHOLD_RECORD)
     thr = threshold.magnitude("IU/mL")
@@ -163,6 +170,13 @@ def asparaginase_activity(
             "at_or_above_threshold": None,
             "recommended_dilution": None,
         }
+        mg_per_ml = _sample_protein(grp, name, where, protein_all)
+        row["protein_mg_per_mL"] = mg_per_ml
+        row["specific_activity_IU_per_mg"] = None
+        row["specific_activity_se"] = None
+        if pred.value is not None and mg_per_ml is not None:
+            row["specific_activity_IU_per_mg"] = pred.value * factor / mg_per_ml
+            row["specific_activity_se"] = (pred.se or 0.0) * factor / mg_per_ml
         if pred.value is not None:
             row["at_or_above_threshold"] = bool(pred.value * factor >= thr)
         elif pred.status == ">ULOQ":
@@ -181,3 +195,95 @@ def asparaginase_activity(
     if not out:
         raise DataError(f"{where}: no rows of type 'sample'")
     return AsparaginaseResult(cal, pd.DataFrame(out), thr, ref.format())
+
+
+def _sample_protein(
+    grp: pd.DataFrame, name: str, where: str, protein_all: float | None
+) -> float | None:
+    if "protein_mg_per_mL" in grp.columns:
+        vals = pd.to_numeric(grp["protein_mg_per_mL"], errors="coerce").dropna().unique()
+        if len(vals) > 1 or (len(vals) == 1 and vals[0] <= 0):
+            raise DataError(
+                f"{where}: sample {name!r}: protein_mg_per_mL must be one positive value, got "
+                f"{list(vals)}"
+            )
+        if len(vals) == 1:
+            return float(vals[0])
+    return protein_all
+
+
+@dataclass(frozen=True)
+class AspartateActivityResult:
+    """Asparaginase activity from aspartate measured by LC-MS/MS (ICH M10 verdicts kept)."""
+
+    lcms: Any  # LcmsResult; typed loosely to keep the protocols' modules independent
+    samples: pd.DataFrame
+    threshold_iu_per_ml: float
+    threshold_source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "protocol": "asparaginase-aspartate-lcms",
+            "lcms": self.lcms.to_dict(),
+            "threshold_IU_per_mL": self.threshold_iu_per_ml,
+            "threshold_source": self.threshold_source,
+            "samples": self.samples.replace({np.nan: None}).to_dict(orient="records"),
+        }
+
+
+def asparaginase_activity_from_aspartate(
+    lcms: Any,
+    *,
+    reaction_volume: Any,
+    sample_volume: Any,
+    time: Any,
+    blank_sample: str | None = None,
+    protein: Any = None,
+) -> AspartateActivityResult:
+    """Activity (IU/mL) from the aspartate formed, quantified by :func:`lcms_quantify`.
+
+    Each unknown of the LC-MS result is a stopped reaction; its aspartate concentration
+    (µM in the reaction, dilution already applied) minus that of ``blank_sample`` (the
+    substrate-only reaction: commercial asparagine carries traces of aspartate) gives the
+    aspartate formed. Activity = c × V_reaction / (t × V_sample); 1 IU = 1 µmol/min.
+    """
+    v_rxn = magnitude(reaction_volume, "mL", name="reaction_volume")
+    v_smp = magnitude(sample_volume, "mL", name="sample_volume")
+    t_min = magnitude(time, "min", name="time")
+    for name, val in (("reaction_volume", v_rxn), ("sample_volume", v_smp), ("time", t_min)):
+        if val <= 0:
+            raise DataError(f"{name} must be positive, got {val:g}")
+    mg = None if protein is None else magnitude(protein, "mg/mL", name="protein")
+    table = lcms.unknowns
+    blank_uM = 0.0
+    if blank_sample is not None:
+        rows = table[table["sample"] == blank_sample]
+        if rows.empty:
+            raise DataError(
+                f"blank_sample {blank_sample!r} is not among the unknowns "
+                f"({', '.join(map(str, table['sample'].unique()))})"
+            )
+        vals = rows["concentration_uM"].dropna()
+        blank_uM = float(vals.mean()) if len(vals) else 0.0  # <LLOQ blank: below detection
+        table = table[table["sample"] != blank_sample]
+    kb = load_knowledge_base()
+    threshold = kb.get(_THRESHOLD_RECORD)
+    thr = threshold.magnitude("IU/mL")
+    factor = 1e-3 * v_rxn / (t_min * v_smp)  # µM = nmol/mL → µmol/mL, per min per mL sample
+    out = []
+    for rec in table.to_dict(orient="records"):
+        c, se = rec.get("concentration_uM"), rec.get("se_uM")
+        ok = c is not None and not pd.isna(c)
+        act = (c - blank_uM) * factor if ok else None
+        out.append(
+            {
+                "sample": rec["sample"],
+                "status": rec["status"],
+                "aspartate_uM": c if ok else None,
+                "activity_IU_per_mL": act,
+                "activity_se": se * factor if ok else None,
+                "specific_activity_IU_per_mg": None if act is None or mg is None else act / mg,
+                "at_or_above_threshold": None if act is None else bool(act >= thr),
+            }
+        )
+    return AspartateActivityResult(lcms, pd.DataFrame(out), thr, kb.cite([threshold])[0].format())

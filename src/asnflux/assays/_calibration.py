@@ -86,6 +86,25 @@ class Calibration:
         x0 = self._solve(response, self.lloq, self.uloq)
         return InversePrediction(response, x0, self._inverse_se(x0, response, n_replicates), "ok")
 
+    def inverse_in_span(self, response: float, n_replicates: int = 1) -> InversePrediction:
+        """Like :meth:`inverse`, but a response between the zero standard and the LLOQ is
+        read off the curve too (status stays ``<LLOQ``, so callers can tell).
+
+        Only for curves fitted with a measured zero standard, where such a reading is an
+        interpolation between standards, not an extrapolation; used for progress-curve
+        points near time zero, whose exclusion would bias the initial rate.
+        """
+        pred = self.inverse(response, n_replicates)
+        if pred.status != "<LLOQ" or not np.any(self.fit.x == 0):
+            return pred
+        f0 = float(self.fit.predict([0.0])[0])
+        if (response < f0) if self.increasing else (response > f0):
+            return pred
+        x0 = self._solve(response, 0.0, self.lloq)
+        return InversePrediction(
+            response, x0, self._inverse_se(x0, response, n_replicates), "<LLOQ"
+        )
+
     def _inverse_se(self, x0: float, y0: float, m: int) -> float:
         fit = self.fit
         # Under weights w the response variance at a point is residual_sd² / w there.

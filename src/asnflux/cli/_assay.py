@@ -3,63 +3,330 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.table import Table
 
+from .._errors import DataError
+from .._io import atomic_write_text
 from .._tables import read_table
-from ..assays import asparaginase_activity
+from ..assays import (
+    apply_layout,
+    asns_activity,
+    asparaginase_activity,
+    asparaginase_activity_from_aspartate,
+    isotope_report,
+    lcms_quantify,
+    read_layout,
+    read_plate,
+)
+from ..assays._asns import TYPES as ASNS_TYPES
+from ..assays._asparaginase import _TYPES as NESSLER_TYPES
+from ..assays._common import concat_tables
 from ._common import echo_json, wide_console
 
 assay_app = typer.Typer(help="Analyse assay exports with QC.", no_args_is_help=True)
 
+Inputs = Annotated[
+    list[Path], typer.Argument(help="Input file(s): long tables, or plate exports with --layout.")
+]
+Layout = Annotated[
+    Path | None, typer.Option(help="Plate layout CSV mapping wells (A1…) to type, sample, …")
+]
+Report = Annotated[Path | None, typer.Option(help="Write a self-contained HTML report here.")]
+Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")]
+
+
+def _load(inputs: list[Path], layout: Path | None, value: str, types: tuple[str, ...]) -> Any:
+    if layout is not None:
+        return apply_layout([read_plate(p) for p in inputs], read_layout(layout), value, types)
+    return concat_tables([read_table(p) for p in inputs])
+
+
+def _report(result: Any, report: Path | None, title: str, inputs: list[Path]) -> None:
+    if report is None:
+        return
+    from ..report._html import assay_report_html  # matplotlib only when a report is asked for
+
+    atomic_write_text(
+        report, assay_report_html(result, title=title, inputs=[str(p) for p in inputs])
+    )
+    typer.echo(f"wrote {report}", err=True)
+
+
+def _fmt(v: Any, spec: str = ".3g") -> str:
+    return "—" if v is None or (isinstance(v, float) and pd.isna(v)) else format(v, spec)
+
 
 @assay_app.command("asparaginase")
 def asparaginase(
-    data: Annotated[Path, typer.Argument(help="CSV: sample, type, nh4_mM, absorbance, dilution.")],
+    inputs: Inputs,
     reaction_volume: Annotated[str, typer.Option(help='Reaction volume, e.g. "1.0 mL".')],
     sample_volume: Annotated[str, typer.Option(help='Enzyme sample volume, e.g. "0.1 mL".')],
     time: Annotated[str, typer.Option(help='Incubation time, e.g. "10 min".')],
-    model: Annotated[str, typer.Option(help="Standard-curve model.")] = "linear",
-    weight: Annotated[str, typer.Option(help="Standard-curve weighting.")] = "none",
-    json_: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
+    layout: Layout = None,
+    readout: Annotated[
+        str, typer.Option(help="nessler (NH3, absorbance) or aspartate-lcms (peak report).")
+    ] = "nessler",
+    model: Annotated[str, typer.Option(help="Standard-curve model (Nessler).")] = "linear",
+    weight: Annotated[str, typer.Option(help="Standard-curve weighting (Nessler).")] = "none",
+    protein: Annotated[
+        str | None, typer.Option(help='Protein of the undiluted sample, e.g. "2 mg/mL".')
+    ] = None,
+    blank_sample: Annotated[
+        str | None, typer.Option(help="aspartate-lcms: the substrate-only reaction's sample.")
+    ] = None,
+    json_: Json = False,
+    report: Report = None,
 ) -> None:
-    """L-asparaginase activity (IU/mL) by Nessler ammonia detection."""
-    result = asparaginase_activity(
-        read_table(data),
-        reaction_volume=reaction_volume,
-        sample_volume=sample_volume,
-        time=time,
-        calibration_model=model,
-        weights=weight,
-    )
+    """L-asparaginase activity (IU/mL, IU/mg) by Nessler NH3 or LC-MS/MS aspartate."""
+    if readout == "aspartate-lcms":
+        lcms = lcms_quantify([read_table(p) for p in inputs], analyte=None)
+        result: Any = asparaginase_activity_from_aspartate(
+            lcms,
+            reaction_volume=reaction_volume,
+            sample_volume=sample_volume,
+            time=time,
+            blank_sample=blank_sample,
+            protein=protein,
+        )
+    elif readout == "nessler":
+        result = asparaginase_activity(
+            _load(inputs, layout, "absorbance", NESSLER_TYPES),
+            reaction_volume=reaction_volume,
+            sample_volume=sample_volume,
+            time=time,
+            calibration_model=model,
+            weights=weight,
+            protein=protein,
+        )
+    else:
+        raise DataError(f"readout {readout!r} is not one of nessler, aspartate-lcms")
+    _report(result, report, "L-asparaginase activity", inputs)
     if json_:
         echo_json(result.to_dict())
         return
-    fit = result.calibration.fit
     console = wide_console()
-    console.print(
-        f"Standard curve ({fit.model.name}, R² {fit.r2:.5f}), range "
-        f"{result.calibration.lloq:g}-{result.calibration.uloq:g} mM NH4+"
-    )
+    if readout == "nessler":
+        cal = result.calibration
+        console.print(
+            f"Standard curve ({cal.fit.model.name}, R² {cal.fit.r2:.5f}), range "
+            f"{cal.lloq:g}-{cal.uloq:g} mM NH4+"
+        )
+    else:
+        console.print(f"LC-MS/MS run accepted: {result.lcms.verdicts['run_accepted']}")
     t = Table(title=f"Asparaginase activity (threshold {result.threshold_iu_per_ml:g} IU/mL)")
-    for col in ("sample", "dilution", "activity (IU/mL)", "status", "≥ threshold", "advice"):
+    for col in ("sample", "activity (IU/mL)", "IU/mg", "status", "≥ threshold", "advice"):
         t.add_column(col)
     for row in result.samples.to_dict(orient="records"):
         act = row["activity_IU_per_mL"]
         shown = "—" if act is None else f"{act:.3g} ± {row['activity_se']:.2g}"
         advice = ""
-        if row["recommended_dilution"] is not None:
+        if row.get("recommended_dilution") is not None and pd.notna(row["recommended_dilution"]):
             advice = f"re-assay at dilution {row['recommended_dilution']:g}"
         above = row["at_or_above_threshold"]
         t.add_row(
             str(row["sample"]),
-            f"{row['dilution']:g}",
             shown,
+            _fmt(row.get("specific_activity_IU_per_mg")),
             row["status"],
             "" if above is None else ("yes" if above else "[red]no[/red]"),
             advice,
         )
     console.print(t)
     console.print(f"Threshold source: {result.threshold_source}")
+
+
+@assay_app.command("asns")
+def asns(
+    inputs: Inputs,
+    reaction_volume: Annotated[str, typer.Option(help='Reaction volume, e.g. "50 uL".')],
+    lysate_volume: Annotated[str, typer.Option(help='Lysate per reaction, e.g. "10 uL".')],
+    layout: Layout = None,
+    readout: Annotated[str, typer.Option(help="amp-glo or c14.")] = "amp-glo",
+    specific_radioactivity: Annotated[
+        str | None, typer.Option(help='c14: substrate, e.g. "50 mCi/mmol" or "2000 dpm/nmol".')
+    ] = None,
+    counting_efficiency: Annotated[
+        float | None, typer.Option(help="c14: counting efficiency when counts are CPM.")
+    ] = None,
+    counted_fraction: Annotated[
+        float, typer.Option(help="c14: fraction of the reaction counted.")
+    ] = 1.0,
+    amp_model: Annotated[str, typer.Option(help="AMP standard-curve model.")] = "linear",
+    amp_weight: Annotated[str, typer.Option(help="AMP standard-curve weighting.")] = "1/y2",
+    protein_model: Annotated[str, typer.Option(help="Bradford curve model.")] = "linear",
+    json_: Json = False,
+    report: Report = None,
+) -> None:
+    """ASNS specific activity (nmol/min/mg) by AMP-Glo or 14C counts, with Bradford protein."""
+    result = asns_activity(
+        _load(inputs, layout, "signal", ASNS_TYPES),
+        reaction_volume=reaction_volume,
+        lysate_volume=lysate_volume,
+        readout=readout,
+        specific_radioactivity=specific_radioactivity,
+        counting_efficiency=counting_efficiency,
+        counted_fraction=counted_fraction,
+        amp_model=amp_model,
+        amp_weights=amp_weight,
+        protein_model=protein_model,
+    )
+    _report(result, report, "ASNS activity", inputs)
+    if json_:
+        echo_json(result.to_dict())
+        return
+    console = wide_console()
+    t = Table(title=f"ASNS specific activity ({readout})")
+    for col in ("lysate", "rate (nmol/min)", "points", "linear", "protein (mg/mL)", "nmol/min/mg"):
+        t.add_column(col)
+    for row in result.samples.to_dict(orient="records"):
+        act = row.get("specific_activity_nmol_per_min_per_mg")
+        t.add_row(
+            row["sample"],
+            _fmt(row.get("rate_nmol_per_min")),
+            _fmt(row.get("time_points_used"), "g"),
+            {True: "yes", False: "[red]no[/red]", None: "untested"}[row.get("linear")],
+            _fmt(row.get("protein_mg_per_mL")),
+            "—" if act is None else f"{act:.3g} ± {row['specific_activity_se']:.2g}",
+        )
+    console.print(t)
+    for f in result.findings:
+        console.print(f"• {f}")
+
+
+@assay_app.command("lcms")
+def lcms(
+    inputs: Inputs,
+    analyte: Annotated[
+        str | None, typer.Option(help="Molecule to quantify when the report holds several.")
+    ] = None,
+    model: Annotated[str, typer.Option(help="Calibration model.")] = "linear",
+    weight: Annotated[str, typer.Option(help="Calibration weighting.")] = "1/x2",
+    unit: Annotated[str, typer.Option(help="Unit of nominal concentrations.")] = "µM",
+    strategy: Annotated[str, typer.Option(help="calibration or standard-addition.")] = (
+        "calibration"
+    ),
+    extract_volume: Annotated[
+        str | None, typer.Option(help='Extract volume, e.g. "0.2 mL" (enables normalisation).')
+    ] = None,
+    cell_volume: Annotated[
+        str | None,
+        typer.Option(help='Cell volume, e.g. "0.6 pL", or a record id (cell.all_blast.volume).'),
+    ] = None,
+    label: Annotated[
+        str | None, typer.Option(help='Internal standard label, e.g. "13C4,15N2" or "15N2,d8".')
+    ] = None,
+    purity: Annotated[float, typer.Option(help="Isotopic enrichment per labelled atom.")] = 0.99,
+    sheet: Annotated[
+        Path | None, typer.Option(help="mzML input: sample sheet (File, Sample Type, …).")
+    ] = None,
+    analyte_trace: Annotated[
+        str | None, typer.Option(help="mzML input: text in the analyte chromatogram's id.")
+    ] = None,
+    is_trace: Annotated[
+        str | None, typer.Option(help="mzML input: text in the IS chromatogram's id.")
+    ] = None,
+    rt: Annotated[float | None, typer.Option(help="mzML input: retention time (min).")] = None,
+    half_window: Annotated[
+        float, typer.Option(help="mzML input: integration half-window (min).")
+    ] = 0.25,
+    json_: Json = False,
+    report: Report = None,
+) -> None:
+    """LC-MS/MS isotope-dilution quantification with ICH M10 run acceptance.
+
+    Inputs are Skyline-style peak reports (CSV), or one mzML file per injection together
+    with --sheet, --analyte-trace, --is-trace and --rt.
+    """
+    mzml = [p for p in inputs if p.suffix.lower() == ".mzml"]
+    if mzml and len(mzml) != len(inputs):
+        raise DataError("give either peak reports (CSV) or mzML files, not both")
+    if mzml:
+        if sheet is None or analyte_trace is None or is_trace is None or rt is None:
+            raise DataError("mzML input needs --sheet, --analyte-trace, --is-trace and --rt")
+        from ..assays._mzml import peak_table_from_mzml
+
+        tables = [
+            peak_table_from_mzml(
+                list(mzml),
+                read_table(sheet),
+                analyte_trace=analyte_trace,
+                is_trace=is_trace,
+                rt=rt,
+                half_window=half_window,
+            )
+        ]
+    else:
+        tables = [read_table(p) for p in inputs]
+    result = lcms_quantify(
+        tables,
+        analyte=analyte,
+        model=model,
+        weights=weight,
+        concentration_unit=unit,
+        strategy=strategy,
+        extract_volume=extract_volume,
+        cell_volume=cell_volume,
+        label=label,
+        label_purity=purity,
+    )
+    _report(result, report, f"LC-MS/MS quantification of {result.molecule}", inputs)
+    if json_:
+        echo_json(result.to_dict())
+        return
+    console = wide_console()
+    v = result.verdicts
+    verdict = {True: "[green]ACCEPTED[/green]", False: "[red]REJECTED[/red]"}.get(
+        v["run_accepted"], "not assessed"
+    )
+    console.print(f"Run {verdict} (ICH M10)")
+    t = Table(title=f"{result.molecule}")
+    cols = ["replicate", "status", "conc. (µM)"]
+    extra = [
+        c
+        for c in ("nmol_per_1e6_cells", "nmol_per_mg_protein", "intracellular_mM")
+        if c in result.unknowns.columns and result.unknowns[c].notna().any()
+    ]
+    for col in cols + extra:
+        t.add_column(col)
+    for row in result.unknowns.to_dict(orient="records"):
+        c = row["concentration_uM"]
+        shown = "—" if c is None or pd.isna(c) else f"{c:.4g} ± {row['se_uM']:.2g}"
+        t.add_row(row["replicate"], row["status"], shown, *(_fmt(row[e]) for e in extra))
+    console.print(t)
+    for f in result.findings:
+        console.print(f"• {f}")
+
+
+@assay_app.command("isotopes")
+def isotopes(
+    analyte: Annotated[str, typer.Option(help="Asn, Asp, Gln or Glu.")] = "Asn",
+    label: Annotated[str, typer.Option(help='Label, e.g. "13C4,15N2" or "15N2,d8".')] = (
+        "13C4,15N2"
+    ),
+    purity: Annotated[float, typer.Option(help="Isotopic enrichment per labelled atom.")] = 0.99,
+    json_: Json = False,
+) -> None:
+    """Computed isotope facts: [M+H]+ masses, exchangeable H, natural M+n, crosstalk."""
+    r = isotope_report(analyte, label, purity).to_dict()
+    if json_:
+        echo_json(r)
+        return
+    s = r["standard"]
+    typer.echo(f"{r['analyte']} {r['formula']} ({r['chebi']}): [M+H]+ {r['mz_M+H']:.5f}")
+    typer.echo(f"  exchangeable H: {r['exchangeable_H']}, carbon-bound H: {r['nonexchangeable_H']}")
+    typer.echo(
+        f"  standard {s['label']}: as sold {s['formula_as_sold']} [M+H]+ "
+        f"{s['mz_M+H_as_sold']:.5f}; observed in protic solvent {s['formula_observed']} "
+        f"[M+H]+ {s['mz_M+H_observed']:.5f} (M+{s['mass_shift_observed']})"
+    )
+    nat = ", ".join(f"M+{k} {100 * v:.4g} %" for k, v in enumerate(r["natural_abundance"][:4]))
+    typer.echo(f"  natural abundance: {nat}")
+    c = r["crosstalk"]
+    typer.echo(
+        f"  crosstalk: analyte into IS channel {c['analyte_into_IS_channel']:.3g}, "
+        f"IS into analyte channel {c['IS_into_analyte_channel']:.3g}"
+    )

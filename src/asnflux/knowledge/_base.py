@@ -30,6 +30,7 @@ TOPIC_FILES = (
     "pharmacokinetics.yaml",
     "thresholds.yaml",
     "cell_properties.yaml",
+    "assay_qc.yaml",
 )
 
 EXPORT_FORMATS = ("csv", "json", "bibtex")

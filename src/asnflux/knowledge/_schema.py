@@ -68,6 +68,7 @@ _KINDS = (
     QuantityKind("flux", "rate per cell volume", ("mM/h",), True),
     QuantityKind("molar_mass", "molar mass", ("g/mol",)),
     QuantityKind("mass", "mass, e.g. protein per cell or subunit mass", ("pg", "kDa")),
+    QuantityKind("count", "a number of items, e.g. a minimum number of levels", ("dimensionless",)),
     QuantityKind("qualitative", "a statement without a number", ()),
 )
 KINDS: dict[str, QuantityKind] = {k.name: k for k in _KINDS}

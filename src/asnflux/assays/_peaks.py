@@ -1,0 +1,269 @@
+"""Reading peak-area reports (Skyline-style CSV) into one normalised table.
+
+Accepted layouts:
+
+* **wide** — one row per injection with the analyte and internal-standard areas in two
+  columns (``Area``/``Analyte Area``/``Light Area`` and ``IS Area``/``Heavy Area``);
+* **long** — Skyline's default molecule report: one row per injection and isotope label
+  (``Isotope Label Type`` = light/heavy) with ``Total Area`` (or ``Area``).
+
+Column names are matched case-insensitively, ignoring spaces and underscores; a unit may be
+given in brackets or parentheses after the concentration header (``Analyte Concentration
+(µM)``). Sample types follow Skyline: Standard, Quality Control (QC), Blank, Double Blank,
+Solvent, Unknown.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._errors import DataError, UnitError
+from ..units import Q_
+
+__all__ = ["SAMPLE_TYPES", "read_peak_table"]
+
+SAMPLE_TYPES = {
+    "standard": "standard",
+    "qualitycontrol": "qc",
+    "qc": "qc",
+    "blank": "blank",
+    "zerosample": "blank",
+    "doubleblank": "double_blank",
+    "solvent": "solvent",
+    "unknown": "unknown",
+    "sample": "unknown",
+}
+
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "replicate": ("replicatename", "replicate", "filename", "injection"),
+    "sample_type": ("sampletype", "type"),
+    "molecule": ("moleculename", "molecule", "peptide", "compound", "analyte"),
+    "analyte_area": ("analytearea", "lightarea", "arealight", "totalarealight", "area"),
+    "is_area": (
+        "isarea",
+        "internalstandardarea",
+        "heavyarea",
+        "areaheavy",
+        "totalareaheavy",
+    ),
+    "label_type": ("isotopelabeltype", "labeltype", "isotopelabel"),
+    "total_area": ("totalarea", "area"),
+    "nominal": ("analyteconcentration", "nominalconcentration", "concentration", "nominal"),
+    "added": ("addedconcentration", "added", "spike", "spikedconcentration"),
+    "sample": ("samplename", "sample", "samplegroup", "group"),
+    "dilution": ("dilutionfactor", "dilution"),
+    "cells": ("cellcount", "cells", "cellnumber"),
+    "protein": ("protein", "proteinmass", "proteinamount"),
+    "order": ("acquiredtime", "injectionorder", "runorder", "order"),
+}
+_UNIT_IN_HEADER = re.compile(r"^(.*?)\s*[\[(]([^\])]+)[\])]\s*$")
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s_\-.]", "", name.lower())
+
+
+def _find(columns: dict[str, tuple[str, str | None]], role: str) -> tuple[str, str | None] | None:
+    for alias in _ALIASES[role]:
+        if alias in columns:
+            return columns[alias]
+    return None
+
+
+def _numbers(df: pd.DataFrame, col: str, where: str, *, allow_missing: bool) -> pd.Series:
+    raw = df[col]
+    vals = pd.to_numeric(raw, errors="coerce")
+    bad = vals.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
+    if not allow_missing:
+        bad |= vals.isna()
+    if bad.any():
+        i = int(np.nonzero(bad.to_numpy())[0][0])
+        raise DataError(
+            f"{where}: row {df['_row'].iloc[i]}, column {col!r}: {raw.iloc[i]!r} is not a number"
+        )
+    neg = vals < 0
+    if neg.any():
+        i = int(np.nonzero(neg.to_numpy())[0][0])
+        raise DataError(
+            f"{where}: row {df['_row'].iloc[i]}, column {col!r}: {vals.iloc[i]:g} is negative"
+        )
+    return vals
+
+
+def _unit_factor(header_unit: str | None, default: str, target: str, where: str, col: str) -> float:
+    unit = header_unit or default
+    try:
+        return float(Q_(1.0, unit).to(target).magnitude)
+    except Exception as exc:  # pint raises several unrelated types for bad units
+        raise UnitError(
+            f"{where}: column {col!r} has unit {unit!r}, which cannot be read as {target} ({exc})"
+        ) from None
+
+
+def read_peak_table(
+    df: pd.DataFrame, *, concentration_unit: str = "µM", analyte: str | None = None
+) -> tuple[pd.DataFrame, str]:
+    """Normalise a peak report. Returns the table and the molecule analysed.
+
+    Output columns: ``row`` (spreadsheet row of the first source line), ``replicate``,
+    ``sample``, ``sample_type`` (standard, qc, blank, double_blank, solvent, unknown),
+    ``analyte_area``, ``is_area``, ``nominal_uM``, ``added_uM``, ``dilution``, ``cells``,
+    ``protein_mg`` (NaN where not given), in injection order.
+    """
+    where = str(df.attrs.get("path", "peak table"))
+    df = df.copy()
+    df["_row"] = np.arange(len(df)) + 2
+    columns: dict[str, tuple[str, str | None]] = {}
+    for col in df.columns:
+        if col == "_row":
+            continue
+        m = _UNIT_IN_HEADER.match(str(col))
+        base, unit = (m.group(1), m.group(2).strip()) if m else (str(col), None)
+        columns.setdefault(_key(base), (str(col), unit))
+    rep = _find(columns, "replicate")
+    stype = _find(columns, "sample_type")
+    if rep is None or stype is None:
+        raise DataError(
+            f"{where}: a peak report needs 'Replicate Name' and 'Sample Type' columns; "
+            f"found {', '.join(c for c in df.columns if c != '_row')}"
+        )
+    mol = _find(columns, "molecule")
+    if mol is not None:
+        names = df[mol[0]].astype(str).str.strip()
+        present = list(dict.fromkeys(names))
+        if analyte is None:
+            if len(present) > 1:
+                raise DataError(
+                    f"{where}: the report holds several molecules ({', '.join(present)}); "
+                    "choose one with analyte="
+                )
+            analyte = present[0]
+        matches = names.str.lower() == analyte.strip().lower()
+        if not matches.any():
+            raise DataError(
+                f"{where}: no rows for molecule {analyte!r}; present: {', '.join(present)}"
+            )
+        df = df[matches.to_numpy()]
+    molecule = analyte or "analyte"
+
+    label = _find(columns, "label_type")
+    if label is not None:
+        area = _find(columns, "total_area")
+        if area is None:
+            raise DataError(f"{where}: long report has 'Isotope Label Type' but no 'Total Area'")
+        kinds = df[label[0]].astype(str).str.strip().str.lower()
+        bad = ~kinds.isin(["light", "heavy"])
+        if bad.any():
+            i = int(np.nonzero(bad.to_numpy())[0][0])
+            raise DataError(
+                f"{where}: row {df['_row'].iloc[i]}, column {label[0]!r}: "
+                f"{df[label[0]].iloc[i]!r} is not 'light' or 'heavy'"
+            )
+        df = df.assign(_kind=kinds.to_numpy())
+        light = df[df["_kind"] == "light"].set_index(rep[0])
+        heavy = df[df["_kind"] == "heavy"].set_index(rep[0])
+        for name, part in (("light", light), ("heavy", heavy)):
+            dup = part.index[part.index.duplicated()]
+            if len(dup):
+                raise DataError(f"{where}: replicate {dup[0]!r} has two {name} rows")
+        missing = [r for r in light.index if r not in heavy.index]
+        wide = light.copy()
+        wide["_is"] = heavy[area[0]].reindex(light.index)
+        wide["_analyte"] = light[area[0]]
+        wide = wide.reset_index()
+        for r in missing:
+            st = _sample_type(light.loc[r, stype[0]], where, int(light.loc[r, "_row"]))
+            if st != "double_blank":
+                raise DataError(f"{where}: replicate {r!r} has no heavy (internal standard) row")
+        df = wide
+        a_col, i_col = "_analyte", "_is"
+    else:
+        a = _find(columns, "analyte_area")
+        b = _find(columns, "is_area")
+        if a is None or b is None:
+            raise DataError(
+                f"{where}: need an analyte-area column (e.g. 'Analyte Area') and an internal-"
+                "standard area column (e.g. 'IS Area'), or a long report with 'Isotope Label "
+                "Type' and 'Total Area'"
+            )
+        a_col, i_col = a[0], b[0]
+
+    out = pd.DataFrame({"row": df["_row"].to_numpy()})
+    out["replicate"] = df[rep[0]].astype(str).str.strip().to_numpy()
+    twice = out["replicate"][out["replicate"].duplicated()]
+    if len(twice):
+        raise DataError(f"{where}: replicate {twice.iloc[0]!r} appears twice")
+    out["sample_type"] = [
+        _sample_type(v, where, int(r)) for v, r in zip(df[stype[0]], df["_row"], strict=True)
+    ]
+    sample = _find(columns, "sample")
+    out["sample"] = df[sample[0]].astype(str).str.strip().to_numpy() if sample else out["replicate"]
+    out["analyte_area"] = _numbers(df, a_col, where, allow_missing=False).to_numpy()
+    is_area = _numbers(df, i_col, where, allow_missing=True).to_numpy()
+    needs_is = out["sample_type"].isin(["standard", "qc", "blank", "unknown"]).to_numpy()
+    lacking = needs_is & ~(is_area > 0)
+    if lacking.any():
+        k = int(np.nonzero(lacking)[0][0])
+        raise DataError(
+            f"{where}: row {out['row'].iloc[k]} ({out['sample_type'].iloc[k]}): the internal-"
+            "standard area must be a positive number"
+        )
+    out["is_area"] = is_area
+    for role, target, default in (
+        ("nominal", "nominal_uM", concentration_unit),
+        ("added", "added_uM", concentration_unit),
+    ):
+        found = _find(columns, role)
+        if found is None:
+            out[target] = np.nan
+            continue
+        col, unit = found
+        factor = _unit_factor(unit, default, "µM", where, col)
+        out[target] = _numbers(df, col, where, allow_missing=True).to_numpy() * factor
+    for role, target in (("dilution", "dilution"), ("cells", "cells")):
+        found = _find(columns, role)
+        out[target] = (
+            np.nan
+            if found is None
+            else _numbers(df, found[0], where, allow_missing=True).to_numpy()
+        )
+    prot = _find(columns, "protein")
+    if prot is None:
+        out["protein_mg"] = np.nan
+    else:
+        factor = _unit_factor(prot[1], "mg", "mg", where, prot[0])
+        out["protein_mg"] = _numbers(df, prot[0], where, allow_missing=True).to_numpy() * factor
+    order = _find(columns, "order")
+    if order is not None:
+        key = pd.to_datetime(df[order[0]], errors="coerce")
+        if key.isna().any():
+            key = pd.to_numeric(df[order[0]], errors="coerce")
+        if key.isna().any():
+            i = int(np.nonzero(key.isna().to_numpy())[0][0])
+            raise DataError(
+                f"{where}: row {df['_row'].iloc[i]}, column {order[0]!r}: cannot read "
+                f"{df[order[0]].iloc[i]!r} as an injection time or order number"
+            )
+        out = out.iloc[np.argsort(key.to_numpy(), kind="stable")].reset_index(drop=True)
+    for kind, col in (("standard", "nominal_uM"), ("qc", "nominal_uM")):
+        rows = out[(out["sample_type"] == kind) & out[col].isna()]
+        if len(rows):
+            raise DataError(
+                f"{where}: row {rows['row'].iloc[0]} ({kind}) has no nominal concentration"
+            )
+    out.attrs["path"] = where
+    return out, molecule
+
+
+def _sample_type(value: Any, where: str, row: int) -> str:
+    key = _key(str(value))
+    if key not in SAMPLE_TYPES:
+        raise DataError(
+            f"{where}: row {row}, column 'Sample Type': {value!r} is not one of Standard, "
+            "Quality Control, Blank, Double Blank, Solvent, Unknown"
+        )
+    return SAMPLE_TYPES[key]

@@ -1,0 +1,208 @@
+"""96- and 384-well plate exports joined to a layout file.
+
+A **plate export** is what a reader writes: either a grid (a header row ``1 … 12`` or
+``1 … 24`` and one row per plate row ``A …``; metadata lines above and below are skipped)
+or a long table with a ``well`` column and one reading column. A **layout** is a CSV with
+one row per used well: ``well`` (A1 or A01), ``type``, and as the protocol needs
+``sample``, ``concentration`` + ``unit``, ``dilution``, ``time_min``; with several plate
+files a ``plate`` column names the file (its stem) or its 1-based position.
+
+Every problem is reported with its file and well: wells outside the plate format, wells
+listed twice, layout wells without a reading, readings that are not numbers (``OVRFLW``,
+``****``), and (via the protocols) unit mismatches and missing standards.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._errors import DataError
+from .._tables import read_table
+
+__all__ = ["Plate", "apply_layout", "read_layout", "read_plate"]
+
+_FORMATS = {96: (8, 12), 384: (16, 24)}
+_WELL = re.compile(r"^\s*([A-Pa-p])\s*0*(\d{1,2})\s*$")
+
+
+def _parse_well(text: str, n_rows: int, n_cols: int, where: str) -> str:
+    m = _WELL.match(str(text))
+    if m is None:
+        raise DataError(f"{where}: {text!r} is not a well name like A1 or B07")
+    r, c = m.group(1).upper(), int(m.group(2))
+    if ord(r) - ord("A") >= n_rows or not 1 <= c <= n_cols:
+        fmt = n_rows * n_cols
+        raise DataError(f"{where}: well {r}{c} does not exist on a {fmt}-well plate")
+    return f"{r}{c}"
+
+
+@dataclass(frozen=True)
+class Plate:
+    """Raw readings by well (strings kept so that bad cells can be reported as read)."""
+
+    path: str
+    name: str
+    size: int
+    readings: dict[str, str]
+
+
+def _grid(cells: list[list[str]], path: str) -> Plate | None:
+    for i, row in enumerate(cells):
+        for size, (n_rows, n_cols) in sorted(_FORMATS.items(), reverse=True):
+            header = [str(c) for c in range(1, n_cols + 1)]
+            if list(row[1 : n_cols + 1]) != header:
+                continue
+            readings: dict[str, str] = {}
+            for k in range(n_rows):
+                if i + 1 + k >= len(cells):
+                    raise DataError(f"{path}: the {size}-well grid ends after {k} rows")
+                line = cells[i + 1 + k]
+                letter = chr(ord("A") + k)
+                if not line or line[0].upper() != letter:
+                    raise DataError(
+                        f"{path}: grid row {k + 1} is labelled {line[0]!r}; expected {letter}"
+                    )
+                for c in range(n_cols):
+                    readings[f"{letter}{c + 1}"] = line[c + 1] if c + 1 < len(line) else ""
+            return Plate(path, Path(path).stem, size, readings)
+    return None
+
+
+def read_plate(path: str | Path) -> Plate:
+    """Read a plate export in grid or long (``well`` + reading) form."""
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"{p}: no such file")
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{p}: cannot read as text ({exc})") from None
+    for delimiter in (",", ";", "\t"):
+        cells = [[c.strip() for c in r] for r in csv.reader(text.splitlines(), delimiter=delimiter)]
+        grid = _grid(cells, str(p))
+        if grid is not None:
+            return grid
+    df = read_table(p)
+    cols = {c.lower(): c for c in df.columns}
+    if "well" not in cols:
+        raise DataError(
+            f"{p}: neither a plate grid (header 1..12 or 1..24, rows A..) nor a table with a "
+            "'well' column"
+        )
+    values = [c for c in df.columns if c != cols["well"]]
+    if len(values) != 1:
+        raise DataError(
+            f"{p}: a long plate export needs 'well' and exactly one reading column; found "
+            f"{', '.join(values)}"
+        )
+    wells = df[cols["well"]].astype(str)
+    letters = [m.group(1).upper() for w in wells if (m := _WELL.match(w))]
+    numbers = [int(m.group(2)) for w in wells if (m := _WELL.match(w))]
+    size = 384 if (letters and max(letters) > "H") or (numbers and max(numbers) > 12) else 96
+    n_rows, n_cols = _FORMATS[size]
+    readings: dict[str, str] = {}
+    for i, (w, v) in enumerate(zip(wells, df[values[0]], strict=True)):
+        well = _parse_well(w, n_rows, n_cols, f"{p}: row {i + 2}")
+        if well in readings:
+            raise DataError(f"{p}: well {well} appears twice (row {i + 2})")
+        readings[well] = "" if pd.isna(v) else str(v).strip()
+    return Plate(str(p), p.stem, size, readings)
+
+
+def read_layout(path: str | Path) -> pd.DataFrame:
+    """Read a layout CSV; wells are normalised to ``A1`` form and checked for duplicates."""
+    df = read_table(path)
+    where = str(path)
+    df.columns = [c.lower() for c in df.columns]
+    for col in ("well", "type"):
+        if col not in df.columns:
+            raise DataError(f"{where}: layout needs a {col!r} column")
+    size = (
+        384
+        if any(
+            (m := _WELL.match(str(w))) and (m.group(1).upper() > "H" or int(m.group(2)) > 12)
+            for w in df["well"]
+        )
+        else 96
+    )
+    n_rows, n_cols = _FORMATS[size]
+    df["well"] = [
+        _parse_well(w, n_rows, n_cols, f"{where}: row {i + 2}") for i, w in enumerate(df["well"])
+    ]
+    df["type"] = df["type"].astype(str).str.strip()
+    key = df["plate"].astype(str) + "/" + df["well"] if "plate" in df.columns else df["well"]
+    dup = key.duplicated(keep="first")
+    if dup.any():
+        i = int(np.nonzero(dup.to_numpy())[0][0])
+        first = int(np.nonzero((key == key.iloc[i]).to_numpy())[0][0])
+        raise DataError(
+            f"{where}: well {df['well'].iloc[i]} is listed twice (rows {first + 2} and {i + 2})"
+        )
+    df["_row"] = np.arange(len(df)) + 2
+    df.attrs["path"] = where
+    return df
+
+
+def apply_layout(
+    plates: list[Plate], layout: pd.DataFrame, value_column: str, types: tuple[str, ...]
+) -> pd.DataFrame:
+    """One row per layout well with its reading in ``value_column``.
+
+    Wells of type ``empty`` or ``exclude`` are dropped. The result carries ``well`` and
+    ``_file`` columns so that later errors name the plate file and well.
+    """
+    where = layout.attrs.get("path", "layout")
+    allowed = (*types, "empty", "exclude")
+    bad = ~layout["type"].isin(allowed)
+    if bad.any():
+        i = int(np.nonzero(bad.to_numpy())[0][0])
+        raise DataError(
+            f"{where}: row {i + 2}, well {layout['well'].iloc[i]}: type "
+            f"{layout['type'].iloc[i]!r} is not one of {', '.join(allowed)}"
+        )
+    if not plates:
+        raise DataError("no plate files given")
+    if len(plates) > 1 and "plate" not in layout.columns:
+        raise DataError(
+            f"{where}: {len(plates)} plate files were given; the layout needs a 'plate' column "
+            "naming each well's file (its stem or 1-based position)"
+        )
+    by_name = {p.name: p for p in plates}
+    by_name.update({str(k + 1): p for k, p in enumerate(plates)})
+    rows = []
+    for i, rec in enumerate(layout.to_dict(orient="records")):
+        if rec["type"] in ("empty", "exclude"):
+            continue
+        plate = plates[0]
+        if "plate" in layout.columns:
+            ref = str(rec["plate"]).strip()
+            if ref not in by_name:
+                raise DataError(
+                    f"{where}: row {i + 2}: plate {ref!r} is not one of the files given "
+                    f"({', '.join(p.name for p in plates)})"
+                )
+            plate = by_name[ref]
+        n_rows, n_cols = _FORMATS[plate.size]
+        well = _parse_well(rec["well"], n_rows, n_cols, f"{where}: row {i + 2} ({plate.path})")
+        if well not in plate.readings:
+            raise DataError(f"{plate.path}, well {well}: no reading for a well in the layout")
+        value = plate.readings[well]
+        if pd.isna(pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]):
+            raise DataError(
+                f"{plate.path}, well {well}: reading {value!r} is not a number (mark the well "
+                "'exclude' in the layout to leave it out)"
+            )
+        out = {k: v for k, v in rec.items() if k not in ("plate",)}
+        out["well"] = well
+        out["_file"] = plate.path
+        out[value_column] = float(value)
+        rows.append(out)
+    df = pd.DataFrame(rows)
+    df.attrs["path"] = where
+    return df

@@ -1,0 +1,355 @@
+"""Self-contained HTML assay reports: inline CSS and inline SVG figures, no external files.
+
+One page per run: the standard curve(s) with back-calculated standards, the QC verdicts and
+the results, then the findings. Built from the protocol result objects, so a report can
+never disagree with the ``--json`` output of the same run.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import math
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..assays import AsnsResult, AsparaginaseResult, Calibration, LcmsResult
+from ..assays._asparaginase import AspartateActivityResult
+
+__all__ = ["assay_report_html"]
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:60rem;
+color:#1b1b1b;line-height:1.4}h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;
+border-bottom:1px solid #ccc}table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
+th,td{border:1px solid #ddd;padding:.2rem .5rem;text-align:right}th{background:#f3f3f3}
+td.l,th.l{text-align:left}.pass{color:#126b12;font-weight:600}.fail{color:#b00020;
+font-weight:600}.note{color:#555;font-size:.85rem}figure{margin:0}svg{max-width:100%;height:auto}
+"""
+
+
+def _svg(fig: Any) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg") :]  # drop the XML prolog and DOCTYPE
+
+
+def _fmt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, bool | np.bool_):
+        return '<span class="pass">yes</span>' if value else '<span class="fail">no</span>'
+    if isinstance(value, int | np.integer):
+        return str(value)
+    if isinstance(value, float | np.floating):
+        return f"{value:.4g}"
+    return html.escape(str(value))
+
+
+def _table(df: pd.DataFrame, columns: dict[str, str]) -> str:
+    if df is None or df.empty:
+        return '<p class="note">none</p>'
+    cols = [c for c in columns if c in df.columns]
+    head = "".join(
+        f'<th class="{"l" if df[c].dtype == object else ""}">{html.escape(columns[c])}</th>'
+        for c in cols
+    )
+    body = []
+    for rec in df[cols].to_dict(orient="records"):
+        cells = "".join(
+            f'<td class="{"l" if isinstance(rec[c], str) else ""}">{_fmt(rec[c])}</td>'
+            for c in cols
+        )
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _curve_figure(cal: Calibration, xlabel: str, ylabel: str, rejected: Any = None) -> str:
+    fit = cal.fit
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    x, y = fit.x, fit.y
+    grid = np.linspace(0.0, float(x.max()) * 1.05, 300)
+    ax.plot(grid, fit.predict(grid), "-", color="#1f4e99", label=f"{fit.model.name} fit")
+    ax.plot(x, y, "o", color="#1f4e99", ms=4, label="standards")
+    if rejected is not None and len(rejected):
+        ax.plot(rejected[0], rejected[1], "x", color="#b00020", ms=7, label="rejected")
+    ax.axvspan(cal.lloq, cal.uloq, color="#1f4e99", alpha=0.06, label="calibrated range")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if x.max() / max(x[x > 0].min(), 1e-300) > 50:
+        ax.set_xscale("symlog", linthresh=float(x[x > 0].min()))
+        ax.set_yscale("symlog", linthresh=float(abs(y[y > 0]).min()) if (y > 0).any() else 1.0)
+    ax.legend(fontsize=7)
+    return f"<figure>{_svg(fig)}</figure>"
+
+
+def _params(cal: Calibration) -> str:
+    rows = "".join(
+        f"<tr><td class='l'>{html.escape(k)}</td><td>{v.value:.6g}</td>"
+        f"<td>{_fmt(v.stderr)}</td></tr>"
+        for k, v in cal.fit.parameters.items()
+    )
+    return (
+        f"<p>{html.escape(cal.fit.model.name)}, weights {html.escape(str(cal.weights))}, "
+        f"R² {cal.fit.r2:.5f}, calibrated range {cal.lloq:g}–{cal.uloq:g}</p>"
+        f"<table><tr><th class='l'>parameter</th><th>value</th><th>SE</th></tr>{rows}</table>"
+    )
+
+
+def _verdict(ok: bool | None) -> str:
+    if ok is None:
+        return '<span class="note">not assessed</span>'
+    return '<span class="pass">PASS</span>' if ok else '<span class="fail">FAIL</span>'
+
+
+def _lcms_sections(r: LcmsResult) -> list[tuple[str, str]]:
+    out = []
+    v = r.verdicts
+    summary = "".join(
+        f"<tr><td class='l'>{html.escape(k)}</td><td>{_verdict(d.get('pass'))}</td></tr>"
+        for k, d in v.items()
+        if isinstance(d, dict)
+    )
+    out.append(
+        (
+            "Run acceptance (ICH M10)",
+            f"<p>Run: {_verdict(v.get('run_accepted'))}</p><table>{summary}</table>",
+        )
+    )
+    if r.calibration is not None:
+        rej = r.standards[~r.standards["accepted"]]
+        fig = _curve_figure(
+            r.calibration,
+            f"{r.molecule} (µM)",
+            "area ratio analyte/IS",
+            (rej["nominal_uM"].to_numpy(), rej["ratio"].to_numpy()),
+        )
+        out.append(("Standard curve", fig + _params(r.calibration)))
+        out.append(
+            (
+                "Back-calculated standards",
+                _table(
+                    r.standards,
+                    {
+                        "replicate": "replicate",
+                        "nominal_uM": "nominal (µM)",
+                        "ratio": "ratio",
+                        "back_calculated_uM": "back-calc. (µM)",
+                        "bias_pct": "bias %",
+                        "limit_pct": "limit ±%",
+                        "accepted": "accepted",
+                    },
+                ),
+            )
+        )
+        out.append(
+            (
+                "Quality controls",
+                _table(
+                    r.qcs,
+                    {
+                        "replicate": "replicate",
+                        "nominal_uM": "nominal (µM)",
+                        "found_uM": "found (µM)",
+                        "bias_pct": "bias %",
+                        "limit_pct": "limit ±%",
+                        "pass": "pass",
+                    },
+                ),
+            )
+        )
+        out.append(
+            (
+                "Blanks and carry-over",
+                _table(
+                    r.blanks,
+                    {
+                        "replicate": "replicate",
+                        "sample_type": "type",
+                        "check": "check",
+                        "analyte_pct_of_lloq": "analyte % of LLOQ",
+                        "is_pct_of_lloq_is": "IS % of LLOQ IS",
+                        "pass": "pass",
+                    },
+                ),
+            )
+        )
+    out.append(
+        (
+            "Results",
+            _table(
+                r.unknowns,
+                {
+                    "replicate": "replicate",
+                    "sample": "sample",
+                    "status": "status",
+                    "concentration_uM": "conc. (µM)",
+                    "se_uM": "SE",
+                    "nmol_per_1e6_cells": "nmol/10⁶ cells",
+                    "nmol_per_mg_protein": "nmol/mg",
+                    "intracellular_mM": "intracellular (mM)",
+                    "intracellular_mM_se": "SE",
+                },
+            ),
+        )
+    )
+    if r.isotopes is not None:
+        d = r.isotopes.to_dict()
+        s = d["standard"]
+        out.append(
+            (
+                "Isotope facts (computed)",
+                f"<p>{html.escape(d['analyte'])} {html.escape(d['formula'])} ({d['chebi']}): "
+                f"[M+H]⁺ {d['mz_M+H']:.4f}; {d['exchangeable_H']} exchangeable H. Standard "
+                f"{html.escape(s['label'])} sold as {html.escape(s['formula_as_sold'])} "
+                f"([M+H]⁺ {s['mz_M+H_as_sold']:.4f}), observed as "
+                f"{html.escape(s['formula_observed'])} ([M+H]⁺ {s['mz_M+H_observed']:.4f}, "
+                f"M+{s['mass_shift_observed']}). Crosstalk analyte→IS "
+                f"{d['crosstalk']['analyte_into_IS_channel']:.3g}, IS→analyte "
+                f"{d['crosstalk']['IS_into_analyte_channel']:.3g}.</p>",
+            )
+        )
+    return out
+
+
+def _asns_sections(r: AsnsResult) -> list[tuple[str, str]]:
+    out = []
+    if r.amp_calibration is not None:
+        out.append(
+            (
+                "AMP standard curve",
+                _curve_figure(r.amp_calibration, "AMP (µM)", "luminescence (RLU)")
+                + _params(r.amp_calibration),
+            )
+        )
+    if r.protein_calibration is not None:
+        out.append(
+            (
+                "Bradford protein standard curve",
+                _curve_figure(r.protein_calibration, "protein (mg/mL)", "A595")
+                + _params(r.protein_calibration),
+            )
+        )
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for sample, grp in r.progress.groupby("sample", sort=False):
+        ax.plot(grp["time_min"], grp["product_nmol"], "o-", ms=4, label=str(sample))
+    ax.set_xlabel("time (min)")
+    ax.set_ylabel("product (nmol)")
+    ax.legend(fontsize=7)
+    out.append(("Progress curves", f"<figure>{_svg(fig)}</figure>"))
+    out.append(
+        (
+            "Specific activity",
+            _table(
+                r.samples,
+                {
+                    "sample": "lysate",
+                    "status": "status",
+                    "rate_nmol_per_min": "rate (nmol/min)",
+                    "rate_se": "SE",
+                    "time_points_used": "points",
+                    "linear": "linear",
+                    "protein_mg_per_mL": "protein (mg/mL)",
+                    "specific_activity_nmol_per_min_per_mg": "nmol/min/mg",
+                    "specific_activity_se": "SE",
+                },
+            ),
+        )
+    )
+    return out
+
+
+def _asparaginase_sections(r: AsparaginaseResult) -> list[tuple[str, str]]:
+    cal = r.calibration
+    return [
+        (
+            "NH4⁺ standard curve",
+            _curve_figure(cal, "NH4⁺ (mM)", "absorbance")
+            + _params(cal)
+            + _table(
+                cal.back_calculated(),
+                {"nominal": "nominal (mM)", "back_calculated": "back-calc.", "bias_pct": "bias %"},
+            ),
+        ),
+        (
+            f"Activity (threshold {r.threshold_iu_per_ml:g} IU/mL)",
+            _table(
+                r.samples,
+                {
+                    "sample": "sample",
+                    "dilution": "dilution",
+                    "status": "status",
+                    "activity_IU_per_mL": "IU/mL",
+                    "activity_se": "SE",
+                    "specific_activity_IU_per_mg": "IU/mg",
+                    "at_or_above_threshold": "≥ threshold",
+                    "recommended_dilution": "re-assay at dilution",
+                },
+            )
+            + f'<p class="note">Threshold: {html.escape(r.threshold_source)}</p>',
+        ),
+    ]
+
+
+def _aspartate_sections(r: AspartateActivityResult) -> list[tuple[str, str]]:
+    return [
+        *_lcms_sections(r.lcms),
+        (
+            f"Asparaginase activity (threshold {r.threshold_iu_per_ml:g} IU/mL)",
+            _table(
+                r.samples,
+                {
+                    "sample": "sample",
+                    "status": "status",
+                    "aspartate_uM": "Asp (µM)",
+                    "activity_IU_per_mL": "IU/mL",
+                    "activity_se": "SE",
+                    "specific_activity_IU_per_mg": "IU/mg",
+                    "at_or_above_threshold": "≥ threshold",
+                },
+            ),
+        ),
+    ]
+
+
+def assay_report_html(result: Any, *, title: str, inputs: list[str]) -> str:
+    """A single self-contained HTML page for any protocol result."""
+    if isinstance(result, LcmsResult):
+        sections = _lcms_sections(result)
+    elif isinstance(result, AsnsResult):
+        sections = _asns_sections(result)
+    elif isinstance(result, AspartateActivityResult):
+        sections = _aspartate_sections(result)
+    elif isinstance(result, AsparaginaseResult):
+        sections = _asparaginase_sections(result)
+    else:
+        raise TypeError(f"no HTML report for {type(result).__name__}")
+    findings = getattr(result, "findings", None) or getattr(
+        getattr(result, "lcms", None), "findings", []
+    )
+    items = "".join(f"<li>{html.escape(f)}</li>" for f in findings) or "<li>none</li>"
+    sections.append(("Findings", f"<ul>{items}</ul>"))
+    body = "".join(f"<h2>{html.escape(h)}</h2>{content}" for h, content in sections)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    files = ", ".join(html.escape(f) for f in inputs)
+    page = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1><p class='note'>Inputs: {files}. AsnFlux "
+        f"{__version__}, {stamp}.</p>{body}</body></html>"
+    )
+    # Guard the promise of a single file: no external resource may sneak in.
+    if re.search(r"""(src|href)=["']?(https?:|//|file:)""", page):
+        raise RuntimeError("report would reference an external resource")
+    return page
