@@ -31,6 +31,7 @@ from .._errors import DataError, FitError
 from ..knowledge import load_knowledge_base
 from ..units import magnitude
 from ._calibration import Calibration, calibrate
+from ._common import concentrations, locate, numeric_signal
 
 __all__ = ["AsparaginaseResult", "asparaginase_activity"]
 
@@ -72,14 +73,10 @@ def _validated_absorbance(df: pd.DataFrame, where: str) -> pd.Series:
     if bad.any():
         i = int(np.nonzero(bad.to_numpy())[0][0])
         raise DataError(
-            f"{where}: row {i + 2}, column 'type': {df['type'].iloc[i]!r} is not one of "
+            f"{locate(df, i)}, column 'type': {df['type'].iloc[i]!r} is not one of "
             f"{', '.join(_TYPES)}"
         )
-    a = pd.to_numeric(df["absorbance"], errors="coerce")
-    if a.isna().any():
-        i = int(np.nonzero(a.isna().to_numpy())[0][0])
-        raise DataError(f"{where}: row {i + 2}, column 'absorbance' is not a number")
-    return a
+    return pd.Series(numeric_signal(df, "absorbance"), index=df.index)
 
 
 def asparaginase_activity(
@@ -111,15 +108,13 @@ def asparaginase_activity(
             raise DataError(f"{name} must be positive, got {val:g}")
     df = table.copy()
     df["absorbance"] = absorbance
-    std = df[df["type"] == "standard"]
-    if "nh4_mM" not in df.columns or std.empty:
-        raise DataError(f"{where}: no standards (rows of type 'standard' with column nh4_mM)")
-    conc = pd.to_numeric(std["nh4_mM"], errors="coerce")
-    if conc.isna().any() or (conc < 0).any():
-        i = int(std.index[(conc.isna() | (conc < 0)).to_numpy()][0])
-        raise DataError(f"{where}: row {i + 2}, column 'nh4_mM' must be a concentration ≥ 0")
+    std_mask = (df["type"] == "standard").to_numpy()
+    if not std_mask.any():
+        raise DataError(f"{where}: no standards (rows of type 'standard')")
+    std = df[std_mask]
+    conc = concentrations(df, std_mask, "mM", legacy="nh4_mM")
     cal = calibrate(
-        conc.to_numpy(float),
+        conc,
         std["absorbance"].to_numpy(float),
         model=calibration_model,
         weights=weights,

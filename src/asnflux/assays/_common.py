@@ -30,7 +30,9 @@ def numeric_signal(df: pd.DataFrame, column: str) -> NDArray[np.float64]:
     vals = pd.to_numeric(df[column], errors="coerce")
     if vals.isna().any():
         i = int(np.nonzero(vals.isna().to_numpy())[0][0])
-        raise DataError(f"{locate(df, i)}: {column} {df[column].iloc[i]!r} is not a number")
+        raise DataError(
+            f"{locate(df, i)}, column {column!r}: {df[column].iloc[i]!r} is not a number"
+        )
     return vals.to_numpy(float)
 
 
