@@ -121,3 +121,22 @@ def test_cli_example_table(cli):
     res = cli(*EXAMPLE_ARGS)
     assert res.code == 0, res.err
     assert "re-assay at dilution" in res.out
+
+
+def test_specific_activity_from_protein():
+    df = synthetic({"a": (0.3, 1), "b": (2.0, 5)})
+    res = asparaginase_activity(df, **VOLS, protein="1.5 mg/mL")
+    got = res.samples.set_index("sample")["specific_activity_IU_per_mg"]
+    assert got["a"] == pytest.approx(0.2, rel=1e-9)
+    df["protein_mg_per_mL"] = df["sample"].map({"a": 3.0})
+    got = asparaginase_activity(df, **VOLS, protein="2 mg/mL").samples.set_index("sample")
+    # The column wins for "a"; "b" falls back to the option.
+    assert got.loc["a", "specific_activity_IU_per_mg"] == pytest.approx(0.1, rel=1e-9)
+    assert got.loc["b", "specific_activity_IU_per_mg"] == pytest.approx(1.0, rel=1e-9)
+    with pytest.raises(DataError, match="protein must be positive"):
+        asparaginase_activity(df, **VOLS, protein="0 mg/mL")
+    with pytest.raises(UnitError):
+        asparaginase_activity(df, **VOLS, protein="2 mM")
+    df.loc[df["sample"] == "a", "protein_mg_per_mL"] = [3.0, 4.0]
+    with pytest.raises(DataError, match="sample 'a': protein_mg_per_mL must be one positive"):
+        asparaginase_activity(df, **VOLS)

@@ -64,6 +64,27 @@ class AsparaginaseResult:
         }
 
 
+def _reaction(reaction_volume: Any, sample_volume: Any, time: Any) -> tuple[float, float, float]:
+    """Reaction volume (mL), enzyme-sample volume (mL) and time (min), checked positive."""
+    v_rxn = magnitude(reaction_volume, "mL", name="reaction_volume")
+    v_smp = magnitude(sample_volume, "mL", name="sample_volume")
+    t_min = magnitude(time, "min", name="time")
+    for name, val in (("reaction_volume", v_rxn), ("sample_volume", v_smp), ("time", t_min)):
+        if val <= 0:
+            raise DataError(f"{name} must be positive, got {val:g}")
+    return v_rxn, v_smp, t_min
+
+
+def _protein_option(protein: Any) -> float | None:
+    """Protein concentration of the undiluted sample (mg/mL), if given; must be positive."""
+    if protein is None:
+        return None
+    mg = magnitude(protein, "mg/mL", name="protein")
+    if mg <= 0:
+        raise DataError(f"protein must be positive, got {mg:g} mg/mL")
+    return mg
+
+
 def _validated_absorbance(df: pd.DataFrame, where: str) -> pd.Series:
     """Check the required columns and types; return the absorbance column as numbers."""
     missing = [c for c in ("sample", "type", "absorbance") if c not in df.columns]
@@ -100,12 +121,7 @@ def asparaginase_activity(
     """
     where = str(table.attrs.get("path", "table"))
     absorbance = _validated_absorbance(table, where)
-    v_rxn = magnitude(reaction_volume, "mL", name="reaction_volume")
-    v_smp = magnitude(sample_volume, "mL", name="sample_volume")
-    t_min = magnitude(time, "min", name="time")
-    for name, val in (("reaction_volume", v_rxn), ("sample_volume", v_smp), ("time", t_min)):
-        if val <= 0:
-            raise DataError(f"{name} must be positive, got {val:g}")
+    v_rxn, v_smp, t_min = _reaction(reaction_volume, sample_volume, time)
     df = table.copy()
     df["absorbance"] = absorbance
     std_mask = (df["type"] == "standard").to_numpy()
@@ -127,9 +143,7 @@ def asparaginase_activity(
             rows = rows[rows["sample"] == name]
         return float(rows["absorbance"].mean() - a_zero) if len(rows) else 0.0
 
-    protein_all = None if protein is None else magnitude(protein, "mg/mL", name="protein")
-    if protein_all is not None and protein_all <= 0:
-        raise DataError(f"protein must be positive, got {protein_all:g} mg/mL")
+    protein_all = _protein_option(protein)
     kb = load_knowledge_base()
     threshold = kb.get(_THRESHOLD_RECORD)
     thr = threshold.magnitude("IU/mL")
@@ -242,13 +256,8 @@ def asparaginase_activity_from_aspartate(
     substrate-only reaction: commercial asparagine carries traces of aspartate) gives the
     aspartate formed. Activity = c × V_reaction / (t × V_sample); 1 IU = 1 µmol/min.
     """
-    v_rxn = magnitude(reaction_volume, "mL", name="reaction_volume")
-    v_smp = magnitude(sample_volume, "mL", name="sample_volume")
-    t_min = magnitude(time, "min", name="time")
-    for name, val in (("reaction_volume", v_rxn), ("sample_volume", v_smp), ("time", t_min)):
-        if val <= 0:
-            raise DataError(f"{name} must be positive, got {val:g}")
-    mg = None if protein is None else magnitude(protein, "mg/mL", name="protein")
+    v_rxn, v_smp, t_min = _reaction(reaction_volume, sample_volume, time)
+    mg = _protein_option(protein)
     table = lcms.unknowns
     blank_uM = 0.0
     if blank_sample is not None:
