@@ -81,6 +81,8 @@ _FORMULA = {
     "ammonium": "NH4",
     "ammonium sulfate": "N2H8SO4",
     "ammonium chloride": "NH4Cl",
+    "L-arginine hydrochloride": "C6H15ClN4O2",
+    "L-histidine hydrochloride monohydrate": "C6H12ClN3O3",
     "AMP": "C10H14N5O7P",
     "ATP": "C10H16N5O13P3",
     "alpha-ketosuccinamate": "C4H5NO4",

@@ -31,6 +31,7 @@ TOPIC_FILES = (
     "thresholds.yaml",
     "cell_properties.yaml",
     "assay_qc.yaml",
+    "cell_model.yaml",
 )
 
 EXPORT_FORMATS = ("csv", "json", "bibtex")

@@ -68,6 +68,8 @@ _KINDS = (
     QuantityKind("flux", "rate per cell volume", ("mM/h",), True),
     QuantityKind("molar_mass", "molar mass", ("g/mol",)),
     QuantityKind("mass", "mass, e.g. protein per cell or subunit mass", ("pg", "kDa")),
+    QuantityKind("mass_concentration", "mass per volume (media, protein)", ("g/L",)),
+    QuantityKind("cell_density", "cells per volume of culture", ("1/mL",)),
     QuantityKind("count", "a number of items, e.g. a minimum number of levels", ("dimensionless",)),
     QuantityKind("qualitative", "a statement without a number", ()),
 )

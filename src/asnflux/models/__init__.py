@@ -1,0 +1,1 @@
+"""Models built on the network core: the cell model (and, later, the patient model)."""

@@ -1,0 +1,138 @@
+"""Infix formulas: parsed by libsbml (never ``eval``), walked for symbols and units."""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from typing import Any
+
+import libsbml
+
+from .._errors import DataError
+from ..units import Q_
+
+__all__ = ["canonical", "parse", "symbols", "unit_of"]
+
+
+def parse(formula: str, where: str) -> Any:
+    """The libsbml AST of an SBML Level 3 infix formula; a syntax error names ``where``."""
+    ast = libsbml.parseL3Formula(formula)
+    if ast is None:
+        raise DataError(f"{where}: cannot parse {formula!r}: {libsbml.getLastParseL3Error()}")
+    return ast
+
+
+@cache
+def canonical(formula: str) -> str:
+    """The formula as libsbml writes it back (so round trips compare equal)."""
+    return str(libsbml.formulaToL3String(parse(formula, "formula")))
+
+
+def symbols(formula: str, where: str = "formula") -> set[str]:
+    """Names referenced by a formula (``time`` excluded)."""
+    out: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if node.getType() == libsbml.AST_NAME:
+            out.add(node.getName())
+        for i in range(node.getNumChildren()):
+            walk(node.getChild(i))
+
+    walk(parse(formula, where))
+    return out
+
+
+_RELATIONAL = {
+    libsbml.AST_RELATIONAL_EQ,
+    libsbml.AST_RELATIONAL_GEQ,
+    libsbml.AST_RELATIONAL_GT,
+    libsbml.AST_RELATIONAL_LEQ,
+    libsbml.AST_RELATIONAL_LT,
+    libsbml.AST_RELATIONAL_NEQ,
+}
+_DIMENSIONLESS_FUNCS = {
+    libsbml.AST_FUNCTION_EXP: math.exp,
+    libsbml.AST_FUNCTION_LN: math.log,
+    libsbml.AST_FUNCTION_LOG: math.log10,
+    libsbml.AST_FUNCTION_TANH: math.tanh,
+}
+
+
+def unit_of(formula: str, values: dict[str, Any], where: str) -> tuple[Any, float]:
+    """Evaluate ``formula`` twice: with pint quantities (for its unit) and with bare numbers.
+
+    ``values`` maps each symbol to a quantity in the unit the model declares for it;
+    ``time`` is 1 h. The bare-number result is what an SBML engine computes; comparing it
+    with the pint result converted to the expected unit catches scale errors (a volume in
+    pL where litres are meant) that a dimension check alone would pass. Adding quantities
+    of different dimensions, or an exponent or function argument with units, raises
+    :class:`DataError` naming ``where``.
+    """
+    import pint
+
+    def ev(node: Any) -> tuple[Any, float]:
+        t = node.getType()
+        kids = [node.getChild(i) for i in range(node.getNumChildren())]
+        if t in (libsbml.AST_INTEGER, libsbml.AST_REAL, libsbml.AST_REAL_E, libsbml.AST_RATIONAL):
+            return Q_(node.getValue(), "dimensionless"), float(node.getValue())
+        if t == libsbml.AST_NAME_TIME:
+            return Q_(1.0, "h"), 1.0
+        if t == libsbml.AST_NAME:
+            q = values[node.getName()]
+            return q, float(q.magnitude)
+        if t == libsbml.AST_PLUS:
+            q, f = ev(kids[0])
+            for k in kids[1:]:
+                q2, f2 = ev(k)
+                q, f = q + q2, f + f2
+            return q, f
+        if t == libsbml.AST_MINUS:
+            if len(kids) == 1:
+                q, f = ev(kids[0])
+                return -q, -f
+            (q1, f1), (q2, f2) = ev(kids[0]), ev(kids[1])
+            return q1 - q2, f1 - f2
+        if t == libsbml.AST_TIMES:
+            q, f = ev(kids[0])
+            for k in kids[1:]:
+                q2, f2 = ev(k)
+                q, f = q * q2, f * f2
+            return q, f
+        if t == libsbml.AST_DIVIDE:
+            (q1, f1), (q2, f2) = ev(kids[0]), ev(kids[1])
+            return q1 / q2, f1 / f2
+        if t in (libsbml.AST_POWER, libsbml.AST_FUNCTION_POWER):
+            (base, fb), (expo, fe) = ev(kids[0]), ev(kids[1])
+            if not expo.dimensionless:
+                raise DataError(f"{where}: an exponent must be dimensionless, got {expo.units}")
+            return base ** float(expo.to("dimensionless").magnitude), fb**fe
+        if t in _DIMENSIONLESS_FUNCS:
+            arg, fa = ev(kids[0])
+            if not arg.dimensionless:
+                raise DataError(
+                    f"{where}: the argument of {node.getName()} must be dimensionless, got "
+                    f"{arg.units}"
+                )
+            fn = _DIMENSIONLESS_FUNCS[t]
+            return Q_(fn(float(arg.to("dimensionless").magnitude)), ""), fn(fa)
+        if t in (libsbml.AST_FUNCTION_MIN, libsbml.AST_FUNCTION_MAX):
+            vals = [ev(k) for k in kids]
+            for v, _ in vals[1:]:
+                v.to(vals[0][0].units)  # raises on mismatched dimensions
+            pick = min if t == libsbml.AST_FUNCTION_MIN else max
+            return pick(vals, key=lambda p: p[1])
+        if t == libsbml.AST_FUNCTION_PIECEWISE:
+            branches = [ev(k) for k in kids[::2]]
+            for b, _ in branches[1:]:
+                b.to(branches[0][0].units)
+            return branches[0]
+        if t in _RELATIONAL:
+            (a, _), (b, _) = ev(kids[0]), ev(kids[1])
+            b.to(a.units)
+            return Q_(1.0, ""), 1.0
+        raise DataError(f"{where}: operator {node.getName() or t} is not supported in rate laws")
+
+    try:
+        return ev(parse(formula, where))
+    except pint.DimensionalityError as exc:
+        raise DataError(f"{where}: units are inconsistent in {formula!r} ({exc})") from None
