@@ -95,7 +95,9 @@ def check_model(model: Model) -> None:
     for c in model.compartments:
         if c.size_rule:
             defined(c.size_rule, f"compartment {c.id} size rule")
-            _same_unit(unit_of(c.size_rule, vals, f"compartment {c.id}"), "L", f"compartment {c.id}")
+            _same_unit(
+                unit_of(c.size_rule, vals, f"compartment {c.id}"), "L", f"compartment {c.id}"
+            )
     for p in model.parameters:
         if p.assignment:
             where = f"parameter {p.id} assignment"
@@ -122,6 +124,12 @@ def check_model(model: Model) -> None:
         for var, formula in e.assignments.items():
             if var not in values_ok:
                 raise DataError(f"event {e.id}: assigns unknown variable {var!r}")
+            target = next((p for p in model.parameters if p.id == var), None)
+            if target is not None and target.constant:
+                raise DataError(
+                    f"event {e.id}: assigns parameter {var}, which is declared constant "
+                    "(mark it variable)"
+                )
             defined(formula, f"event {e.id}")
 
 
@@ -139,7 +147,7 @@ def _same_unit(result: tuple[Any, float], unit: str, where: str) -> None:
 
 
 def _balanced(r: Any, species: dict[str, Any], where: str) -> None:
-    totals = {el: 0.0 for el in _BALANCED}
+    totals = dict.fromkeys(_BALANCED, 0.0)
     for sid, coef, sign in [(s, c, -1) for s, c in r.reactants.items()] + [
         (s, c, 1) for s, c in r.products.items()
     ]:

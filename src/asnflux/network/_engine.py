@@ -79,9 +79,11 @@ class RoadRunnerEngine:
 
     @staticmethod
     def _selection(rr: Any, sid: str) -> str:
-        return f"[{sid}]" if sid in set(rr.model.getFloatingSpeciesIds()) | set(
-            rr.model.getBoundarySpeciesIds()
-        ) else sid
+        return (
+            f"[{sid}]"
+            if sid in set(rr.model.getFloatingSpeciesIds()) | set(rr.model.getBoundarySpeciesIds())
+            else sid
+        )
 
     def _apply(self, rr: Any, overrides: dict[str, float] | None) -> None:
         ids = set(rr.model.getFloatingSpeciesIds()) | set(rr.model.getGlobalParameterIds())
@@ -92,70 +94,6 @@ class RoadRunnerEngine:
             if not np.isfinite(value):
                 raise DataError(f"override {key} = {value!r} is not finite")
             rr.setValue(self._selection(rr, key), float(value))
-
-    def simulate(
-        self,
-        sbml: str,
-        times: Any,
-        selections: list[str],
-        overrides: dict[str, float] | None = None,
-    ) -> Trajectory: ...
-
-    def steady_state(
-        self, sbml: str, selections: list[str], overrides: dict[str, float] | None = None
-    ) -> dict[str, float]: ...
-
-
-class RoadRunnerEngine:
-    """libroadrunner (CVODE, stiff BDF) with tight tolerances.
-
-    Selections are SBML ids: a species id gives its concentration, a parameter or
-    compartment id its value.
-    """
-
-    def __init__(self, relative_tolerance: float = 1e-9, absolute_tolerance: float = 1e-12):
-        self.rtol = relative_tolerance
-        self.atol = absolute_tolerance
-        self._cache: dict[str, Any] = {}
-
-    def _runner(self, sbml: str) -> Any:
-        import roadrunner
-
-        key = hashlib.sha256(sbml.encode()).hexdigest()
-        if key not in self._cache:
-            try:
-                rr = roadrunner.RoadRunner(sbml)
-            except RuntimeError as exc:
-                raise DataError(f"libroadrunner cannot load the model: {exc}") from None
-            rr.integrator.relative_tolerance = self.rtol
-            rr.integrator.absolute_tolerance = self.atol
-            rr.integrator.max_steps = 200000
-            if len(self._cache) >= 8:  # compiled models are large; keep the recent few
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[key] = rr
-        rr = self._cache[key]
-        rr.resetAll()
-        return rr
-
-    @staticmethod
-    def _selection(rr: Any, sid: str) -> str:
-        return f"[{sid}]" if sid in set(rr.model.getFloatingSpeciesIds()) | set(
-            rr.model.getBoundarySpeciesIds()
-        ) else sid
-
-    def _apply(self, rr: Any, overrides: dict[str, float] | None) -> None:
-        for key, value in (overrides or {}).items():
-            if not np.isfinite(value):
-                raise DataError(f"override {key} = {value!r} is not finite")
-            try:
-                rr.setValue(self._selection(rr, key) if not key.startswith("init") else key,
-                            float(value))
-            except RuntimeError:
-                raise DataError(f"override: the model has no parameter or species {key!r}") from None
-        if overrides:
-            rr.reset()  # recompute initial assignments and rules from the new values
-            for key, value in overrides.items():
-                rr.setValue(self._selection(rr, key), float(value))
 
     def simulate(
         self,

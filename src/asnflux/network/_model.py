@@ -63,10 +63,11 @@ class Parameter:
     rate_rule: str | None = None  # infix d(value)/dt
     uniprot: str | None = None  # for activities of named proteins
     sbo: str = "SBO:0000002"  # quantitative systems description parameter
+    variable: bool = False  # changed by events
 
     @property
     def constant(self) -> bool:
-        return self.assignment is None and self.rate_rule is None
+        return self.assignment is None and self.rate_rule is None and not self.variable
 
     @property
     def provenance(self) -> str:

@@ -28,12 +28,14 @@ _BASE = {
     "mole": libsbml.UNIT_KIND_MOLE,
     "kilogram": libsbml.UNIT_KIND_KILOGRAM,
 }
-_META_KEYS = ("record", "assumption", "derived", "unit", "boundary", "formula", "note")
+_META_KEYS = ("record", "assumption", "derived", "unit", "boundary", "formula", "note", "rate")
 
 
 def _ok(code: int, what: str) -> None:
     if code != libsbml.LIBSBML_OPERATION_SUCCESS:
-        raise DataError(f"SBML export: {what} failed ({libsbml.OperationReturnValue_toString(code)})")
+        raise DataError(
+            f"SBML export: {what} failed ({libsbml.OperationReturnValue_toString(code)})"
+        )
 
 
 def _unit_id(pint_unit: str) -> str:
@@ -150,8 +152,10 @@ def to_sbml(model: Model) -> str:
         par.setUnits(_add_unit(m, p.unit))
         par.setConstant(p.constant)
         par.setSBOTerm(p.sbo)
-        _meta(par, {"record": p.record, "assumption": p.assumption, "derived": p.derived,
-                    "unit": p.unit})
+        _meta(
+            par,
+            {"record": p.record, "assumption": p.assumption, "derived": p.derived, "unit": p.unit},
+        )
         if p.uniprot:
             _cv(par, f"https://identifiers.org/uniprot:{p.uniprot}")
         if p.assignment:
@@ -170,7 +174,10 @@ def to_sbml(model: Model) -> str:
         rx.setReversible(r.reversible)
         rx.setCompartment(r.compartment)
         rx.setSBOTerm(r.sbo)
-        _meta(rx, {"boundary": "true" if r.boundary else None, "note": r.note})
+        _meta(
+            rx,
+            {"boundary": "true" if r.boundary else None, "note": r.note, "rate": canonical(r.rate)},
+        )
         for sid, coef in r.reactants.items():
             ref = rx.createReactant()
             ref.setSpecies(sid)
@@ -210,7 +217,8 @@ def validate_sbml(text: str) -> list[str]:
     doc = libsbml.readSBMLFromString(text)
     doc.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, False)
     doc.checkConsistency()
-    errors, warnings = [], []
+    errors: list[str] = []
+    warnings: list[str] = []
     for i in range(doc.getNumErrors()):
         err = doc.getError(i)
         msg = f"line {err.getLine()}: {err.getShortMessage()}: {err.getMessage().strip()}"
@@ -226,18 +234,27 @@ def from_sbml(text: str) -> Model:
     if doc.getNumErrors(libsbml.LIBSBML_SEV_ERROR) or doc.getModel() is None:
         raise DataError("not a readable SBML document: " + doc.getErrorLog().toString()[:500])
     m = doc.getModel()
-    rules = {m.getRule(i).getVariable(): m.getRule(i) for i in range(m.getNumRules())}
+    rules: dict[str, Any] = {
+        m.getRule(i).getVariable(): m.getRule(i) for i in range(m.getNumRules())
+    }
 
-    def rule_text(var: str, kind: type) -> str | None:
-        r = rules.get(var)
-        return canonical(libsbml.formulaToL3String(r.getMath())) if isinstance(r, kind) else None
+    def rule_text(var: str, kind: Any) -> str | None:
+        r: Any = rules.get(var)
+        if not isinstance(r, kind):
+            return None
+        return canonical(libsbml.formulaToL3String(r.getMath()))
 
     comps = []
     for i in range(m.getNumCompartments()):
         c = m.getCompartment(i)
         comps.append(
-            Compartment(c.getId(), c.getName(), c.getSize(),
-                        rule_text(c.getId(), libsbml.AssignmentRule), c.getSBOTermID())
+            Compartment(
+                c.getId(),
+                c.getName(),
+                c.getSize(),
+                rule_text(c.getId(), libsbml.AssignmentRule),
+                c.getSBOTermID(),
+            )
         )
     species = []
     for i in range(m.getNumSpecies()):
@@ -246,11 +263,19 @@ def from_sbml(text: str) -> Model:
         for k in range(s.getNumCVTerms()):
             res = s.getCVTerm(k).getResourceURI(0)
             if "CHEBI:" in res:
-                chebi = res[res.index("CHEBI:"):]
+                chebi = res[res.index("CHEBI:") :]
         meta = _read_meta(s)
         species.append(
-            Species(s.getId(), s.getName(), s.getCompartment(), s.getInitialConcentration(),
-                    chebi, meta.get("formula"), s.getBoundaryCondition(), s.getSBOTermID())
+            Species(
+                s.getId(),
+                s.getName(),
+                s.getCompartment(),
+                s.getInitialConcentration(),
+                chebi,
+                meta.get("formula"),
+                s.getBoundaryCondition(),
+                s.getSBOTermID(),
+            )
         )
     params = []
     for i in range(m.getNumParameters()):
@@ -264,10 +289,18 @@ def from_sbml(text: str) -> Model:
         unit = meta.get("unit") or m.getUnitDefinition(p.getUnits()).getName()
         params.append(
             Parameter(
-                p.getId(), p.getValue(), unit, p.getName(), meta.get("record"),
-                meta.get("assumption"), meta.get("derived"),
+                p.getId(),
+                p.getValue(),
+                unit,
+                p.getName(),
+                meta.get("record"),
+                meta.get("assumption"),
+                meta.get("derived"),
                 rule_text(p.getId(), libsbml.AssignmentRule),
-                rule_text(p.getId(), libsbml.RateRule), uniprot, p.getSBOTermID(),
+                rule_text(p.getId(), libsbml.RateRule),
+                uniprot,
+                p.getSBOTermID(),
+                variable=not p.getConstant() and p.getId() not in rules,
             )
         )
     reactions = []
@@ -275,19 +308,34 @@ def from_sbml(text: str) -> Model:
         r = m.getReaction(i)
         law = r.getKineticLaw().getMath()
         comp = r.getCompartment()
-        if (law.getType() != libsbml.AST_TIMES or law.getNumChildren() != 2
-                or law.getChild(0).getName() != comp):
-            raise DataError(f"reaction {r.getId()}: kinetic law is not '{comp} * (rate)'")
         meta = _read_meta(r)
+        if "rate" in meta:
+            rate = canonical(meta["rate"])
+        elif (
+            law.getType() == libsbml.AST_TIMES
+            and law.getNumChildren() == 2
+            and law.getChild(0).getName() == comp
+        ):
+            rate = canonical(libsbml.formulaToL3String(law.getChild(1)))
+        else:
+            raise DataError(f"reaction {r.getId()}: kinetic law is not '{comp} * (rate)'")
         reactions.append(
             Reaction(
-                r.getId(), r.getName(),
-                {r.getReactant(k).getSpecies(): r.getReactant(k).getStoichiometry()
-                 for k in range(r.getNumReactants())},
-                {r.getProduct(k).getSpecies(): r.getProduct(k).getStoichiometry()
-                 for k in range(r.getNumProducts())},
-                canonical(libsbml.formulaToL3String(law.getChild(1))), comp,
-                meta.get("boundary") == "true", r.getReversible(), r.getSBOTermID(),
+                r.getId(),
+                r.getName(),
+                {
+                    r.getReactant(k).getSpecies(): r.getReactant(k).getStoichiometry()
+                    for k in range(r.getNumReactants())
+                },
+                {
+                    r.getProduct(k).getSpecies(): r.getProduct(k).getStoichiometry()
+                    for k in range(r.getNumProducts())
+                },
+                rate,
+                comp,
+                meta.get("boundary") == "true",
+                r.getReversible(),
+                r.getSBOTermID(),
                 meta.get("note", ""),
             )
         )
@@ -297,10 +345,17 @@ def from_sbml(text: str) -> Model:
         trig = e.getTrigger().getMath()
         at = float(libsbml.formulaToL3String(trig.getChild(1)))
         events.append(
-            Event(e.getId(), at,
-                  {e.getEventAssignment(k).getVariable():
-                   canonical(libsbml.formulaToL3String(e.getEventAssignment(k).getMath()))
-                   for k in range(e.getNumEventAssignments())}, e.getName())
+            Event(
+                e.getId(),
+                at,
+                {
+                    e.getEventAssignment(k).getVariable(): canonical(
+                        libsbml.formulaToL3String(e.getEventAssignment(k).getMath())
+                    )
+                    for k in range(e.getNumEventAssignments())
+                },
+                e.getName(),
+            )
         )
     notes = ""
     if m.isSetNotes():

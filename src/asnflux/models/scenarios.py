@@ -1,0 +1,469 @@
+"""Named experiments reproducing each behaviour DESIGN §3 asks of the cell model.
+
+Each scenario runs one or more configurations, measures a few numbers and checks them
+against an expectation (a direction and a sensible magnitude) taken from a cited source.
+The tests run every scenario; ``asnflux cell scenario NAME`` runs one for a user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .._errors import NotFoundError
+from ..knowledge import load_knowledge_base
+from .cell import Addition, CellConfig, CellRun, medium_composition, simulate_cell
+
+__all__ = ["SCENARIOS", "Scenario", "ScenarioResult", "run_scenario"]
+
+Check = tuple[str, bool]  # (statement, holds)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    behaviour: str
+    expectation: str
+    sources: tuple[str, ...]  # knowledge-base reference keys
+    runs: dict[str, tuple[CellConfig, float]]
+    evaluate: Callable[[dict[str, CellRun]], tuple[dict[str, float], list[Check]]]
+    points_per_hour: int = 4  # output grid; minutes-scale events need a finer one
+
+    def references(self) -> list[str]:
+        kb = load_knowledge_base()
+        return [kb.references[k].format() for k in self.sources]
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    scenario: Scenario
+    runs: dict[str, CellRun]
+    metrics: dict[str, float]
+    checks: list[Check]
+
+    @property
+    def passed(self) -> bool:
+        return all(ok for _, ok in self.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario.name,
+            "title": self.scenario.title,
+            "behaviour": self.scenario.behaviour,
+            "expectation": self.scenario.expectation,
+            "references": self.scenario.references(),
+            "metrics": self.metrics,
+            "checks": [{"statement": s, "holds": ok} for s, ok in self.checks],
+            "passed": self.passed,
+        }
+
+
+def _per_volume(run: CellRun, flux: str, k: str, hours: float) -> float:
+    """A culture flux (mmol/h) per litre of cytosol (mM/h) at ``hours``."""
+    v = run.at(f"cells_{k}", hours) * run.model.parameter(f"Vcell_{k}").value
+    return run.at(f"{flux}_{k}", hours) / v
+
+
+# --- evaluations ------------------------------------------------------------------------
+def _homeostasis(r: dict[str, CellRun]) -> tuple[dict[str, float], list[Check]]:
+    run = r["ALL blast, RPMI-1640"]
+    cells0, cells72 = run.at("cells_all_blast", 0), run.final("cells_all_blast")
+    import math
+
+    td = 72 * math.log(2) / math.log(cells72 / cells0)
+    m = {
+        "viability_72h": run.final("viability_all_blast"),
+        "asn_cyt_72h_mM": run.final("Asn_cyt_all_blast"),
+        "doubling_time_h": td,
+        "asn_medium_change_pct": 100 * (run.final("Asn_med") / run.at("Asn_med", 0) - 1),
+    }
+    return m, [
+        ("viability stays ≥ 95 %", m["viability_72h"] >= 0.95),
+        (
+            "intracellular Asn 0.3-3 mM in RPMI (cell-sources: ≈1-3 mM)",
+            0.3 <= m["asn_cyt_72h_mM"] <= 3,
+        ),
+        ("blasts double in 35-70 h", 35 <= td <= 70),
+        ("medium Asn changes by < 10 % in 72 h", abs(m["asn_medium_change_pct"]) < 10),
+    ]
+
+
+def _knockdown(r: dict[str, CellRun]) -> tuple[dict[str, float], list[Check]]:
+    ctrl, kd = r["control"], r["ASNS knock-down 90 %"]
+    m = {
+        "asn_cyt_control_mM": ctrl.at("Asn_cyt_hela", 48),
+        "asn_cyt_knockdown_mM": kd.at("Asn_cyt_hela", 48),
+    }
+    m["ratio"] = m["asn_cyt_knockdown_mM"] / m["asn_cyt_control_mM"]
+    return m, [("knock-down lowers intracellular Asn at least two-fold", m["ratio"] <= 0.5)]
+
+
+def _induction(r: dict[str, CellRun], key: str) -> tuple[dict[str, float], list[Check]]:
+    run = r[key]
+    peak = max(run.table["ASNS_mRNA_hela"])
+    m = {
+        "atf4_2h": run.at("ATF4_hela", 2),
+        "asns_mrna_12h": run.at("ASNS_mRNA_hela", 12),
+        "asns_mrna_36h": run.at("ASNS_mRNA_hela", 36),
+        "asns_protein_24h": run.at("ASNS_hela", 24),
+        "asns_mrna_peak": peak,
+    }
+    return m, [
+        ("ATF4 rises ≥ 3-fold within 2 h", m["atf4_2h"] >= 3),
+        ("ASNS mRNA ≥ 3-fold by 12 h (peak 8-12 h)", m["asns_mrna_12h"] >= 3),
+        ("ASNS protein rises by 24 h", m["asns_protein_24h"] > 1.5),
+        (
+            "induction switches off: 24 h after removal mRNA < half its peak",
+            m["asns_mrna_36h"] < 0.5 * peak,
+        ),
+    ]
+
+
+def _depletion(r: dict[str, CellRun]) -> tuple[dict[str, float], list[Check]]:
+    hi, lo = r["1 IU/mL"], r["0.01 IU/mL"]
+    m = {
+        "asn_med_uM_5min_1IU": 1e3 * hi.at("Asn_med", 5 / 60),
+        "asn_med_uM_4h_0.01IU": 1e3 * lo.at("Asn_med", 4),
+    }
+    return m, [
+        ("1 IU/mL removes medium Asn (< 5 µM) within 5 min", m["asn_med_uM_5min_1IU"] < 5),
+        ("0.01 IU/mL removes medium Asn (< 5 µM) within 4 h", m["asn_med_uM_4h_0.01IU"] < 5),
+    ]
+
+
+def _selectivity(r: dict[str, CellRun]) -> tuple[dict[str, float], list[Check]]:
+    blast, solid = r["ALL blast + ASNase"], r["high-ASNS solid tumour + ASNase"]
+    m = {
+        "blast_viability_96h": blast.final("viability_all_blast"),
+        "solid_viability_96h": solid.final("viability_solid_high"),
+        "solid_fold_growth_96h": solid.final("cells_solid_high") / solid.at("cells_solid_high", 0),
+    }
+    return m, [
+        ("ASNS-low blasts die: viability < 50 % at 96 h", m["blast_viability_96h"] < 0.5),
+        ("ASNS-high cells survive: viability > 90 %", m["solid_viability_96h"] > 0.9),
+        ("ASNS-high cells keep growing", m["solid_fold_growth_96h"] > 1.5),
+    ]
+
+
+def _resistance(r: dict[str, CellRun]) -> tuple[dict[str, float], list[Check]]:
+    s, res = r["sensitive blast"], r["resistant blast"]
+    m = {
+        "sensitive_viability_96h": s.final("viability_all_blast"),
+        "resistant_viability_96h": res.final("viability_all_resistant"),
+        "resistant_asns_96h": res.final("ASNS_all_resistant"),
+    }
+    return m, [
+        ("sensitive blasts < 50 % viable", m["sensitive_viability_96h"] < 0.5),
+        ("resistant blasts > 80 % viable", m["resistant_viability_96h"] > 0.8),
+        ("resistant blasts up-regulate ASNS ≥ 2-fold", m["resistant_asns_96h"] >= 2),
+    ]
+
+
+def _msc(r: dict[str, CellRun]) -> tuple[dict[str, float], list[Check]]:
+    alone, co = r["blasts alone"], r["blasts + MSC"]
+    m = {
+        "viable_blasts_alone_96h": alone.at("cells_all_blast", 96),
+        "viable_blasts_with_msc_96h": co.at("cells_all_blast", 96),
+        "medium_asn_with_msc_96h_uM": 1e3 * co.at("Asn_med", 96),
+        "medium_asn_alone_96h_uM": 1e3 * alone.at("Asn_med", 96),
+    }
+    m["protection_fold"] = m["viable_blasts_with_msc_96h"] / m["viable_blasts_alone_96h"]
+    return m, [
+        ("MSC at least double the viable blasts at 96 h", m["protection_fold"] >= 2),
+        (
+            "MSC refill the medium with Asn after the enzyme is washed out",
+            m["medium_asn_with_msc_96h_uM"] > 5 * m["medium_asn_alone_96h_uM"],
+        ),
+    ]
+
+
+def _mtor(r: dict[str, CellRun]) -> tuple[dict[str, float], list[Check]]:
+    def rise(label: str) -> float:
+        run = r[label]
+        return run.at("mTORC1_hela", 26) - run.at("mTORC1_hela", 24)
+
+    m = {f"rise_{k}": rise(k) for k in r}
+    return m, [
+        ("Leu re-activates mTORC1 in wild-type cells", m["rise_WT + Leu"] > 0.3),
+        (
+            "Leu does not re-activate mTORC1 in RagA/B knockout cells",
+            abs(m["rise_RagA/B KO + Leu"]) < 0.05,
+        ),
+        ("Asn re-activates mTORC1 in RagA/B knockout cells", m["rise_RagA/B KO + Asn"] > 0.3),
+        (
+            "Asn does not re-activate mTORC1 when Arf1 is also knocked out",
+            abs(m["rise_RagA/B + Arf1 KO + Asn"]) < 0.05,
+        ),
+    ]
+
+
+def _exchange(r: dict[str, CellRun]) -> tuple[dict[str, float], list[Check]]:
+    no, yes = r["DMEM"], r["DMEM + 0.1 mM Asn"]
+    m: dict[str, float] = {}
+    for label, run in (("no_asn", no), ("asn", yes)):
+        m[f"asn_cyt_{label}"] = run.at("Asn_cyt_hela", 12)
+        for aa in ("Ser", "Arg", "His"):
+            m[f"{aa}_uptake_{label}"] = _per_volume(run, f"uptake_{aa}", "hela", 12) + _per_volume(
+                run, f"exchange_Asn_{aa}", "hela", 12
+            )
+            m[f"{aa}_cyt_{label}"] = run.at(f"{aa}_cyt_hela", 12)
+    checks = [("added Asn raises intracellular Asn", m["asn_cyt_asn"] > 2 * m["asn_cyt_no_asn"])]
+    for aa in ("Ser", "Arg", "His"):
+        checks.append(
+            (
+                f"{aa} uptake rises with intracellular Asn",
+                m[f"{aa}_uptake_asn"] > m[f"{aa}_uptake_no_asn"],
+            )
+        )
+        checks.append((f"intracellular {aa} rises", m[f"{aa}_cyt_asn"] > m[f"{aa}_cyt_no_asn"]))
+    return m, checks
+
+
+def _gln(r: dict[str, CellRun]) -> tuple[dict[str, float], list[Check]]:
+    with_asn, without = r["Gln-free + Asn"], r["Gln- and Asn-free"]
+    m = {
+        "cells_72h_with_asn": with_asn.final("cells_hela"),
+        "cells_72h_without_asn": without.final("cells_hela"),
+        "nucleotide_flux_48h_with_asn": with_asn.at("nucleotides_hela", 48),
+        "nucleotide_flux_48h_without_asn": without.at("nucleotides_hela", 48),
+        "viability_72h_with_asn": with_asn.final("viability_hela"),
+        "viability_72h_without_asn": without.final("viability_hela"),
+    }
+    return m, [
+        (
+            "Asn keeps more cells alive and growing without Gln",
+            m["cells_72h_with_asn"] > 1.5 * m["cells_72h_without_asn"],
+        ),
+        (
+            "Asn supports nucleotide synthesis without Gln",
+            m["nucleotide_flux_48h_with_asn"] > m["nucleotide_flux_48h_without_asn"],
+        ),
+        ("Asn rescues viability", m["viability_72h_with_asn"] > m["viability_72h_without_asn"]),
+    ]
+
+
+# --- the library --------------------------------------------------------------------------
+def _mtor_runs() -> dict[str, tuple[CellConfig, float]]:
+    leu = medium_composition("rpmi-1640")["Leu"]
+
+    def cfg(ko: tuple[str, ...], target: str, value: float) -> tuple[CellConfig, float]:
+        return CellConfig(
+            cell_types=("hela",),
+            medium="aa-free",
+            knockout=ko,
+            additions=(Addition(24, target, value),),
+        ), 27.0
+
+    return {
+        "WT + Leu": cfg((), "Leu_med", leu),
+        "RagA/B KO + Leu": cfg(("raga-b",), "Leu_med", leu),
+        "RagA/B KO + Asn": cfg(("raga-b",), "Asn_med", 4.0),
+        "RagA/B + Arf1 KO + Asn": cfg(("raga-b", "arf1"), "Asn_med", 4.0),
+    }
+
+
+def _library() -> dict[str, Scenario]:
+    asnase = "0.1 IU/mL"
+    hela = ("hela",)
+    leu = medium_composition("rpmi-1640")["Leu"]
+    items = [
+        Scenario(
+            "homeostasis",
+            "Homeostasis in full medium",
+            "homeostasis in full medium",
+            "ALL blasts in RPMI-1640 keep > 95 % viability, hold 0.3-3 mM intracellular Asn and "
+            "double in 35-70 h over 72 h.",
+            ("krdav_labwork", "moran2010"),
+            {"ALL blast, RPMI-1640": (CellConfig(), 72.0)},
+            _homeostasis,
+        ),
+        Scenario(
+            "asns-knockdown",
+            "ASNS knock-down lowers intracellular Asn",
+            "ASNS knockdown lowers intracellular Asn",
+            "HeLa in Asn-free DMEM with 90 % ASNS knock-down hold at most half the "
+            "intracellular Asn of control cells after 48 h.",
+            ("benchchem2025",),
+            {
+                "control": (CellConfig(cell_types=hela, medium="dmem"), 48.0),
+                "ASNS knock-down 90 %": (
+                    CellConfig(cell_types=hela, medium="dmem", knockdown={"asns": 0.9}),
+                    48.0,
+                ),
+            },
+            _knockdown,
+        ),
+        Scenario(
+            "aa-starvation",
+            "Amino-acid starvation induces ASNS via GCN2-ATF4, reversibly",
+            "amino-acid starvation induces ASNS via ATF4; induction switches off after the "
+            "stress is removed",
+            "Leu withdrawal raises ATF4 ≥ 3x within 2 h and ASNS mRNA ≥ 3x by 12 h; 24 h after "
+            "Leu is added back, ASNS mRNA is below half its peak.",
+            ("balasubramanian2013", "appel2006"),
+            {
+                "Leu-free, Leu back at 12 h": (
+                    CellConfig(
+                        cell_types=hela,
+                        medium="rpmi-leu-free",
+                        additions=(Addition(12, "Leu_med", leu),),
+                    ),
+                    36.0,
+                )
+            },
+            lambda r: _induction(r, "Leu-free, Leu back at 12 h"),
+        ),
+        Scenario(
+            "tunicamycin",
+            "ER stress induces ASNS via PERK-ATF4, reversibly",
+            "ER stress induces ASNS via ATF4; induction switches off after the stress is removed",
+            "A tunicamycin-like ER stress raises ATF4 ≥ 3x within 2 h and ASNS mRNA ≥ 3x by "
+            "12 h; 24 h after the stress is removed ASNS mRNA is below half its peak.",
+            ("balasubramanian2013",),
+            {
+                "ER stress 0-12 h": (
+                    CellConfig(
+                        cell_types=hela,
+                        er_stress=1.0,
+                        additions=(Addition(12, "er_stress", 0.0, "set"),),
+                    ),
+                    36.0,
+                )
+            },
+            lambda r: _induction(r, "ER stress 0-12 h"),
+        ),
+        Scenario(
+            "asparaginase-depletion",
+            "Asparaginase depletes medium Asn within hours",
+            "asparaginase depletes medium Asn within hours",
+            "Medium Asn falls below 5 µM within 5 min at 1 IU/mL and within 4 h at 0.01 IU/mL "
+            "(Li 2010, as quoted in the cell sources).",
+            ("riccardi1981",),
+            {
+                "1 IU/mL": (CellConfig(asparaginase="1 IU/mL"), 1.0),
+                "0.01 IU/mL": (CellConfig(asparaginase="0.01 IU/mL"), 6.0),
+            },
+            _depletion,
+            points_per_hour=120,
+        ),
+        Scenario(
+            "asparaginase-selectivity",
+            "Asparaginase kills ASNS-low blasts, not ASNS-high cells",
+            "asparaginase kills ASNS-low blasts but not ASNS-high cells",
+            f"At {asnase} for 96 h, ALL blasts fall below 50 % viability while high-ASNS solid "
+            "tumour cells stay > 90 % viable and keep growing.",
+            ("iwamoto2007", "stams2005"),
+            {
+                "ALL blast + ASNase": (CellConfig(asparaginase=asnase), 96.0),
+                "high-ASNS solid tumour + ASNase": (
+                    CellConfig(cell_types=("solid-asns-high",), asparaginase=asnase),
+                    96.0,
+                ),
+            },
+            _selectivity,
+        ),
+        Scenario(
+            "asns-resistance",
+            "ASNS up-regulation confers resistance",
+            "ASNS up-regulation confers resistance",
+            f"At {asnase} for 96 h, resistant blasts (3.5x basal ASNS, full induction) stay "
+            "> 80 % viable and raise ASNS ≥ 2x; sensitive blasts fall below 50 %.",
+            ("stams2005", "appel2006"),
+            {
+                "sensitive blast": (CellConfig(asparaginase=asnase), 96.0),
+                "resistant blast": (
+                    CellConfig(cell_types=("all-blast-resistant",), asparaginase=asnase),
+                    96.0,
+                ),
+            },
+            _resistance,
+        ),
+        Scenario(
+            "msc-protection",
+            "MSCs protect blasts in co-culture",
+            "MSCs protect blasts in co-culture",
+            f"After transient asparaginase ({asnase}, washed out at 24 h), co-cultured MSC refill "
+            "the medium with Asn and at least double the viable blasts at 96 h.",
+            ("iwamoto2007", "chiu2021"),
+            {
+                "blasts alone": (
+                    CellConfig(
+                        asparaginase=asnase, additions=(Addition(24, "ASNase", 0.0, "set"),)
+                    ),
+                    96.0,
+                ),
+                "blasts + MSC": (
+                    CellConfig(
+                        cell_types=("all-blast", "msc"),
+                        asparaginase=asnase,
+                        additions=(Addition(24, "ASNase", 0.0, "set"),),
+                    ),
+                    96.0,
+                ),
+            },
+            _msc,
+        ),
+        Scenario(
+            "mtorc1-arf1",
+            "Asn activates mTORC1 through Arf1 without the Rag GTPases",
+            "Asn re-activates mTORC1 in RagA/B knockout cells but not in Arf1 knockout cells; "
+            "Leu does neither in RagA/B knockout",
+            "After 24 h in amino-acid-free medium, add-back raises mTORC1 activity by > 0.3 "
+            "within 2 h for Leu in wild type and Asn in RagA/B knockout, and by < 0.05 for Leu "
+            "in RagA/B knockout and Asn in RagA/B + Arf1 knockout.",
+            ("meng2020", "jewell2015", "wolfson2016"),
+            _mtor_runs(),
+            _mtor,
+        ),
+        Scenario(
+            "asn-exchange",
+            "Intracellular Asn drives Ser/Arg/His uptake",
+            "raising intracellular Asn raises Ser/Arg/His uptake",
+            "0.1 mM Asn in Asn-free DMEM raises intracellular Asn, the uptake of Ser, Arg and "
+            "His (transport plus exchange) and their intracellular levels.",
+            ("krall2016",),
+            {
+                "DMEM": (CellConfig(cell_types=hela, medium="dmem"), 12.0),
+                "DMEM + 0.1 mM Asn": (
+                    CellConfig(cell_types=hela, medium="dmem", overrides={"Asn_med": 0.1}),
+                    12.0,
+                ),
+            },
+            _exchange,
+        ),
+        Scenario(
+            "gln-deprivation",
+            "Asn supports nucleotide synthesis and growth without Gln",
+            "Asn supports nucleotide synthesis and growth under Gln deprivation",
+            "In Gln-free RPMI, the Asn it contains keeps ≥ 1.5x more viable HeLa cells at 72 h, "
+            "more nucleotide synthesis and higher viability than in Gln- and Asn-free medium.",
+            ("krall2016", "sullivan2018"),
+            {
+                "Gln-free + Asn": (CellConfig(cell_types=hela, medium="rpmi-gln-free"), 72.0),
+                "Gln- and Asn-free": (
+                    CellConfig(cell_types=hela, medium="rpmi-gln-free", overrides={"Asn_med": 0.0}),
+                    72.0,
+                ),
+            },
+            _gln,
+        ),
+    ]
+    return {s.name: s for s in items}
+
+
+SCENARIOS: dict[str, Scenario] = _library()
+
+
+def run_scenario(name: str, engine: Any = None) -> ScenarioResult:
+    """Run every configuration of scenario ``name`` and evaluate its checks."""
+    if name not in SCENARIOS:
+        raise NotFoundError(f"no scenario {name!r}; scenarios: {', '.join(SCENARIOS)}")
+    sc = SCENARIOS[name]
+    runs = {
+        label: simulate_cell(cfg, hours, points_per_hour=sc.points_per_hour, engine=engine)
+        for label, (cfg, hours) in sc.runs.items()
+    }
+    metrics, checks = sc.evaluate(runs)
+    return ScenarioResult(sc, runs, metrics, checks)

@@ -1,0 +1,193 @@
+"""The cell model: DESIGN §3 behaviours as scenarios, nitrogen balance, provenance, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import roadrunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from asnflux import DataError, NotFoundError
+from asnflux.models.cell import (
+    Addition,
+    CellConfig,
+    build_cell_model,
+    medium_composition,
+    simulate_cell,
+)
+from asnflux.models.scenarios import SCENARIOS, run_scenario
+from asnflux.network import to_sbml
+from asnflux.network._checks import elements
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_scenario_behaviour(name):
+    result = run_scenario(name)
+    failed = [s for s, ok in result.checks if not ok]
+    assert not failed, (name, failed, result.metrics)
+    assert result.scenario.references()  # every expectation names its sources
+
+
+def test_every_design_behaviour_has_a_scenario():
+    behaviours = " | ".join(s.behaviour for s in SCENARIOS.values())
+    for phrase in (
+        "homeostasis",
+        "knockdown",
+        "starvation",
+        "ER stress",
+        "depletes medium Asn",
+        "ASNS-high cells",
+        "resistance",
+        "MSCs protect",
+        "RagA/B",
+        "Ser/Arg/His",
+        "Gln deprivation",
+    ):
+        assert phrase in behaviours, phrase
+
+
+def test_parameters_are_bound_to_records_or_labelled(kb):
+    model = build_cell_model(CellConfig(cell_types=("all-blast", "msc", "hela")))
+    for p in model.parameters:
+        assert p.record or p.assumption or p.derived, p.id
+        if p.record:
+            rec = kb.get(p.record)  # raises if the record does not exist
+            assert rec.source
+    # Assumptions in the knowledge base carry their reasons.
+    for rid in {p.record for p in model.parameters if p.record}:
+        rec = kb.get(rid)
+        if rec.source == "assumption":
+            assert rec.reason, rid
+            assert len(rec.reason) > 30, rid
+
+
+def test_media_are_computed_from_formulations():
+    rpmi = medium_composition("rpmi-1640")
+    # RPMI-1640: 50 mg/L L-asparagine (132.12 g/mol) = 0.378 mM; 300 mg/L Gln = 2.05 mM.
+    assert rpmi["Asn"] == pytest.approx(0.3784, rel=1e-3)
+    assert rpmi["Gln"] == pytest.approx(2.053, rel=1e-3)
+    dmem = medium_composition("dmem")
+    assert dmem["Asn"] == 0.0
+    # DMEM: 84 mg/L Arg·HCl (210.66 g/mol) = 0.399 mM.
+    assert dmem["Arg"] == pytest.approx(0.3987, rel=1e-3)
+    assert medium_composition("rpmi-gln-free")["Gln"] == 0.0
+    with pytest.raises(DataError, match="unknown medium 'mem'"):
+        medium_composition("mem")
+
+
+def _random_state(rr, draw_values):
+    for sid, v in zip(rr.model.getFloatingSpeciesIds(), draw_values, strict=False):
+        rr.setValue(f"[{sid}]", v)
+
+
+@pytest.fixture(scope="module")
+def coculture_runner():
+    model = build_cell_model(CellConfig(cell_types=("all-blast", "msc"), asparaginase="0.5 IU/mL"))
+    rr = roadrunner.RoadRunner(to_sbml(model))
+    nitrogen = {s.id: elements(s.formula).get("N", 0) for s in model.species}
+    boundary = {r.id: r for r in model.reactions if r.boundary}
+    return model, rr, nitrogen, boundary
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.floats(0.0, 30.0), min_size=40, max_size=40),
+    st.lists(st.floats(0.0, 1.0), min_size=12, max_size=12),
+)
+def test_nitrogen_is_conserved_except_at_the_boundaries(coculture_runner, concs, signals):
+    """d(total N)/dt from the engine equals the N that boundary reactions move, at any state."""
+    _, rr, nitrogen, boundary = coculture_runner
+    rr.resetAll()
+    _random_state(rr, concs)
+    for k, name in enumerate(("GCN2", "PERK", "eIF2P", "stress", "Rag", "Arf1")):
+        rr.setValue(f"{name}_all_blast", signals[k])
+        rr.setValue(f"{name}_msc", signals[k + 6])
+    roc = rr.getRatesOfChange()  # d/dt of the state vector: species amounts (mmol/h) + rules
+    ids = [rr.model.getStateVectorId(i) for i in range(len(roc))]
+    d_total = sum(nitrogen.get(s, 0) * r for s, r in zip(ids, roc, strict=True))
+    rates = dict(zip(rr.model.getReactionIds(), rr.model.getReactionRates(), strict=True))
+    expected = 0.0
+    for rid, rx in boundary.items():
+        moved = sum(c * nitrogen[s] for s, c in rx.products.items())
+        moved -= sum(c * nitrogen[s] for s, c in rx.reactants.items())
+        expected += rates[rid] * moved
+    scale = sum(abs(v) * max(nitrogen.values()) for v in rates.values()) + 1e-300
+    assert abs(d_total - expected) <= 1e-9 * scale
+
+
+def test_non_negative_concentrations_in_harsh_runs():
+    run = simulate_cell(
+        CellConfig(
+            cell_types=("all-blast", "msc"),
+            medium="aa-free",
+            asparaginase="5 IU/mL",
+            enzyme="erwinia",
+        ),
+        hours=96,
+    )
+    species = [s.id for s in run.model.species if not s.boundary]
+    assert (run.table[species].to_numpy() >= -1e-9).all()
+
+
+def test_enzymes_from_seed_table_select_their_km():
+    fast = simulate_cell(CellConfig(asparaginase="0.001 IU/mL", enzyme="wolinella"), hours=2)
+    slow = simulate_cell(CellConfig(asparaginase="0.001 IU/mL", enzyme="bacillus"), hours=2)
+    # Wolinella Km 0.05 mM vs Bacillus 0.257 mM (seed Table 1): the low-Km enzyme wins.
+    assert fast.final("Asn_med") < slow.final("Asn_med")
+
+
+def test_overrides_and_additions():
+    base = simulate_cell(CellConfig(cell_types=("hela",)), hours=12)
+    more = simulate_cell(
+        CellConfig(cell_types=("hela",), overrides={"V_ASNS_hela": 36.0}), hours=12
+    )
+    assert more.final("Asn_cyt_hela") > base.final("Asn_cyt_hela")
+    added = simulate_cell(
+        CellConfig(cell_types=("hela",), medium="dmem", additions=(Addition(6, "Asn_med", 1.0),)),
+        hours=12,
+    )
+    assert added.at("Asn_med", 5.75) < 0.05 < 0.9 < added.at("Asn_med", 6.25)
+    param = next(p for p in more.model.parameters if p.id == "V_ASNS_hela")
+    assert "set by the user" in (param.assumption or "")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"cell_types": ("t-cell",)}, "unknown cell type 't-cell'"),
+        ({"cell_types": ()}, "at least one cell type"),
+        ({"cell_types": ("msc", "msc")}, "may appear once"),
+        ({"enzyme": "pegaspargase"}, "unknown enzyme"),
+        ({"knockout": ("mtor",)}, "unknown knockout 'mtor'"),
+        ({"knockdown": {"gls": 0.5}}, "only asns"),
+        ({"knockdown": {"asns": 1.0}}, r"must be in \[0, 1\)"),
+        ({"er_stress": 2.0}, "between 0 and 1"),
+        ({"asparaginase": "1 mM"}, "asparaginase"),
+        ({"asparaginase": "-1 IU/mL"}, "must be ≥ 0"),
+        ({"overrides": {"V_ASNS": 1.0}}, "did you mean V_ASNS_all_blast"),
+        ({"overrides": {"mu_all_blast": 1.0}}, "computed by a rule"),
+        ({"overrides": {"Asn_med": -1.0}}, "must be ≥ 0"),
+        ({"additions": (Addition(0, "Asn_med", 1.0),)}, "after the start"),
+        ({"additions": (Addition(1, "Xyz", 1.0),)}, "unknown species or parameter 'Xyz'"),
+        ({"medium": "ham-f12"}, "unknown medium"),
+    ],
+)
+def test_bad_configurations(kwargs, match):
+    with pytest.raises(Exception, match=match) as info:
+        build_cell_model(CellConfig(**kwargs))
+    assert isinstance(info.value, DataError | ValueError)
+
+
+def test_unknown_scenario():
+    with pytest.raises(NotFoundError, match="no scenario 'x'"):
+        run_scenario("x")
+
+
+def test_simulate_options_are_checked():
+    with pytest.raises(DataError, match="hours must be a positive"):
+        simulate_cell(hours=0)
+    run = simulate_cell(hours=2, points_per_hour=2)
+    assert np.allclose(run.table["time_h"], [0, 0.5, 1, 1.5, 2])
