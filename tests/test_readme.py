@@ -5,6 +5,7 @@ from __future__ import annotations
 import doctest
 import re
 import shlex
+import shutil
 from pathlib import Path
 
 README = Path(__file__).parents[1] / "README.md"
@@ -23,6 +24,7 @@ def test_readme_python_session():
 
 
 def test_readme_commands(cli, tmp_path, monkeypatch):
+    shutil.copytree(README.parent / "examples", tmp_path / "examples")
     monkeypatch.chdir(tmp_path)
     text = README.read_text(encoding="utf-8")
     for block in re.findall(r"```console\n(.*?)```", text, flags=re.S):

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from .._errors import AsnfluxError
 from ._assay import assay_app
+from ._cell import cell_app
 from ._demo import demo
 from ._fit import fit
 from ._params import params_app
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 app.add_typer(params_app, name="params")
 app.add_typer(assay_app, name="assay")
+app.add_typer(cell_app, name="cell")
 app.command("demo")(demo)
 app.command("fit")(fit)
 

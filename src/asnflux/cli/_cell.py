@@ -1,0 +1,304 @@
+"""``asnflux cell``: simulate, export and diagram the cell model; run its scenarios."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from .._errors import DataError
+from .._io import atomic_write_text
+from ..models.cell import CellConfig, output_columns, simulate_cell
+from ._common import echo_json, wide_console
+
+cell_app = typer.Typer(help="The cell model: simulate, export, scenarios.", no_args_is_help=True)
+
+CellTypes = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--cell-type",
+        help="all-blast, all-blast-resistant, msc, hela, 143b, "
+        "solid-asns-high; repeat for co-culture.",
+    ),
+]
+Medium = Annotated[
+    str,
+    typer.Option(
+        help="rpmi-1640, dmem, rpmi-asn-free, rpmi-gln-free, rpmi-leu-free, aa-free, custom."
+    ),
+]
+Asnase = Annotated[str | None, typer.Option(help='Asparaginase in the medium, e.g. "1 IU/mL".')]
+Enzyme = Annotated[
+    str, typer.Option(help="ecoli, erwinia, pseudomonas, bacillus, rhizobium, wolinella.")
+]
+Knockdown = Annotated[list[str] | None, typer.Option(help="GENE=FRACTION, e.g. asns=0.9.")]
+Knockout = Annotated[list[str] | None, typer.Option(help="raga-b or arf1; repeatable.")]
+ErStress = Annotated[float, typer.Option(help="ER-stress input, 0 (none) to 1 (tunicamycin).")]
+Rapamycin = Annotated[float, typer.Option(help="Rapamycin input, 0 to 1.")]
+Sets = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="PARAM=VALUE (model units); species initial concentrations in mM."),
+]
+
+
+def _pairs(items: list[str] | None, what: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise DataError(f"{what} {item!r}: expected NAME=VALUE")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            raise DataError(f"{what} {item!r}: {value!r} is not a number") from None
+    return out
+
+
+def _config(
+    cell_type: list[str] | None,
+    medium: str,
+    asparaginase: str | None,
+    enzyme: str,
+    knockdown: list[str] | None,
+    knockout: list[str] | None,
+    er_stress: float,
+    rapamycin: float,
+    set_: list[str] | None,
+) -> CellConfig:
+    return CellConfig(
+        cell_types=tuple(cell_type or ["all-blast"]),
+        medium=medium,
+        asparaginase=asparaginase,
+        enzyme=enzyme,
+        knockdown=_pairs(knockdown, "--knockdown"),
+        knockout=tuple(knockout or ()),
+        er_stress=er_stress,
+        rapamycin=rapamycin,
+        overrides=_pairs(set_, "--set"),
+    )
+
+
+@cell_app.command("simulate")
+def simulate(
+    cell_type: CellTypes = None,
+    medium: Medium = "rpmi-1640",
+    asparaginase: Asnase = None,
+    enzyme: Enzyme = "ecoli",
+    knockdown: Knockdown = None,
+    knockout: Knockout = None,
+    er_stress: ErStress = 0.0,
+    rapamycin: Rapamycin = 0.0,
+    set_: Sets = None,
+    hours: Annotated[float, typer.Option(help="Simulated time (h).")] = 72.0,
+    output: Annotated[Path | None, typer.Option(help="Trajectory CSV.")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Figure (.png or .svg).")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Machine-readable summary.")] = False,
+) -> None:
+    """Simulate a culture; CSV columns are SBML ids with units, then derived outputs."""
+    cfg = _config(
+        cell_type, medium, asparaginase, enzyme, knockdown, knockout, er_stress, rapamycin, set_
+    )
+    run = simulate_cell(cfg, hours)
+    _, header = output_columns(run.model, cfg)
+    if output is not None:
+        table = run.table.rename(columns=header)
+        atomic_write_text(output, table.to_csv(index=False, float_format="%.10g"))
+        typer.echo(f"wrote {output}", err=True)
+    if plot is not None:
+        from ..report._cell_plots import plot_cell_run
+
+        plot_cell_run(run, plot)
+        typer.echo(f"wrote {plot}", err=True)
+    summary = _summary(run, hours)
+    if json_:
+        echo_json(summary)
+        return
+    console = wide_console()
+    console.print(f"{run.model.name}; {hours:g} h")
+    t = Table(title="Cells")
+    for col in (
+        "cell type",
+        "viable (fold)",
+        "viability",
+        "Asn in cell (mM)",
+        "ASNS (×basal)",
+        "mTORC1",
+    ):
+        t.add_column(col)
+    for c in summary["cell_types"]:
+        t.add_row(
+            c["cell_type"],
+            f"{c['viable_fold']:.3g}",
+            f"{c['viability']:.3f}",
+            f"{c['asn_cyt_mM']:.3g}",
+            f"{c['asns_relative']:.3g}",
+            f"{c['mTORC1']:.3f}",
+        )
+    console.print(t)
+    m = summary["medium_final_mM"]
+    console.print(
+        f"Medium at {hours:g} h: Asn {m['Asn']:.3g} mM, Gln {m['Gln']:.3g} mM, "
+        f"NH4+ {m['NH4']:.3g} mM"
+    )
+
+
+def _summary(run: Any, hours: float) -> dict[str, Any]:
+    cells = []
+    for t, k in zip(run.config.cell_types, run.cell_keys, strict=True):
+        fold = run.final(f"cells_{k}") / run.at(f"cells_{k}", 0)
+        cells.append(
+            {
+                "cell_type": t,
+                "viable_fold": fold,
+                "viability": run.final(f"viability_{k}"),
+                "asn_cyt_mM": run.final(f"Asn_cyt_{k}"),
+                "asns_relative": run.final(f"ASNS_{k}"),
+                "atf4_relative": run.final(f"ATF4_{k}"),
+                "mTORC1": run.final(f"mTORC1_{k}"),
+                "growth_rate_per_h": run.final(f"mu_{k}"),
+                "doubling_time_h": (hours * math.log(2) / math.log(fold)) if fold > 1 else None,
+            }
+        )
+    medium = {
+        s.id[: -len("_med")]: run.final(s.id) for s in run.model.species if s.id.endswith("_med")
+    }
+    return {
+        "model": run.model.name,
+        "hours": hours,
+        "config": {
+            "cell_types": list(run.config.cell_types),
+            "medium": run.config.medium,
+            "asparaginase": run.config.asparaginase,
+            "enzyme": run.config.enzyme,
+            "knockdown": run.config.knockdown,
+            "knockout": list(run.config.knockout),
+            "er_stress": run.config.er_stress,
+            "rapamycin": run.config.rapamycin,
+            "set": run.config.overrides,
+        },
+        "cell_types": cells,
+        "medium_final_mM": medium,
+    }
+
+
+@cell_app.command("export")
+def export(
+    path: Annotated[Path, typer.Argument(help="Output file (.xml for SBML, .txt/.ant).")],
+    format_: Annotated[str, typer.Option("--format", help="sbml or antimony.")] = "sbml",
+    cell_type: CellTypes = None,
+    medium: Medium = "rpmi-1640",
+    asparaginase: Asnase = None,
+    enzyme: Enzyme = "ecoli",
+    knockdown: Knockdown = None,
+    knockout: Knockout = None,
+    er_stress: ErStress = 0.0,
+    rapamycin: Rapamycin = 0.0,
+    set_: Sets = None,
+) -> None:
+    """Write the configured model as SBML L3V2 (validated) or Antimony text."""
+    from ..models.cell import build_cell_model
+    from ..network import to_antimony, to_sbml
+
+    cfg = _config(
+        cell_type, medium, asparaginase, enzyme, knockdown, knockout, er_stress, rapamycin, set_
+    )
+    model = build_cell_model(cfg)
+    if format_ == "sbml":
+        text = to_sbml(model)
+    elif format_ == "antimony":
+        text = to_antimony(model)
+    else:
+        raise DataError(f"--format {format_!r}: choose sbml or antimony")
+    atomic_write_text(path, text)
+    typer.echo(
+        f"wrote {path} ({format_}, {len(model.species)} species, "
+        f"{len(model.reactions)} reactions, {len(model.parameters)} parameters)"
+    )
+
+
+@cell_app.command("diagram")
+def diagram(
+    path: Annotated[Path, typer.Argument(help="Output figure (.svg or .png).")],
+    cell_type: CellTypes = None,
+) -> None:
+    """Draw the network (species, reactions, regulation) from the model object itself."""
+    from ..models.cell import build_cell_model
+    from ..report._diagram import draw_network
+
+    model = build_cell_model(CellConfig(cell_types=tuple(cell_type or ["all-blast"])))
+    draw_network(model, path)
+    typer.echo(f"wrote {path}")
+
+
+@cell_app.command("scenarios")
+def scenarios(json_: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the scenario library (each reproduces a behaviour of DESIGN §3)."""
+    from ..models.scenarios import SCENARIOS
+
+    if json_:
+        echo_json(
+            [
+                {
+                    "name": s.name,
+                    "title": s.title,
+                    "behaviour": s.behaviour,
+                    "expectation": s.expectation,
+                }
+                for s in SCENARIOS.values()
+            ]
+        )
+        return
+    t = Table(title="Cell-model scenarios")
+    for col in ("name", "title", "expectation"):
+        t.add_column(col)
+    for s in SCENARIOS.values():
+        t.add_row(s.name, s.title, s.expectation)
+    wide_console().print(t)
+
+
+@cell_app.command("scenario")
+def scenario(
+    name: Annotated[str, typer.Argument(help="Scenario name (see `asnflux cell scenarios`).")],
+    plot: Annotated[Path | None, typer.Option(help="Figure of its runs (.png/.svg).")] = None,
+    json_: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Run one scenario; exit 1 if its expectation does not hold."""
+    from ..models.scenarios import run_scenario
+
+    result = run_scenario(name)
+    if plot is not None:
+        from ..report._cell_plots import plot_scenario
+
+        plot_scenario(result, plot)
+        typer.echo(f"wrote {plot}", err=True)
+    if json_:
+        echo_json(result.to_dict())
+    else:
+        console = wide_console()
+        console.print(f"[bold]{result.scenario.title}[/bold]\n{result.scenario.expectation}")
+        for key, value in result.metrics.items():
+            console.print(f"  {key} = {value:.4g}")
+        for statement, ok in result.checks:
+            mark = "[green]holds[/green]" if ok else "[red]FAILS[/red]"
+            console.print(f"  {mark}: {statement}")
+        for ref in result.scenario.references():
+            console.print(f"  source: {ref}")
+    if not result.passed:
+        raise typer.Exit(1)
+
+
+@cell_app.command("docs", hidden=True)
+def docs(
+    directory: Annotated[Path, typer.Argument(help="Folder for cell-model*.md (docs/).")],
+) -> None:
+    """Regenerate docs/cell-model.md and docs/cell-model-sensitivity.md from the model."""
+    from ..models._cell_docs import cell_model_markdown, sensitivity_markdown
+
+    if not directory.is_dir():
+        raise DataError(f"{directory}: not a folder")
+    atomic_write_text(directory / "cell-model.md", cell_model_markdown())
+    atomic_write_text(directory / "cell-model-sensitivity.md", sensitivity_markdown())
+    typer.echo(f"wrote {directory / 'cell-model.md'} and cell-model-sensitivity.md")
