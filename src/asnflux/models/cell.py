@@ -175,6 +175,7 @@ class _Builder:
         r, d = self.rec, self.derive
         r("Km_ASNS_Asp", "seed.t1.asns_human.km_asp", "mM", "ASNS Km for Asp")
         r("Km_ASNS_Gln", "seed.t1.asns_human.km_gln", "mM", "ASNS Km for Gln")
+        r("Km_ASNS_NH4", "asns.nh3.km", "mM", "ASNS Km for NH4+ (ammonia route)")
         r("K_charge", "trna.charging.k_half", "mM")
         r("K_nt_Gln", "nucleotide.k_gln", "mM")
         r("K_nt_Asp", "nucleotide.k_asp", "mM")
