@@ -20,7 +20,7 @@ def test_params_list_json_filtered(cli):
     res = cli("params", "list", "--quantity", "Km", "--entity", "ASNS", "--json")
     assert res.code == 0, res.err
     records = json.loads(res.out)
-    assert {r["substrate"] for r in records} == {"L-aspartate", "L-glutamine"}
+    assert {r["substrate"] for r in records} == {"L-aspartate", "L-glutamine", "ammonium"}
     assert all(r["unit"] == "mM" for r in records)
 
 

@@ -33,7 +33,7 @@ def test_every_numeric_record_has_canonical_unit(kb):
 
 def test_query_filters(kb):
     kms = kb.query(quantity="Km", entity="ASNS")
-    assert {r.substrate for r in kms} == {"L-aspartate", "L-glutamine"}
+    assert {r.substrate for r in kms} == {"L-aspartate", "L-glutamine", "ammonium"}
     assert all(r.organism == "Homo sapiens" for r in kms)
     assert kb.query(organism="fusarium", quantity="vmax")[0].id == "seed.t1.asnase_fusarium.vmax"
     assumed = kb.query(source="assumption")

@@ -14,6 +14,7 @@ from ._cell import cell_app
 from ._demo import demo
 from ._fit import fit
 from ._params import params_app
+from ._therapy import therapy_app
 
 app = typer.Typer(
     name="asnflux",
@@ -25,6 +26,7 @@ app = typer.Typer(
 app.add_typer(params_app, name="params")
 app.add_typer(assay_app, name="assay")
 app.add_typer(cell_app, name="cell")
+app.add_typer(therapy_app, name="therapy")
 app.command("demo")(demo)
 app.command("fit")(fit)
 

@@ -32,6 +32,7 @@ TOPIC_FILES = (
     "cell_properties.yaml",
     "assay_qc.yaml",
     "cell_model.yaml",
+    "therapy.yaml",
 )
 
 EXPORT_FORMATS = ("csv", "json", "bibtex")

@@ -70,6 +70,7 @@ _KINDS = (
     QuantityKind("mass", "mass, e.g. protein per cell or subunit mass", ("pg", "kDa")),
     QuantityKind("mass_concentration", "mass per volume (media, protein)", ("g/L",)),
     QuantityKind("cell_density", "cells per volume of culture", ("1/mL",)),
+    QuantityKind("body_weight", "body weight of a (reference) patient", ("kg",)),
     QuantityKind("count", "a number of items, e.g. a minimum number of levels", ("dimensionless",)),
     QuantityKind("qualitative", "a statement without a number", ()),
 )

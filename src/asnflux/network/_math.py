@@ -58,6 +58,11 @@ _DIMENSIONLESS_FUNCS = {
 }
 
 
+def _is_zero(node: Any) -> bool:
+    literal = (libsbml.AST_INTEGER, libsbml.AST_REAL, libsbml.AST_REAL_E, libsbml.AST_RATIONAL)
+    return bool(node.getType() in literal and node.getValue() == 0)
+
+
 def unit_of(formula: str, values: dict[str, Any], where: str) -> tuple[Any, float]:
     """Evaluate ``formula`` twice: with pint quantities (for its unit) and with bare numbers.
 
@@ -122,13 +127,17 @@ def unit_of(formula: str, values: dict[str, Any], where: str) -> tuple[Any, floa
             pick = min if t == libsbml.AST_FUNCTION_MIN else max
             return pick(vals, key=lambda p: p[1])
         if t == libsbml.AST_FUNCTION_PIECEWISE:
-            branches = [ev(k) for k in kids[::2]]
+            for cond in kids[1::2]:
+                ev(cond)
+            # A literal 0 branch fits any unit (zero is zero in every unit).
+            branches = [ev(k) for k in kids[::2] if not _is_zero(k)] or [ev(kids[0])]
             for b, _ in branches[1:]:
                 b.to(branches[0][0].units)
             return branches[0]
         if t in _RELATIONAL:
             (a, _), (b, _) = ev(kids[0]), ev(kids[1])
-            b.to(a.units)
+            if not (_is_zero(kids[0]) or _is_zero(kids[1])):
+                b.to(a.units)
             return Q_(1.0, ""), 1.0
         raise DataError(f"{where}: operator {node.getName() or t} is not supported in rate laws")
 

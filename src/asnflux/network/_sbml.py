@@ -16,7 +16,7 @@ import libsbml
 from .._errors import DataError
 from ..units import Q_
 from ._checks import check_model
-from ._math import canonical, parse
+from ._math import canonical, parse, symbols
 from ._model import Compartment, Event, Model, Parameter, Reaction, Species
 
 __all__ = ["from_sbml", "to_sbml", "validate_sbml"]
@@ -188,6 +188,11 @@ def to_sbml(model: Model) -> str:
             ref.setSpecies(sid)
             ref.setStoichiometry(coef)
             ref.setConstant(True)
+        species_ids = {sp.id for sp in model.species}
+        for sid in sorted((symbols(r.rate) & species_ids) - set(r.reactants) - set(r.products)):
+            mod = rx.createModifier()
+            mod.setSpecies(sid)
+            mod.setSBOTerm("SBO:0000019")  # modifier
         law = rx.createKineticLaw()
         _ok(law.setMath(parse(f"{r.compartment} * ({r.rate})", r.id)), f"rate of {r.id}")
     for e in model.events:

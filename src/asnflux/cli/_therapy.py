@@ -1,0 +1,290 @@
+"""``asnflux therapy``: simulate regimens, virtual cohorts and TDM."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.table import Table
+
+from .._errors import DataError
+from .._io import atomic_write_text
+from .._tables import read_table
+from ..knowledge import load_knowledge_base
+from ..therapy import (
+    FORMULATIONS,
+    Regimen,
+    formulation,
+    read_regimen,
+    regimen_from_options,
+    run_cohort,
+    simulate,
+    tdm,
+    typical_patient,
+)
+from ._common import echo_json, wide_console
+
+therapy_app = typer.Typer(help="Asparaginase therapy: PK/PD, cohorts, TDM.", no_args_is_help=True)
+
+Form = Annotated[str | None, typer.Option("--formulation", help=", ".join(FORMULATIONS))]
+DoseOpt = Annotated[
+    str | None, typer.Option("--dose", help='e.g. "2500 IU/m**2"; a list matching --at')
+]
+Route = Annotated[str | None, typer.Option(help="iv or im (default: the formulation's first).")]
+Every = Annotated[str | None, typer.Option(help="Interval, e.g. 2d or 48h.")]
+Doses = Annotated[int | None, typer.Option(help="Number of doses with --every.")]
+At = Annotated[str | None, typer.Option(help="Dose days, e.g. 0,14,28.")]
+RegimenFile = Annotated[Path | None, typer.Option("--regimen", help="YAML regimen file.")]
+Bsa = Annotated[float, typer.Option(help="Body-surface area (m**2).")]
+Age = Annotated[
+    float | None,
+    typer.Option(help="Age (years; recorded, no published covariate in the implemented models)."),
+]
+Sex = Annotated[str | None, typer.Option(help="f or m (recorded, as for age).")]
+Days = Annotated[float, typer.Option(help="Simulated days.")]
+Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _regimen(
+    form: str | None,
+    dose: str | None,
+    route: str | None,
+    every: str | None,
+    doses: int | None,
+    at: str | None,
+    regimen_file: Path | None,
+) -> Regimen:
+    if regimen_file is not None:
+        if form or dose:
+            raise DataError("give either --regimen FILE or --formulation/--dose, not both")
+        return read_regimen(regimen_file)
+    if form is None or dose is None:
+        raise DataError("give --formulation and --dose (or --regimen FILE)")
+    return regimen_from_options(form, dose, route, every, doses, at)
+
+
+def _patient_checks(age: float | None, sex: str | None) -> None:
+    if age is not None and not 0 <= age <= 120:
+        raise DataError(f"--age must be between 0 and 120 years, got {age:g}")
+    if sex is not None and sex not in ("f", "m"):
+        raise DataError(f"--sex must be f or m, got {sex!r}")
+
+
+@therapy_app.command("formulations")
+def formulations(json_: Json = False) -> None:
+    """List formulations with their PK structure and sources."""
+    kb = load_knowledge_base()
+    rows: list[dict[str, Any]] = []
+    for name in FORMULATIONS:
+        f = formulation(name)
+        rows.append(
+            {
+                "name": name,
+                "label": f.label,
+                "dose_unit": f.dose_unit,
+                "routes": list(f.routes),
+                "compartments": 2 if f.v2 > 0 else 1,
+                "scaling": f.scaling,
+                "records": list(dict.fromkeys(f.sources)),
+                "sources": [ref.format() for ref in kb.cite(list(dict.fromkeys(f.sources)))],
+                "assumptions": [
+                    r for r in dict.fromkeys(f.sources) if kb.get(r).source == "assumption"
+                ],
+            }
+        )
+    if json_:
+        echo_json(rows)
+        return
+    t = Table(title="Asparaginase formulations")
+    for col in ("name", "formulation", "dose unit", "routes", "model", "sources"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(
+            r["name"],
+            r["label"],
+            r["dose_unit"],
+            ", ".join(r["routes"]),
+            f"{r['compartments']}-cmt, {r['scaling']}",
+            "; ".join(dict.fromkeys(s.split(". ")[0] for s in r["sources"])),
+        )
+    wide_console().print(t)
+
+
+@therapy_app.command("simulate")
+def simulate_cmd(
+    form: Form = None,
+    dose: DoseOpt = None,
+    route: Route = None,
+    every: Every = None,
+    doses: Doses = None,
+    at: At = None,
+    regimen_file: RegimenFile = None,
+    bsa: Bsa = 1.0,
+    age: Age = None,
+    sex: Sex = None,
+    days: Days = 35.0,
+    threshold: Annotated[float, typer.Option(help="SAA threshold (IU/mL).")] = 0.1,
+    output: Annotated[Path | None, typer.Option(help="Hourly CSV.")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Figure (.png/.svg).")] = None,
+    json_: Json = False,
+) -> None:
+    """A typical patient (random effects at zero) on a regimen."""
+    _patient_checks(age, sex)
+    reg = _regimen(form, dose, route, every, doses, at, regimen_file)
+    res = simulate(typical_patient(bsa), reg, days, threshold=threshold)
+    table = pd.DataFrame({"day": res.times_h})
+    for key in (
+        "saa_IU_per_mL",
+        "asn_plasma_uM",
+        "gln_plasma_uM",
+        "asn_csf_uM",
+        "asn_marrow_uM",
+        "blasts_sensitive",
+        "blasts_resistant",
+    ):
+        table[key] = res.traces[key][0]
+    if output is not None:
+        atomic_write_text(output, table.to_csv(index=False, float_format="%.8g"))
+        typer.echo(f"wrote {output}", err=True)
+    if plot is not None:
+        from ..report._therapy_plots import plot_patient
+
+        plot_patient(table, reg, threshold, plot)
+        typer.echo(f"wrote {plot}", err=True)
+    ends = {k: float(v[0]) for k, v in res.endpoints.items()}
+    troughs = _troughs(table, reg)
+    payload: dict[str, Any] = {
+        "regimen": reg.to_dict(),
+        "bsa_m2": bsa,
+        "days": days,
+        "threshold_IU_per_mL": threshold,
+        "endpoints": ends,
+        "troughs": troughs,
+    }
+    if json_:
+        echo_json(payload)
+        return
+    console = wide_console()
+    console.print(
+        "Regimen: "
+        + "; ".join(
+            f"day {d['day']:g} {d['formulation']} {d['dose']} {d['route']}"
+            for d in payload["regimen"]
+        )
+    )
+    for k, v in ends.items():
+        console.print(f"  {k}: {v:.3g}")
+    for tr in troughs:
+        console.print(f"  trough day {tr['day']:g}: {tr['saa_IU_per_mL']:.3g} IU/mL")
+
+
+def _troughs(table: pd.DataFrame, reg: Regimen) -> list[dict[str, float]]:
+    out = []
+    for d in reg.doses[1:]:
+        rows = table[np.isclose(table["day"], d.time_h / 24)]
+        if len(rows):
+            out.append(
+                {"day": d.time_h / 24, "saa_IU_per_mL": float(rows["saa_IU_per_mL"].iloc[0])}
+            )
+    return out
+
+
+@therapy_app.command("cohort")
+def cohort_cmd(
+    form: Form = None,
+    dose: DoseOpt = None,
+    route: Route = None,
+    every: Every = None,
+    doses: Doses = None,
+    at: At = None,
+    regimen_file: RegimenFile = None,
+    bsa: Bsa = 1.0,
+    age: Age = None,
+    sex: Sex = None,
+    days: Days = 35.0,
+    n: Annotated[int, typer.Option("--n", help="Patients.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed (reproducible cohorts).")] = 1,
+    threshold: Annotated[float, typer.Option(help="SAA threshold (IU/mL).")] = 0.1,
+    no_immunogenicity: Annotated[bool, typer.Option(help="No allergy or inactivation.")] = False,
+    output: Annotated[Path | None, typer.Option(help="Per-patient CSV.")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Figure (.png/.svg).")] = None,
+    json_: Json = False,
+) -> None:
+    """A seeded virtual cohort: per-day SAA quantiles (troughs on dose days), endpoints."""
+    _patient_checks(age, sex)
+    reg = _regimen(form, dose, route, every, doses, at, regimen_file)
+    res = run_cohort(
+        reg, n, seed, bsa=bsa, days=days, threshold=threshold, immunogenicity=not no_immunogenicity
+    )
+    summary: dict[str, Any] = res.summary()
+    if output is not None:
+        atomic_write_text(output, res.patients.to_csv(index=False, float_format="%.6g"))
+        typer.echo(f"wrote {output}", err=True)
+    if plot is not None:
+        from ..report._therapy_plots import plot_cohort
+
+        plot_cohort(summary, plot)
+        typer.echo(f"wrote {plot}", err=True)
+    if json_:
+        echo_json(summary)
+        return
+    console = wide_console()
+    t = Table(title=f"Cohort of {n} (seed {seed}): endpoints (median [p5, p95])")
+    t.add_column("endpoint")
+    t.add_column("value")
+    for k, v in summary["endpoints"].items():
+        if v and "p50" in v:
+            t.add_row(k, f"{v['p50']:.3g} [{v['p5']:.3g}, {v['p95']:.3g}]")
+        elif v:
+            t.add_row(k, ", ".join(f"{a}: {b}" for a, b in v.items()))
+    console.print(t)
+    frac = summary["fraction_saa_at_or_above_threshold"]
+    console.print("Fraction ≥ threshold by day: " + " ".join(f"{x:.2f}" for x in frac))
+
+
+@therapy_app.command("tdm")
+def tdm_cmd(
+    levels: Annotated[
+        Path, typer.Option(help="CSV: day, saa_IU_per_mL (e.g. '<0.02'), optional lloq.")
+    ],
+    form: Form = None,
+    dose: DoseOpt = None,
+    route: Route = None,
+    every: Every = None,
+    doses: Doses = None,
+    at: At = None,
+    regimen_file: RegimenFile = None,
+    bsa: Bsa = 1.0,
+    weight: Annotated[float | None, typer.Option(help="Weight (kg); else from BSA.")] = None,
+    target_trough: Annotated[float, typer.Option(help="Target trough (IU/mL).")] = 0.1,
+    plot: Annotated[Path | None, typer.Option(help="Forecast figure (.png/.svg).")] = None,
+    json_: Json = False,
+) -> None:
+    """Fit a patient's levels (MAP on population priors), forecast, flag, advise a dose."""
+    reg = _regimen(form, dose, route, every, doses, at, regimen_file)
+    res = tdm(read_table(levels), reg, bsa=bsa, weight=weight, target_trough=target_trough)
+    if plot is not None:
+        from ..report._therapy_plots import plot_tdm
+
+        plot_tdm(res, read_table(levels), plot)
+        typer.echo(f"wrote {plot}", err=True)
+    if json_:
+        echo_json(res.to_dict())
+        return
+    console = wide_console()
+    console.print(
+        f"{res.formulation}: CL {res.clearance_L_per_h:.4g} L/h (z {res.map_z_cl:+.2f}, "
+        f"90 % CI {res.ci90_z_cl[0]:+.2f} to {res.ci90_z_cl[1]:+.2f}), V1 "
+        f"{res.volume_L:.3g} L"
+    )
+    flag = "[red]YES[/red]" if res.inactivation_suspected else "no"
+    console.print(f"Silent inactivation suspected: {flag}")
+    console.print(
+        f"Predicted trough before the dose after day {res.next_dose_day:g}: "
+        f"{res.predicted_trough_p50:.3g} IU/mL (P ≥ target "
+        f"{res.probability_trough_at_target:.2f})"
+    )
+    console.print(f"Advice: {res.recommendation}")

@@ -1,0 +1,401 @@
+"""The patient model as a network model: one patient, one regimen, exportable to SBML.
+
+Same equations as the vectorised engine (:mod:`asnflux.therapy`): per formulation a depot,
+central and peripheral amount (IU) with rate rules; serum activity = central / V1; plasma
+Asn and Gln turnover with enzymatic sinks; CSF and marrow Asn; blast stress and
+populations. Doses, and antibody onsets, are SBML events. Used to check the engine against
+libroadrunner and as the reference in the cohort benchmark.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..network import Compartment, Event, Model, Parameter, Reaction, Species
+from ..therapy._engine import _FIRST_MONTH_H, PDParams, Population, group_of
+from ..therapy._formulations import formulation
+from ..therapy._regimen import Regimen
+
+__all__ = ["build_patient_model"]
+
+
+def _p(pid: str, value: float, unit: str, name: str, how: str, **kw: object) -> Parameter:
+    return Parameter(pid, float(value), unit, name, derived=how, **kw)  # type: ignore[arg-type]
+
+
+def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Model:
+    """Patient ``index`` of ``pop`` on ``regimen`` as a :class:`~asnflux.network.Model`."""
+    pd = PDParams.from_kb()
+    params: list[Parameter] = []
+    events: list[Event] = []
+    bsa = float(pop.bsa[index])
+    params.append(_p("bsa", bsa, "m**2", "body-surface area", "patient covariate"))
+    act_terms, km_terms, gln_terms = [], [], []
+    for name in regimen.formulations:
+        f = formulation(name)
+        k = name.replace("-", "_")
+        cl, v1, q, v2 = (float(x[index]) for x in f.scaled(pop.bsa, pop.weight))
+        cl *= math.exp(f.iiv_cl * pop.z_cl[index])
+        v1 *= math.exp(f.iiv_v * pop.z_v[index])
+        v2 *= math.exp(f.iiv_v * pop.z_v[index])
+        g = group_of(name)
+        silent = float(
+            pop.silent_onset_h.get(g, np.array([np.inf]))[index if g in pop.silent_onset_h else 0]
+        )
+        allergy = float(
+            pop.allergy_onset_h.get(g, np.array([np.inf]))[index if g in pop.allergy_onset_h else 0]
+        )
+        src = ", ".join(f.sources[:4])
+        # Doses at time zero are initial amounts (an event cannot fire at the start).
+        init = {"depot": 0.0, "central": 0.0, "last": -1e12}
+        for d in regimen.doses:
+            if d.formulation == name and d.time_h == 0:
+                amount = d.amount * bsa * f.iu_per_dose_unit
+                if d.route == "im":
+                    init["depot"] += amount * f.f_im
+                else:
+                    init["central"] += amount
+                init["last"] = 0.0
+        params += [
+            _p(f"CL_{k}", cl, "L/h", f"{f.label} clearance", f"typical value scaled ({src})"),
+            _p(f"V1_{k}", v1, "L", f"{f.label} central volume", "typical value scaled"),
+            _p(f"Q_{k}", q, "L/h", "inter-compartmental clearance", "typical value scaled"),
+            _p(
+                f"V2_{k}",
+                max(v2, 1e-300) if f.v2 > 0 else 1.0,
+                "L",
+                "peripheral volume",
+                "typical value scaled (1 L placeholder when one-compartment: Q is 0)",
+            ),
+            _p(
+                f"ka_{k}",
+                f.ka_im if not math.isnan(f.ka_im) else 1.0,
+                "1/h",
+                "IM absorption",
+                "from the formulation",
+            ),
+            _p(
+                f"F_{k}",
+                f.f_im if not math.isnan(f.f_im) else 1.0,
+                "dimensionless",
+                "IM bioavailability",
+                "from the formulation",
+            ),
+            _p(
+                f"iu_{k}",
+                f.iu_per_dose_unit,
+                "dimensionless",
+                "IU per dose unit per m2",
+                "1 for IU doses; specific activity for mg doses",
+            ),
+            _p(
+                f"m1_{k}",
+                f.cl_first_month,
+                "dimensionless",
+                "first-month clearance factor",
+                "Sassen 2017 for Erwinia, else 1",
+            ),
+            _p(f"silent_at_{k}", min(silent, 1e12), "h", "silent inactivation onset", "cohort"),
+            _p(f"allergy_at_{k}", min(allergy, 1e12), "h", "allergy onset", "cohort"),
+            _p(
+                f"last_dose_{k}",
+                init["last"],
+                "h",
+                "time of the last dose",
+                "set by dose events",
+                variable=True,
+            ),
+            _p(
+                f"split_{k}",
+                f.peg_split_h or 1e12,
+                "h",
+                "PEG clearance rise onset",
+                "Kloos 2021 (PEG only)",
+            ),
+            _p(
+                f"slope_{k}",
+                f.peg_slope_per_h or 0.0,
+                "1/h",
+                "PEG clearance rise slope",
+                "Kloos 2021 (PEG only)",
+            ),
+            _p(
+                f"mult_{k}",
+                1.0,
+                "dimensionless",
+                "clearance multiplier",
+                "rule",
+                assignment=f"piecewise(m1_{k}, time < first_month, 1) * "
+                f"piecewise(m_silent, time >= silent_at_{k}, 1) * "
+                f"piecewise(m_allergy, time >= allergy_at_{k}, 1) * "
+                f"(1 + slope_{k} * piecewise(time - last_dose_{k} - split_{k}, "
+                f"time - last_dose_{k} > split_{k}, 0))",
+            ),
+            _p(
+                f"depot_{k}",
+                init["depot"],
+                "IU",
+                "depot amount",
+                "state",
+                rate_rule=f"-ka_{k} * depot_{k}",
+            ),
+            _p(
+                f"central_{k}",
+                init["central"],
+                "IU",
+                "central amount",
+                "state",
+                rate_rule=f"ka_{k} * depot_{k} - CL_{k} * mult_{k} / V1_{k} * central_{k} - "
+                f"Q_{k} / V1_{k} * central_{k} + Q_{k} / V2_{k} * peripheral_{k}",
+            ),
+            _p(
+                f"peripheral_{k}",
+                0.0,
+                "IU",
+                "peripheral amount",
+                "state",
+                rate_rule=f"Q_{k} / V1_{k} * central_{k} - Q_{k} / V2_{k} * peripheral_{k}",
+            ),
+            _p(
+                f"saa_{k}",
+                0.0,
+                "IU/mL",
+                f"{f.label} serum activity",
+                "central / V1",
+                assignment=f"central_{k} / V1_{k} * mL_per_L",
+            ),
+            _p(f"Km_{k}", f.km_mM, "mM", "Km for Asn", "from the formulation"),
+            _p(
+                f"glut_{k}",
+                f.glutaminase,
+                "dimensionless",
+                "glutaminase fraction",
+                "from the formulation",
+            ),
+        ]
+        act_terms.append(f"saa_{k}")
+        km_terms.append(f"saa_{k} * Km_{k}")
+        gln_terms.append(f"saa_{k} * glut_{k}")
+        later = [x for x in regimen.doses if x.formulation == name and x.time_h > 0]
+        for i, d in enumerate(later):
+            target = f"depot_{k}" if d.route == "im" else f"central_{k}"
+            frac = f"F_{k} * " if d.route == "im" else ""
+            events.append(
+                Event(
+                    f"dose_{k}_{i + 1}",
+                    d.time_h,
+                    {
+                        target: f"{target} + piecewise(0, time >= allergy_at_{k}, "
+                        f"{frac}{d.amount!r} * bsa * iu_{k})",
+                        f"last_dose_{k}": f"piecewise(last_dose_{k}, time >= allergy_at_{k}, time)",
+                    },
+                    f"{d.amount:g} {f.dose_unit} {d.route}",
+                )
+            )
+    from ..knowledge import load_knowledge_base
+
+    kb = load_knowledge_base()
+    params += [
+        _p("mL_per_L", 1e-3, "L/mL", "unit conversion", "1 L = 1000 mL"),
+        _p("first_month", _FIRST_MONTH_H, "h", "first month of treatment", "30 days"),
+        *(
+            Parameter(
+                f"m_{kind}",
+                kb.value(f"imm.clearance_multiplier.{kind}", "dimensionless"),
+                "dimensionless",
+                f"clearance multiplier ({kind})",
+                record=f"imm.clearance_multiplier.{kind}",
+            )
+            for kind in ("silent", "allergy")
+        ),
+        _p(
+            "SAA",
+            0.0,
+            "IU/mL",
+            "total serum asparaginase activity",
+            "sum over formulations",
+            assignment=" + ".join(act_terms),
+        ),
+        _p(
+            "rate_per_IU",
+            pd.rate_per_iu_ml,
+            "mM/h/(IU/mL)",
+            "activity to rate",
+            "1 IU/mL = 60 mM/h",
+        ),
+        _p(
+            "Km_eff",
+            1.0,
+            "mM",
+            "activity-weighted Km",
+            "rule",
+            assignment=f"piecewise(({' + '.join(km_terms)}) / SAA, SAA > 0, "
+            f"Km_{regimen.formulations[0].replace('-', '_')})",
+        ),
+        _p("Vasn", 0.0, "mM/h", "enzymatic Asn capacity", "rule", assignment="rate_per_IU * SAA"),
+        _p(
+            "Vgln",
+            0.0,
+            "mM/h",
+            "enzymatic Gln capacity",
+            "rule",
+            assignment=f"rate_per_IU * ({' + '.join(gln_terms)})",
+        ),
+    ]
+    pdp = [
+        ("k_asn", pd.k_asn, "1/h"),
+        ("asn0", pd.asn0_mM, "mM"),
+        ("k_gln", pd.k_gln, "1/h"),
+        ("gln0", pd.gln0_mM, "mM"),
+        ("Km_gln", pd.km_gln_mM, "mM"),
+        ("csf_ratio", pd.csf_ratio, "dimensionless"),
+        ("k_csf", pd.k_csf, "1/h"),
+        ("k_marrow", pd.k_marrow, "1/h"),
+        ("msc_supply", pd.msc_supply, "mM/h"),
+        ("access", pd.marrow_access, "dimensionless"),
+        ("mu_max", pd.mu_max, "1/h"),
+        ("K_growth", pd.k_growth, "mM"),
+        ("K_starve", pd.k_starve, "mM"),
+        ("K_gln_starve", pd.k_gln_starve, "mM"),
+        ("K_nt_gln", pd.k_nt_gln, "mM"),
+        ("kd_max", pd.kd_max, "1/h"),
+        ("tau_stress", pd.tau_stress, "h"),
+        ("K_stress", pd.k_stress, "dimensionless"),
+        ("n_death", pd.n_death, "dimensionless"),
+    ]
+    params += [
+        _p(pid, v, u, pid, "PD parameter from the knowledge base (PDParams)") for pid, v, u in pdp
+    ]
+    params += [
+        _p(
+            "stress_s",
+            0.0,
+            "dimensionless",
+            "sensitive-blast stress",
+            "state",
+            rate_rule="(K_starve / (K_starve + Asn_marrow) - stress_s) / tau_stress",
+        ),
+        _p(
+            "stress_r",
+            0.0,
+            "dimensionless",
+            "resistant-blast stress",
+            "state",
+            rate_rule="(K_gln_starve / (K_gln_starve + Gln_plasma) - stress_r) / tau_stress",
+        ),
+        _p(
+            "blasts_s",
+            pd.blasts0 * (1 - pd.resistant0),
+            "dimensionless",
+            "sensitive blasts",
+            "state",
+            rate_rule="(mu_max * Asn_marrow / (K_growth + Asn_marrow) - kd_max * "
+            "stress_s^n_death / (K_stress^n_death + stress_s^n_death)) * blasts_s",
+        ),
+        _p(
+            "blasts_r",
+            pd.blasts0 * pd.resistant0,
+            "dimensionless",
+            "resistant blasts",
+            "state",
+            rate_rule="(mu_max * Gln_plasma / (K_nt_gln + Gln_plasma) - kd_max * "
+            "stress_r^n_death / (K_stress^n_death + stress_r^n_death)) * blasts_r",
+        ),
+    ]
+    comps = [
+        Compartment("plasma", "plasma", 1.0),
+        Compartment("csf", "CSF", 1.0),
+        Compartment("marrow", "marrow interstitium", 1.0),
+    ]
+    species = [
+        Species("Asn_plasma", "plasma Asn", "plasma", pd.asn0_mM, "CHEBI:17196", "C4H8N2O3"),
+        Species("Gln_plasma", "plasma Gln", "plasma", pd.gln0_mM, "CHEBI:18050", "C5H10N2O3"),
+        Species("Asn_csf", "CSF Asn", "csf", pd.asn0_mM * pd.csf_ratio, "CHEBI:17196", "C4H8N2O3"),
+        Species(
+            "Asn_marrow",
+            "marrow Asn",
+            "marrow",
+            pd.asn0_mM + pd.msc_supply / pd.k_marrow,
+            "CHEBI:17196",
+            "C4H8N2O3",
+        ),
+    ]
+    b: dict[str, Any] = {"boundary": True, "sbo": "SBO:0000628"}
+    reactions = [
+        Reaction(
+            "Asn_influx", "Asn into plasma", {}, {"Asn_plasma": 1}, "k_asn * asn0", "plasma", **b
+        ),
+        Reaction(
+            "Asn_clearance",
+            "Asn out of plasma",
+            {"Asn_plasma": 1},
+            {},
+            "k_asn * Asn_plasma",
+            "plasma",
+            **b,
+        ),
+        Reaction(
+            "Asn_hydrolysis",
+            "asparaginase in plasma",
+            {"Asn_plasma": 1},
+            {},
+            "Vasn * Asn_plasma / (Km_eff + Asn_plasma)",
+            "plasma",
+            **b,
+        ),
+        Reaction(
+            "Gln_influx", "Gln into plasma", {}, {"Gln_plasma": 1}, "k_gln * gln0", "plasma", **b
+        ),
+        Reaction(
+            "Gln_clearance",
+            "Gln out of plasma",
+            {"Gln_plasma": 1},
+            {},
+            "k_gln * Gln_plasma",
+            "plasma",
+            **b,
+        ),
+        Reaction(
+            "Gln_hydrolysis",
+            "glutaminase side activity",
+            {"Gln_plasma": 1},
+            {},
+            "Vgln * Gln_plasma / (Km_gln + Gln_plasma)",
+            "plasma",
+            **b,
+        ),
+        Reaction(
+            "CSF_in",
+            "Asn into CSF",
+            {},
+            {"Asn_csf": 1},
+            "k_csf * csf_ratio * Asn_plasma",
+            "csf",
+            **b,
+        ),
+        Reaction("CSF_out", "Asn out of CSF", {"Asn_csf": 1}, {}, "k_csf * Asn_csf", "csf", **b),
+        Reaction(
+            "marrow_in",
+            "Asn into marrow (plasma and MSC)",
+            {},
+            {"Asn_marrow": 1},
+            "k_marrow * Asn_plasma + msc_supply",
+            "marrow",
+            **b,
+        ),
+        Reaction(
+            "marrow_out",
+            "Asn out of marrow",
+            {"Asn_marrow": 1},
+            {},
+            "k_marrow * Asn_marrow + access * Vasn * Asn_marrow / (Km_eff + Asn_marrow)",
+            "marrow",
+            **b,
+        ),
+    ]
+    return Model(
+        "asnflux_patient", "AsnFlux patient model", comps, species, params, reactions, events
+    )

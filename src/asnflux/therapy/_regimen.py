@@ -1,0 +1,179 @@
+"""Regimens: doses (per m² BSA) of one or more formulations at given times, IV or IM.
+
+Build one from CLI-style options (:func:`regimen_from_options`) or read a YAML file::
+
+    doses:
+      - {day: 0, formulation: peg, dose: "2500 IU/m**2", route: iv}
+      - {day: 14, formulation: peg, dose: "2500 IU/m**2", route: iv}
+      - {day: 28, formulation: erwinia, dose: "25000 IU/m**2", route: im, every: 2d, count: 6}
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .._errors import DataError, UnitError
+from ..units import as_quantity
+from ._formulations import formulation
+
+__all__ = ["GRID_H", "Dose", "Regimen", "read_regimen", "regimen_from_options"]
+
+#: Integration step (h); dose times must fall on it (3-minute resolution).
+GRID_H = 0.05
+
+
+@dataclass(frozen=True)
+class Dose:
+    time_h: float
+    formulation: str
+    amount: float  # per m² in the formulation's dose unit
+    route: str
+
+    def per_m2_text(self) -> str:
+        return f"{self.amount:g} {formulation(self.formulation).dose_unit}"
+
+
+@dataclass(frozen=True)
+class Regimen:
+    doses: tuple[Dose, ...]
+
+    def __post_init__(self) -> None:
+        if not self.doses:
+            raise DataError("a regimen needs at least one dose")
+        times = [d.time_h for d in self.doses]
+        if any(t < 0 for t in times):
+            raise DataError(f"dose times must be ≥ 0 h, got {min(times):g} h")
+        if times != sorted(times):
+            raise DataError("dose times must be in increasing order")
+        for d in self.doses:
+            f = formulation(d.formulation)
+            if d.route not in f.routes:
+                raise DataError(
+                    f"{d.formulation} is given {' or '.join(f.routes)}, not {d.route!r}"
+                )
+            if not (d.amount > 0 and math.isfinite(d.amount)):
+                raise DataError(f"dose at {d.time_h / 24:g} d must be positive, got {d.amount!r}")
+            steps = d.time_h / GRID_H
+            if abs(steps - round(steps)) > 1e-6:
+                raise DataError(f"dose time {d.time_h:g} h is not on the 3-minute integration grid")
+
+    @property
+    def formulations(self) -> list[str]:
+        return list(dict.fromkeys(d.formulation for d in self.doses))
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "day": d.time_h / 24,
+                "formulation": d.formulation,
+                "dose": d.per_m2_text(),
+                "route": d.route,
+            }
+            for d in self.doses
+        ]
+
+
+def _dose_amount(text: Any, form: str) -> float:
+    f = formulation(form)
+    try:
+        q = as_quantity(text, f.dose_unit, name="dose")
+    except UnitError as exc:
+        raise UnitError(f"{form} doses are in {f.dose_unit}: {exc}") from None
+    return float(q.to(f.dose_unit).magnitude)
+
+
+_INTERVAL = re.compile(r"^\s*([\d.]+)\s*(d|day|days|h|hour|hours)\s*$")
+
+
+def _interval_h(text: str) -> float:
+    m = _INTERVAL.match(str(text))
+    if m is None:
+        raise DataError(f"interval {text!r}: expected e.g. 2d or 48h")
+    value = float(m.group(1))
+    hours = value * 24 if m.group(2).startswith("d") else value
+    if hours <= 0:
+        raise DataError(f"interval {text!r} must be positive")
+    return hours
+
+
+def regimen_from_options(
+    formulation_name: str,
+    dose: str,
+    route: str | None = None,
+    every: str | None = None,
+    doses: int | None = None,
+    at: str | None = None,
+) -> Regimen:
+    """``--every 2d --doses 6`` or ``--at 0,14,28`` (days); ``--dose`` one amount or a list."""
+    f = formulation(formulation_name)
+    route = route or f.routes[0]
+    if at is not None and (every is not None or doses is not None):
+        raise DataError("give either --at or --every/--doses, not both")
+    if at is not None:
+        try:
+            days = [float(x) for x in str(at).split(",") if x.strip()]
+        except ValueError:
+            raise DataError(f"--at {at!r}: expected comma-separated days, e.g. 0,14,28") from None
+    else:
+        n = 1 if doses is None else int(doses)
+        if n < 1:
+            raise DataError(f"--doses must be ≥ 1, got {n}")
+        step = _interval_h(every) / 24 if every is not None else 0.0
+        if n > 1 and every is None:
+            raise DataError("--doses > 1 needs --every")
+        days = [k * step for k in range(n)]
+    amounts_text = [x.strip() for x in str(dose).split(",") if x.strip()]
+    if len(amounts_text) == 1:
+        amounts_text *= len(days)
+    if len(amounts_text) != len(days):
+        raise DataError(f"--dose lists {len(amounts_text)} amounts for {len(days)} dose times")
+    return Regimen(
+        tuple(
+            Dose(day * 24, formulation_name, _dose_amount(a, formulation_name), route)
+            for day, a in zip(days, amounts_text, strict=True)
+        )
+    )
+
+
+def read_regimen(path: str | Path) -> Regimen:
+    """Read a YAML regimen; errors name the file and the dose entry."""
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"{p}: no such file")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise DataError(f"{p}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("doses"), list):
+        raise DataError(f"{p}: expected a mapping with a 'doses' list")
+    out: list[Dose] = []
+    for i, entry in enumerate(data["doses"], start=1):
+        where = f"{p}: dose {i}"
+        if not isinstance(entry, dict):
+            raise DataError(f"{where}: expected a mapping")
+        missing = [k for k in ("day", "formulation", "dose") if k not in entry]
+        if missing:
+            raise DataError(f"{where}: missing {', '.join(missing)}")
+        try:
+            day = float(entry["day"])
+            count = int(entry.get("count", 1))
+            step = _interval_h(entry["every"]) if "every" in entry else 0.0
+            name = str(entry["formulation"])
+            amount = _dose_amount(entry["dose"], name)
+            route = str(entry.get("route") or formulation(name).routes[0])
+        except (DataError, UnitError, ValueError, TypeError) as exc:
+            raise DataError(f"{where}: {exc}") from None
+        if count > 1 and not step:
+            raise DataError(f"{where}: 'count' > 1 needs 'every'")
+        out += [Dose(day * 24 + k * step, name, amount, route) for k in range(count)]
+    out.sort(key=lambda d: d.time_h)
+    try:
+        return Regimen(tuple(out))
+    except DataError as exc:
+        raise DataError(f"{p}: {exc}") from None
