@@ -112,3 +112,39 @@ def test_regimen_file_and_errors(cli, tmp_path):
         r = cli("therapy", "simulate", *args)
         assert r.code == 1, args
         assert match in r.err, (args, r.err)
+
+
+def test_compare_regimens_on_the_same_patients(cli, tmp_path):
+    a = tmp_path / "peg.yaml"
+    b = tmp_path / "erwinia.yaml"
+    a.write_text(
+        "doses:\n  - {day: 0, formulation: peg, dose: '2500 IU/m**2', route: iv}\n",
+        encoding="utf-8",
+    )
+    b.write_text(
+        "doses:\n  - {day: 0, formulation: erwinia, dose: '25000 IU/m**2', route: im, "
+        "every: 2d, count: 6}\n",
+        encoding="utf-8",
+    )
+    r = cli(
+        "therapy",
+        "compare",
+        "--regimen",
+        str(a),
+        "--regimen",
+        str(b),
+        "--n",
+        "100",
+        "--days",
+        "14",
+        "--json",
+    )
+    assert r.code == 0, r.err
+    out = json.loads(r.out)
+    assert set(out) == {"peg", "erwinia"}
+    peg = out["peg"]["endpoints"]["days_saa_at_or_above_threshold"]["p50"]
+    erw = out["erwinia"]["endpoints"]["days_saa_at_or_above_threshold"]["p50"]
+    assert peg > erw
+    r = cli("therapy", "compare", "--regimen", str(a))
+    assert r.code == 1
+    assert "at least two" in r.err

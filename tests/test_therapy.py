@@ -286,3 +286,15 @@ def test_tdm_bad_levels():
         tdm(pd.DataFrame({"day": [7], "saa_IU_per_mL": ["high"]}), reg, bsa=1.0)
     with pytest.raises(DataError, match="time order"):
         tdm(pd.DataFrame({"day": [7, 3], "saa_IU_per_mL": [0.5, 0.4]}), reg, bsa=1.0)
+
+
+def test_immunogenicity_probabilities_are_cohort_inputs():
+    reg = regimen_from_options("peg", "2500 IU/m**2", "iv", at="0,14")
+    none = run_cohort(reg, 300, 5, days=21, p_allergy=0.0, p_silent=0.0)
+    many = run_cohort(reg, 300, 5, days=21, p_allergy=0.0, p_silent=0.5)
+    n_none = none.summary()["endpoints"]["inactivation"]["patients_with_antibodies"]
+    n_many = many.summary()["endpoints"]["inactivation"]["patients_with_antibodies"]
+    assert n_none == 0
+    assert 110 <= n_many <= 190  # binomial(300, 0.5) within about ±4.6 SD
+    with pytest.raises(DataError, match="p_silent must be a probability"):
+        run_cohort(reg, 10, 1, p_silent=1.5)

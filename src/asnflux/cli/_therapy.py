@@ -209,6 +209,16 @@ def cohort_cmd(
     seed: Annotated[int, typer.Option(help="Random seed (reproducible cohorts).")] = 1,
     threshold: Annotated[float, typer.Option(help="SAA threshold (IU/mL).")] = 0.1,
     no_immunogenicity: Annotated[bool, typer.Option(help="No allergy or inactivation.")] = False,
+    p_allergy: Annotated[
+        float | None,
+        typer.Option(
+            help="Allergy probability for every formulation (default: per formulation, KB)."
+        ),
+    ] = None,
+    p_silent: Annotated[
+        float | None,
+        typer.Option(help="Silent-inactivation probability (default: per formulation, KB)."),
+    ] = None,
     output: Annotated[Path | None, typer.Option(help="Per-patient CSV.")] = None,
     plot: Annotated[Path | None, typer.Option(help="Figure (.png/.svg).")] = None,
     json_: Json = False,
@@ -217,7 +227,15 @@ def cohort_cmd(
     _patient_checks(age, sex)
     reg = _regimen(form, dose, route, every, doses, at, regimen_file)
     res = run_cohort(
-        reg, n, seed, bsa=bsa, days=days, threshold=threshold, immunogenicity=not no_immunogenicity
+        reg,
+        n,
+        seed,
+        bsa=bsa,
+        days=days,
+        threshold=threshold,
+        immunogenicity=not no_immunogenicity,
+        p_allergy=p_allergy,
+        p_silent=p_silent,
     )
     summary: dict[str, Any] = res.summary()
     if output is not None:
@@ -243,6 +261,47 @@ def cohort_cmd(
     console.print(t)
     frac = summary["fraction_saa_at_or_above_threshold"]
     console.print("Fraction ≥ threshold by day: " + " ".join(f"{x:.2f}" for x in frac))
+
+
+@therapy_app.command("compare")
+def compare_cmd(
+    regimen_files: Annotated[list[Path], typer.Option("--regimen", help="YAML regimen; repeat.")],
+    bsa: Bsa = 1.0,
+    days: Days = 35.0,
+    n: Annotated[int, typer.Option("--n", help="Patients per regimen.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed (same patients for every regimen).")] = 1,
+    threshold: Annotated[float, typer.Option(help="SAA threshold (IU/mL).")] = 0.1,
+    plot: Annotated[Path | None, typer.Option(help="Figure (.png/.svg).")] = None,
+    json_: Json = False,
+) -> None:
+    """Regimens side by side on the same virtual patients."""
+    from ..therapy import compare_regimens
+
+    if len(regimen_files) < 2:
+        raise DataError("give at least two --regimen files to compare")
+    regs = {p.stem: read_regimen(p) for p in regimen_files}
+    out = compare_regimens(regs, n, seed, bsa=bsa, days=days, threshold=threshold)
+    if plot is not None:
+        from ..report._therapy_plots import plot_cohort
+
+        plot_cohort(out, plot)
+        typer.echo(f"wrote {plot}", err=True)
+    if json_:
+        echo_json(out)
+        return
+    t = Table(title=f"{n} patients per regimen (seed {seed}): median [p5, p95]")
+    t.add_column("endpoint")
+    for label in out:
+        t.add_column(label)
+    for key in next(iter(out.values()))["endpoints"]:
+        cells = []
+        for s in out.values():
+            v = s["endpoints"][key]
+            cells.append(
+                f"{v['p50']:.3g} [{v['p5']:.3g}, {v['p95']:.3g}]" if v and "p50" in v else str(v)
+            )
+        t.add_row(key, *cells)
+    wide_console().print(t)
 
 
 @therapy_app.command("tdm")

@@ -55,6 +55,7 @@ def plot_cohort(summaries: Any, path: str | Path) -> Path:
         thr = s["threshold_IU_per_mL"]
     axes[0].axhline(thr, ls="--", color="0.5", lw=0.8)
     axes[0].set_yscale("symlog", linthresh=0.01)
+    axes[0].set_ylim(bottom=0)
     axes[0].set_ylabel("daily (trough) SAA, IU/mL: median, 5-95 %")
     axes[1].set_ylabel(f"fraction ≥ {thr:g} IU/mL")
     axes[1].set_ylim(0, 1.02)

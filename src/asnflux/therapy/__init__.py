@@ -1,6 +1,7 @@
 """Asparaginase therapy: formulations, regimens, patient simulation, cohorts and TDM."""
 
 from ._cohort import CohortResult as CohortResult
+from ._cohort import compare_regimens as compare_regimens
 from ._cohort import run_cohort as run_cohort
 from ._cohort import sample_population as sample_population
 from ._cohort import typical_patient as typical_patient
@@ -29,6 +30,7 @@ __all__ = [
     "Regimen",
     "SimResult",
     "TDMResult",
+    "compare_regimens",
     "formulation",
     "read_regimen",
     "regimen_from_options",

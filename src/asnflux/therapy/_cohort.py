@@ -31,11 +31,23 @@ def typical_patient(bsa: float = 1.0, weight: float | None = None) -> Population
 
 
 def sample_population(
-    n: int, seed: int, regimen: Regimen, bsa: float = 1.0, immunogenicity: bool = True
+    n: int,
+    seed: int,
+    regimen: Regimen,
+    bsa: float = 1.0,
+    immunogenicity: bool = True,
+    p_allergy: float | None = None,
+    p_silent: float | None = None,
 ) -> tuple[Population, pd.DataFrame]:
     """N patients: log-normal BSA around ``bsa``, age, sex, standard-normal random effects,
     and per antibody group an allergy or silent inactivation with the formulation's
-    probabilities and an onset uniform over the KB window after the group's first dose."""
+    probabilities (or ``p_allergy``/``p_silent`` for every formulation) and an onset uniform
+    over the KB window after the group's first dose."""
+    for name, p in (("p_allergy", p_allergy), ("p_silent", p_silent)):
+        if p is not None and not 0 <= p <= 1:
+            raise DataError(f"{name} must be a probability between 0 and 1, got {p:g}")
+    if p_allergy is not None and p_silent is not None and p_allergy + p_silent > 1:
+        raise DataError("p_allergy + p_silent must not exceed 1")
     if n < 1:
         raise DataError(f"a cohort needs at least one patient, got {n}")
     if not bsa > 0:
@@ -61,8 +73,10 @@ def sample_population(
         f = formulation(first.formulation)
         u = rng.random(n)
         onset = first.time_h + rng.uniform(lo, hi, n)
-        allergic = immunogenicity & (u < f.p_allergy)
-        silent = immunogenicity & ~allergic & (u < f.p_allergy + f.p_silent)
+        pa = f.p_allergy if p_allergy is None else p_allergy
+        ps = f.p_silent if p_silent is None else p_silent
+        allergic = immunogenicity & (u < pa)
+        silent = immunogenicity & ~allergic & (u < pa + ps)
         pop.allergy_onset_h[group] = np.where(allergic, onset, np.inf)
         pop.silent_onset_h[group] = np.where(silent, onset, np.inf)
         table[f"allergy_onset_day_{group}"] = np.where(allergic, onset / 24, np.nan)
@@ -123,13 +137,25 @@ def run_cohort(
     days: float = 35.0,
     threshold: float = 0.1,
     immunogenicity: bool = True,
+    p_allergy: float | None = None,
+    p_silent: float | None = None,
 ) -> CohortResult:
     """Simulate a seeded virtual cohort on ``regimen``; daily values are pre-dose troughs."""
     if not threshold > 0:
         raise DataError(f"threshold must be positive, got {threshold:g} IU/mL")
-    pop, table = sample_population(n, seed, regimen, bsa, immunogenicity)
+    pop, table = sample_population(n, seed, regimen, bsa, immunogenicity, p_allergy, p_silent)
     sim = simulate(pop, regimen, days, threshold=threshold, keep_traces=False)
     for name, values in sim.endpoints.items():
         table[name] = values
     table["days_to_inactivation_detection"] = sim.detection_h / 24
     return CohortResult(regimen, threshold, table, sim)
+
+
+def compare_regimens(
+    regimens: dict[str, Regimen], n: int, seed: int, **kwargs: Any
+) -> dict[str, dict[str, Any]]:
+    """Cohort summaries side by side; the same seed gives every regimen the same patients
+    (covariates, random effects and the uniform draws behind immunogenicity)."""
+    if not regimens:
+        raise DataError("no regimens to compare")
+    return {label: run_cohort(reg, n, seed, **kwargs).summary() for label, reg in regimens.items()}
