@@ -25,6 +25,7 @@ from ..therapy import (
     tdm,
     typical_patient,
 )
+from ..therapy._engine import TRACES
 from ._common import echo_json, wide_console
 
 therapy_app = typer.Typer(help="Asparaginase therapy: PK/PD, cohorts, TDM.", no_args_is_help=True)
@@ -136,15 +137,7 @@ def simulate_cmd(
     reg = _regimen(form, dose, route, every, doses, at, regimen_file)
     res = simulate(typical_patient(bsa), reg, days, threshold=threshold)
     table = pd.DataFrame({"day": res.times_h})
-    for key in (
-        "saa_IU_per_mL",
-        "asn_plasma_uM",
-        "gln_plasma_uM",
-        "asn_csf_uM",
-        "asn_marrow_uM",
-        "blasts_sensitive",
-        "blasts_resistant",
-    ):
+    for key in TRACES:
         table[key] = res.traces[key][0]
     if output is not None:
         atomic_write_text(output, table.to_csv(index=False, float_format="%.8g"))

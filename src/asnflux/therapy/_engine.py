@@ -27,7 +27,18 @@ from ..units import Q_
 from ._formulations import Formulation, formulation
 from ._regimen import GRID_H, Regimen
 
-__all__ = ["PDParams", "Population", "SimResult", "group_of", "simulate"]
+__all__ = ["TRACES", "PDParams", "Population", "SimResult", "group_of", "simulate"]
+
+#: Time courses a simulation records (columns of ``asnflux therapy simulate --output``).
+TRACES = (
+    "saa_IU_per_mL",
+    "asn_plasma_uM",
+    "gln_plasma_uM",
+    "asn_csf_uM",
+    "asn_marrow_uM",
+    "blasts_sensitive",
+    "blasts_resistant",
+)
 
 Array = NDArray[np.float64]
 # Sassen 2017's "first month of treatment", as 30 days from the start of the course.
@@ -303,18 +314,7 @@ def simulate(
     detection = np.full(n, np.nan)
     monitor_every = round(monitor_every_days * 24.0 / GRID_H)
     times: list[float] = []
-    trace_rows: dict[str, list[Array]] = {
-        k: []
-        for k in (
-            "saa_IU_per_mL",
-            "asn_plasma_uM",
-            "gln_plasma_uM",
-            "asn_csf_uM",
-            "asn_marrow_uM",
-            "blasts_sensitive",
-            "blasts_resistant",
-        )
-    }
+    trace_rows: dict[str, list[Array]] = {k: [] for k in TRACES}
     n_days = math.floor(days) + 1
     daily = {
         k: np.full((n, n_days), np.nan)

@@ -142,6 +142,14 @@ def _build() -> dict[str, Formulation]:
         p_silent=silent,
     )
     peg_ka = math.log(2) / v("pk.peg.absorption_half_life_im", "h")
+    # What the E. coli-derived enzymes share: Km and glutaminase of the E. coli enzyme,
+    # default variability, silent inactivation.
+    ecoli_common: dict[str, Any] = {
+        "iiv_v": iiv_v,
+        "km_mM": ecoli_km,
+        "glutaminase": ecoli_gln,
+        "p_silent": silent,
+    }
     cal_t_half = kb.get("pk.calaspargase.t_half.label")
     items = [
         Formulation(
@@ -155,11 +163,8 @@ def _build() -> dict[str, Formulation]:
             ka_im=_flip_flop_ka(v("pk.native_ecoli.t_half.asselin_25000", "h")),
             f_im=v("pk.native_ecoli.bioavailability_im", "dimensionless"),
             iiv_cl=iiv_default,
-            iiv_v=iiv_v,
-            km_mM=ecoli_km,
-            glutaminase=ecoli_gln,
             p_allergy=v("imm.allergy.native_ecoli", "dimensionless"),
-            p_silent=silent,
+            **ecoli_common,
             sources=(
                 *voller_src,
                 "pk.native_ecoli.disposition_as_recombinant",
@@ -176,11 +181,8 @@ def _build() -> dict[str, Formulation]:
             "allometric",
             **voller,
             iiv_cl=iiv_default,
-            iiv_v=iiv_v,
-            km_mM=ecoli_km,
-            glutaminase=ecoli_gln,
             p_allergy=v("imm.allergy.native_ecoli", "dimensionless"),
-            p_silent=silent,
+            **ecoli_common,
             sources=voller_src,
         ),
         Formulation(
@@ -199,11 +201,8 @@ def _build() -> dict[str, Formulation]:
             peg_split_h=v("pk.peg.cl_split_time.kloos", "h"),
             peg_slope_per_h=v("pk.peg.cl_slope.kloos", "1/h"),
             iiv_cl=iiv_default,
-            iiv_v=iiv_v,
-            km_mM=ecoli_km,
-            glutaminase=ecoli_gln,
             p_allergy=v("imm.allergy.peg", "dimensionless"),
-            p_silent=silent,
+            **ecoli_common,
             sources=(
                 "pk.peg.cl.kloos",
                 "pk.peg.vd.kloos",
@@ -226,11 +225,8 @@ def _build() -> dict[str, Formulation]:
             v2=0.0,
             ref_bsa=v("pk.calaspargase.reference_bsa", "dimensionless"),
             iiv_cl=cal_t_half.uncertainty.value if cal_t_half.uncertainty else iiv_default,
-            iiv_v=iiv_v,
-            km_mM=ecoli_km,
-            glutaminase=ecoli_gln,
             p_allergy=v("imm.allergy.peg", "dimensionless"),
-            p_silent=silent,
+            **ecoli_common,
             sources=(
                 "pk.calaspargase.cl.label",
                 "pk.calaspargase.vss.label",
