@@ -213,6 +213,8 @@ def test_engine_bad_inputs():
         eng.simulate(sbml, [0, 1], ["Asn"], overrides={"Vmax": 1.0})
     with pytest.raises(DataError, match="not finite"):
         eng.simulate(sbml, [0, 1], ["Asn"], overrides={"V": float("nan")})
+    with pytest.raises(DataError, match="no species, parameter or reaction 'Asx'"):
+        eng.simulate(sbml, [0, 1], ["Asx"])
     out = eng.simulate(sbml, [0, 1], ["Asn"], overrides={"V": 0.0})
     assert out.final("Asn") == pytest.approx(1.0)
 

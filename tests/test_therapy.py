@@ -24,6 +24,7 @@ from asnflux.therapy import (
     typical_patient,
     weight_from_bsa,
 )
+from asnflux.therapy._engine import TRACES
 
 ONE = typical_patient(1.0)
 
@@ -113,15 +114,7 @@ def test_pd_baseline_is_a_steady_state_and_nothing_goes_negative():
     pre = res.times_h < 20
     np.testing.assert_allclose(tr["asn_plasma_uM"][0][pre], 50.0, rtol=1e-12)
     np.testing.assert_allclose(tr["gln_plasma_uM"][0][pre], 500.0, rtol=1e-12)
-    for key in (
-        "saa_IU_per_mL",
-        "asn_plasma_uM",
-        "gln_plasma_uM",
-        "asn_csf_uM",
-        "asn_marrow_uM",
-        "blasts_sensitive",
-        "blasts_resistant",
-    ):
+    for key in TRACES:
         assert (tr[key] >= 0).all(), key
     assert tr["asn_plasma_uM"][0][-1] < 1.0  # depleted after the dose
 

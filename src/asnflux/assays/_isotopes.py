@@ -334,7 +334,8 @@ class IsotopeReport:
 def isotope_report(analyte: str, label: str, purity: float = 0.99) -> IsotopeReport:
     """Isotope facts for quantifying ``analyte`` against a standard labelled ``label``.
 
-    ``purity`` is the isotopic enrichment per labelled position (0.99 = 99 atom %). The
+    ``purity`` is the isotopic enrichment per labelled position (0.99 = 99 atom %, the
+    common vendor specification for 13C/15N-labelled amino acids; use the lot's value). The
     crosstalk terms are precursor-level, unit-resolution fractions; the fragment chosen for
     an MRM transition can only lower them.
     """

@@ -78,22 +78,30 @@ class RoadRunnerEngine:
         return rr
 
     @staticmethod
-    def _selection(rr: Any, sid: str) -> str:
-        return (
-            f"[{sid}]"
-            if sid in set(rr.model.getFloatingSpeciesIds()) | set(rr.model.getBoundarySpeciesIds())
-            else sid
-        )
+    def _ids(rr: Any) -> tuple[set[str], set[str]]:
+        """(species ids, every selectable id) of a loaded model."""
+        species = set(rr.model.getFloatingSpeciesIds()) | set(rr.model.getBoundarySpeciesIds())
+        others = set(rr.model.getGlobalParameterIds()) | set(rr.model.getCompartmentIds())
+        return species, species | others | set(rr.model.getReactionIds())
+
+    def _selections(self, rr: Any, names: list[str]) -> list[str]:
+        """Engine selections: a species id gives its concentration, others their value."""
+        species, known = self._ids(rr)
+        unknown = [x for x in names if x not in known]
+        if unknown:
+            raise DataError(f"the model has no species, parameter or reaction {unknown[0]!r}")
+        return [f"[{x}]" if x in species else x for x in names]
 
     def _apply(self, rr: Any, overrides: dict[str, float] | None) -> None:
-        ids = set(rr.model.getFloatingSpeciesIds()) | set(rr.model.getGlobalParameterIds())
-        ids |= set(rr.model.getBoundarySpeciesIds()) | set(rr.model.getCompartmentIds())
-        for key, value in (overrides or {}).items():
-            if key not in ids:
+        if not overrides:
+            return
+        species, known = self._ids(rr)
+        for key, value in overrides.items():
+            if key not in known or key in set(rr.model.getReactionIds()):
                 raise DataError(f"override: the model has no parameter or species {key!r}")
             if not np.isfinite(value):
                 raise DataError(f"override {key} = {value!r} is not finite")
-            rr.setValue(self._selection(rr, key), float(value))
+            rr.setValue(f"[{key}]" if key in species else key, float(value))
 
     def simulate(
         self,
@@ -107,7 +115,7 @@ class RoadRunnerEngine:
             raise DataError("simulation times must be increasing, non-negative, at least two")
         rr = self._runner(sbml)
         self._apply(rr, overrides)
-        sel = ["time"] + [self._selection(rr, s) for s in selections]
+        sel = ["time", *self._selections(rr, selections)]
         try:
             out = rr.simulate(times=list(t), selections=sel)
         except RuntimeError as exc:
@@ -141,4 +149,5 @@ class RoadRunnerEngine:
                 f"not a steady state after 10,000 h: {worst} still changes; the model may grow "
                 "or oscillate (steady states exist for non-growing configurations)"
             )
-        return {s: float(rr.getValue(self._selection(rr, s))) for s in selections}
+        names = self._selections(rr, selections)
+        return {s: float(rr.getValue(n)) for s, n in zip(selections, names, strict=True)}
