@@ -176,6 +176,7 @@ def test_cohort_is_reproducible_and_summarised():
     assert a["saa_IU_per_mL"]["p50"][0] == 0.0  # day 0 is the pre-dose value
     assert len(a["fraction_saa_at_or_above_threshold"]) == 22
     assert a["endpoints"]["blast_log_kill"]["p50"] > 0
+    assert a["patients_failed"] == 0
     c = run_cohort(reg, 200, seed=4, days=21).summary()
     assert c != a
 

@@ -92,7 +92,8 @@ class CohortResult:
     sim: SimResult
 
     def summary(self) -> dict[str, Any]:
-        saa = self.sim.daily["saa_IU_per_mL"]
+        ok = (self.patients["status"] == "ok").to_numpy()
+        saa = self.sim.daily["saa_IU_per_mL"][ok]
         days = list(range(saa.shape[1]))
         q = {f"p{p}": np.percentile(saa, p, axis=0).tolist() for p in QUANTILES}
         endpoints: dict[str, Any] = {}
@@ -117,8 +118,10 @@ class CohortResult:
             if np.isfinite(det).any()
             else None,
         }
+        failed = int((self.patients["status"] != "ok").sum())
         return {
             "days": days,
+            "patients_failed": failed,
             "saa_IU_per_mL": q,
             "fraction_saa_at_or_above_threshold": (saa >= self.threshold).mean(axis=0).tolist(),
             "threshold_IU_per_mL": self.threshold,
@@ -148,6 +151,11 @@ def run_cohort(
     for name, values in sim.endpoints.items():
         table[name] = values
     table["days_to_inactivation_detection"] = sim.detection_h / 24
+    # A status per member: a patient whose simulation produced a non-finite value is
+    # reported, never silently averaged in (the summary quantiles skip it).
+    finite = np.all([np.isfinite(v) for v in sim.endpoints.values()], axis=0)
+    finite &= np.isfinite(sim.daily["saa_IU_per_mL"]).all(axis=1)
+    table["status"] = np.where(finite, "ok", "non-finite values")
     return CohortResult(regimen, threshold, table, sim)
 
 
