@@ -171,7 +171,7 @@ class _PK:
         self.allergy_mult = kb_mult["allergy"]
         self._phi: dict[tuple[bool, float, float], Array] = {}
         self._pattern: tuple[Any, ...] | None = None
-        self._assembled: Array | None = None
+        self._assembled: Array = np.zeros((0, 3, 3))
 
     def _matrix(self, k10: Array) -> Array:
         n = len(k10)
@@ -229,9 +229,7 @@ class _PK:
                     self._phi[key] = expm(self._matrix(self.cl * m / self.v1) * h)
                 phi[sel] = self._phi[key][sel]
             self._assembled, self._pattern = phi, pattern
-        assembled = self._assembled
-        assert assembled is not None
-        self.x = np.einsum("nij,nj->ni", assembled, self.x)
+        self.x = np.einsum("nij,nj->ni", self._assembled, self.x)
 
     def activity(self) -> Array:
         """Serum activity (IU/mL) from the central amount (IU) and volume (L)."""

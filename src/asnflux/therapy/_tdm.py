@@ -158,9 +158,9 @@ def tdm(
         record_every_h=24.0,
         keep_traces=True,
     )
-    assert sim.samples is not None
-    pred = sim.samples[:, : len(y)]
-    trough_with = sim.samples[:, -1]
+    samples = _samples(sim)
+    pred = samples[:, : len(y)]
+    trough_with = samples[:, -1]
     sim0 = simulate(
         pop,
         Regimen(tuple(given)),
@@ -169,8 +169,7 @@ def tdm(
         pk_only=True,
         keep_traces=False,
     )
-    assert sim0.samples is not None
-    trough_without = sim0.samples[:, 0]
+    trough_without = _samples(sim0)[:, 0]
     contrib = trough_with - trough_without
     prop = kb.value("tdm.residual.proportional", "dimensionless")
     add = kb.value("tdm.residual.additive", "IU/mL")
@@ -273,3 +272,9 @@ def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> flo
     v, w = values[order], weights[order]
     cdf = np.cumsum(w) / np.sum(w)
     return float(v[min(int(np.searchsorted(cdf, q)), len(v) - 1)])
+
+
+def _samples(sim: Any) -> np.ndarray:
+    if sim.samples is None:  # simulate() always fills them when sample times are given
+        raise RuntimeError("simulation returned no samples")
+    return np.asarray(sim.samples)
