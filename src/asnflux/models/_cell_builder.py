@@ -125,11 +125,11 @@ class Builder:
         ser = self.kb.value("cell.nucleotide_demand.ser", "mM")
         self.nt_gln_per_unit = gln / asp
         self.nt_ser_per_unit = ser / asp
-        prot = self.kb.value("cell.protein.mass_concentration", "g/L")
-        res = self.kb.value("protein.residue_mass", "g/mol")
+        prot = self.kb.get("cell.protein.mass_concentration").as_quantity()
+        res = self.kb.get("protein.residue_mass").as_quantity()
         d(
             "residues",
-            prot / res * 1e3,
+            float((prot / res).to("mM").magnitude),
             "mM",
             "amino-acid residues in protein per cell volume",
             "cell.protein.mass_concentration / protein.residue_mass",
@@ -310,7 +310,7 @@ class Builder:
         )
         self.rec(f"V_GS_{k}", ct.gs_vmax, "mM/h", f"{ct.name} GS capacity")
         density = kb.value(ct.density, "1/mL")
-        cells0 = density * self.v_med * 1e3  # per mL × mL of medium
+        cells0 = density * kb.value("culture.medium_volume", "mL")
         kd = self.c.knockdown.get("asns", 0.0)
         self.derive(
             f"knockdown_{k}",

@@ -26,6 +26,11 @@ def _p(pid: str, value: float, unit: str, name: str, how: str, **kw: object) -> 
     return Parameter(pid, float(value), unit, name, derived=how, **kw)  # type: ignore[arg-type]
 
 
+def _onset(onsets: dict[str, np.ndarray], group: str, index: int) -> float:
+    """Antibody onset (h) of patient ``index`` in ``group``; infinite when none."""
+    return float(onsets[group][index]) if group in onsets else math.inf
+
+
 def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Model:
     """Patient ``index`` of ``pop`` on ``regimen`` as a :class:`~asnflux.network.Model`."""
     pd = PDParams.from_kb()
@@ -42,12 +47,8 @@ def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Mo
         v1 *= math.exp(f.iiv_v * pop.z_v[index])
         v2 *= math.exp(f.iiv_v * pop.z_v[index])
         g = group_of(name)
-        silent = float(
-            pop.silent_onset_h.get(g, np.array([np.inf]))[index if g in pop.silent_onset_h else 0]
-        )
-        allergy = float(
-            pop.allergy_onset_h.get(g, np.array([np.inf]))[index if g in pop.allergy_onset_h else 0]
-        )
+        silent = _onset(pop.silent_onset_h, g, index)
+        allergy = _onset(pop.allergy_onset_h, g, index)
         src = ", ".join(f.sources[:4])
         # Doses at time zero are initial amounts (an event cannot fire at the start).
         init = {"depot": 0.0, "central": 0.0, "last": -1e12}

@@ -43,6 +43,10 @@ TRACES = (
 Array = NDArray[np.float64]
 # Sassen 2017's "first month of treatment", as 30 days from the start of the course.
 _FIRST_MONTH_H = 30 * 24.0
+# Unit factors, from the registry: amounts in IU over volumes in L give IU/L; the engine
+# reports IU/mL, and concentrations (mM inside) in µM.
+_IU_PER_ML_PER_IU_PER_L = float(Q_(1.0, "IU/L").to("IU/mL").magnitude)
+_UM_PER_MM = float(Q_(1.0, "mM").to("µM").magnitude)
 ECOLI_GROUP = ("native-ecoli", "ecoli-recombinant", "peg", "calaspargase")
 
 
@@ -165,6 +169,8 @@ class _PK:
         self.two_cmt = f.v2 > 0
         n = len(cl)
         self.x = np.zeros((n, 3))  # depot, central, peripheral (IU)
+        # IV-only formulations have no absorption rate; their depot stays empty, so any
+        # finite rate gives the same result (1 /h keeps the matrix well defined).
         self.ka = f.ka_im if not math.isnan(f.ka_im) else 1.0
         self.last_dose = np.full(n, -np.inf)
         self.silent_mult = kb_mult["silent"]
@@ -233,7 +239,7 @@ class _PK:
 
     def activity(self) -> Array:
         """Serum activity (IU/mL) from the central amount (IU) and volume (L)."""
-        return np.asarray(self.x[:, 1] / self.v1 / 1000.0)
+        return np.asarray(self.x[:, 1] / self.v1 * _IU_PER_ML_PER_IU_PER_L)
 
 
 def _mm_backward_euler(
@@ -328,10 +334,10 @@ def simulate(
             return
         times.append(t / 24.0)
         trace_rows["saa_IU_per_mL"].append(saa_total())
-        trace_rows["asn_plasma_uM"].append(asn * 1e3)
-        trace_rows["gln_plasma_uM"].append(gln * 1e3)
-        trace_rows["asn_csf_uM"].append(csf * 1e3)
-        trace_rows["asn_marrow_uM"].append(marrow * 1e3)
+        trace_rows["asn_plasma_uM"].append(asn * _UM_PER_MM)
+        trace_rows["gln_plasma_uM"].append(gln * _UM_PER_MM)
+        trace_rows["asn_csf_uM"].append(csf * _UM_PER_MM)
+        trace_rows["asn_marrow_uM"].append(marrow * _UM_PER_MM)
         trace_rows["blasts_sensitive"].append(sens.copy())
         trace_rows["blasts_resistant"].append(res.copy())
 
@@ -351,9 +357,9 @@ def simulate(
             day = step // round(24.0 / GRID_H)
             if day < n_days:
                 daily["saa_IU_per_mL"][:, day] = saa_total()
-                daily["asn_plasma_uM"][:, day] = asn * 1e3
-                daily["gln_plasma_uM"][:, day] = gln * 1e3
-                daily["asn_csf_uM"][:, day] = csf * 1e3
+                daily["asn_plasma_uM"][:, day] = asn * _UM_PER_MM
+                daily["gln_plasma_uM"][:, day] = gln * _UM_PER_MM
+                daily["asn_csf_uM"][:, day] = csf * _UM_PER_MM
         if step % monitor_every == 0 and step > 0:
             found = np.isnan(detection) & (t >= inact_onset) & (saa_now < threshold)
             detection[found] = t - inact_onset[found]
@@ -422,7 +428,7 @@ def simulate(
         "days_saa_at_or_above_threshold": above * GRID_H / 24.0,
         "days_asn_plasma_below_1uM": asn_low * GRID_H / 24.0,
         "days_csf_asn_depleted": csf_low * GRID_H / 24.0,
-        "gln_nadir_uM": gln_min * 1e3,
+        "gln_nadir_uM": gln_min * _UM_PER_MM,
         "blast_log_kill": np.log10(pd.blasts0 / blasts_end),
         "doses_skipped_after_allergy": skipped.astype(float),
     }
