@@ -186,6 +186,11 @@ def to_mass_concentration(quantity: Any, species: str, unit: str = "µg/mL") -> 
     return (q * molar_mass(species)).to(unit)
 
 
+#: Longest value text read; a printed value or an option is far shorter, and the cap keeps
+#: parsing time bounded whatever a file or a user passes.
+MAX_QUANTITY_TEXT = 200
+
+
 def _normalise_text(text: str) -> str:
     # Greek mu → micro sign; typographic minus and dashes → ASCII; NBSP → space.
     return (
@@ -198,8 +203,18 @@ def _normalise_text(text: str) -> str:
     )
 
 
+# Powers as people type them: m2, cm3, m² → m**2 (a length unit followed by 2 or 3 only,
+# so "13C4" or "mg2" stay as they are and fail loudly).
+_SUPERSCRIPT = str.maketrans({"\u00b2": "**2", "\u00b3": "**3"})
+_BARE_POWER = re.compile(r"(?<![A-Za-zµ])((?:[kcmµn]?m))([23])(?![\d.*])")
+
+
+def _unit_text(text: str) -> str:
+    return _BARE_POWER.sub(r"\1**\2", text.translate(_SUPERSCRIPT))
+
+
 def _parse_unit(unit_text: str, context: str) -> Any:
-    text = _normalise_text(unit_text)
+    text = _unit_text(_normalise_text(unit_text))
     if text == "":
         return ureg.dimensionless
     try:
@@ -247,11 +262,15 @@ def as_quantity(value: Any, dimension: str | None = None, *, name: str = "value"
         magnitude, or the wrong dimension.
     """
     if isinstance(value, str):
-        q = parse_quantity(value, context=name).quantity
+        parsed = parse_quantity(value, context=name, hint_unit=_example_unit(dimension))
+        if parsed.quantity is None or parsed.uncertainty is not None:
+            raise UnitError(f"{name}: {value!r} is a range or a ± value; give one value")
+        q = parsed.quantity
     elif isinstance(value, ureg.Quantity):
         q = value
     elif isinstance(value, int | float):
-        hint = f" e.g. '{value} {dimension}'" if dimension and "[" not in dimension else ""
+        example = _example_unit(dimension)
+        hint = f" e.g. '{value} {example}'" if example else ""
         raise UnitError(f"{name}: bare number {value!r} has no unit; give a quantity{hint}")
     else:
         raise UnitError(
@@ -264,6 +283,39 @@ def as_quantity(value: Any, dimension: str | None = None, *, name: str = "value"
     if dimension is not None:
         check_dimension(q, dimension, name)
     return q
+
+
+# Units shown in hints, by the dimension a value must have (the first that fits is shown).
+_EXAMPLE_UNITS = (
+    "mM",
+    "h",
+    "mL",
+    "IU/mL",
+    "IU/m**2",
+    "mg/m**2",
+    "mg/mL",
+    "IU",
+    "mg",
+    "kg",
+    "m**2",
+    "mCi/mmol",
+    "nmol/min",
+    "1/h",
+    "°C",
+)
+
+
+def _example_unit(dimension: str | None) -> str | None:
+    """A unit to suggest for a value of ``dimension`` (a dimension or a unit string)."""
+    if dimension is None:
+        return None
+    if "[" not in dimension:
+        return dimension
+    want = ureg.get_dimensionality(dimension)
+    for unit in _EXAMPLE_UNITS:
+        if ureg.parse_units(unit).dimensionality == want:
+            return unit
+    return None
 
 
 def magnitude(value: Any, unit: str, *, name: str = "value") -> float:
@@ -321,7 +373,11 @@ _SINGLE = re.compile(rf"^({_NUMBER})\s*(.*)$")
 
 
 def parse_quantity(
-    text: str, default_unit: str | None = None, *, context: str = "value"
+    text: str,
+    default_unit: str | None = None,
+    *,
+    context: str = "value",
+    hint_unit: str | None = None,
 ) -> ParsedQuantity:
     """Read a value as sources print it.
 
@@ -337,6 +393,11 @@ def parse_quantity(
     """
     if not isinstance(text, str):
         raise UnitError(f"{context}: expected text such as '2.2 mM', got {text!r}")
+    if len(text) > MAX_QUANTITY_TEXT:
+        raise UnitError(
+            f"{context}: value text is {len(text)} characters long; expected a number and a "
+            f"unit (at most {MAX_QUANTITY_TEXT} characters)"
+        )
     raw = _normalise_text(text)
     approx = False
     m = _APPROX.match(raw)
@@ -344,26 +405,33 @@ def parse_quantity(
         approx = True
         raw = raw[m.end() :]
 
+    def num(digits: str) -> float:
+        value = float(digits)
+        if not math.isfinite(value):
+            raise UnitError(f"{context}: {digits!r} is too large for a finite number")
+        return value
+
     def unit_of(unit_text: str) -> Any:
         unit_text = unit_text.strip()
         if unit_text:
             return _parse_unit(unit_text, context)
         if default_unit is None:
-            raise UnitError(f"{context}: {text!r} has no unit; write one, e.g. '{raw} mM'")
+            example = hint_unit or "mM"
+            raise UnitError(f"{context}: {text!r} has no unit; write one, e.g. '{raw} {example}'")
         return _parse_unit(default_unit, context)
 
     pm = _PM.match(raw)
     if pm:
         unit = unit_of(pm.group(3))
         return ParsedQuantity(
-            quantity=Q_(float(pm.group(1)), unit),
+            quantity=Q_(num(pm.group(1)), unit),
             approximate=approx,
-            uncertainty=Uncertainty("pm", float(pm.group(2))),
+            uncertainty=Uncertainty("pm", num(pm.group(2))),
         )
     rng = _RANGE.match(raw)
     if rng:
         unit = unit_of(rng.group(3))
-        lo, hi = float(rng.group(1)), float(rng.group(2))
+        lo, hi = num(rng.group(1)), num(rng.group(2))
         if lo > hi:
             raise UnitError(f"{context}: range {text!r} has its low end above its high end")
         return ParsedQuantity(
@@ -372,5 +440,5 @@ def parse_quantity(
     single = _SINGLE.match(raw)
     if single:
         unit = unit_of(single.group(2))
-        return ParsedQuantity(quantity=Q_(float(single.group(1)), unit), approximate=approx)
+        return ParsedQuantity(quantity=Q_(num(single.group(1)), unit), approximate=approx)
     raise UnitError(f"{context}: no number in {text!r}; expected e.g. '2.2 mM' or '~50 µM'")

@@ -43,11 +43,12 @@ import pandas as pd
 from scipy import stats
 
 from .._errors import DataError
+from .._tables import finite_numbers
 from ..fitting import fit_curve
 from ..knowledge import load_knowledge_base
 from ..units import magnitude
 from ._calibration import Calibration, calibrate
-from ._common import concentrations, locate, numeric_signal
+from ._common import concentrations, dilution_factors, locate, numeric_signal
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -182,7 +183,7 @@ def asns_activity(
     timed = df["type"].isin(["reaction", "no_enzyme", "no_substrate"]).to_numpy()
     if "time_min" not in df.columns:
         raise DataError(f"{where}: missing column 'time_min' for reaction and blank rows")
-    t_all = pd.to_numeric(df["time_min"], errors="coerce").to_numpy(float)
+    t_all = finite_numbers(df["time_min"])
     bad_t = timed & ~(t_all >= 0)
     if bad_t.any():
         i = int(np.nonzero(bad_t)[0][0])
@@ -319,26 +320,18 @@ def _protein(
 ) -> tuple[float | None, float | None]:
     """Lysate protein (mg/mL) from Bradford wells or a ``protein_mg_per_mL`` column."""
     if "protein_mg_per_mL" in df.columns:
-        given = pd.to_numeric(
-            df.loc[(df["sample"] == sample) & (df["type"] == "reaction"), "protein_mg_per_mL"],
-            errors="coerce",
-        ).dropna()
+        cells = df.loc[(df["sample"] == sample) & (df["type"] == "reaction"), "protein_mg_per_mL"]
+        cells = cells[cells.notna()]
+        given = finite_numbers(cells)
         if len(given):
-            if given.nunique() > 1 or given.iloc[0] <= 0:
-                raise DataError(f"{sample}: protein_mg_per_mL must be one positive value")
-            return float(given.iloc[0]), 0.0
+            if len(np.unique(given)) > 1 or not given[0] > 0:
+                raise DataError(f"{sample}: protein_mg_per_mL must be one finite positive value")
+            return float(given[0]), 0.0
     wells = df[(df["type"] == "protein") & (df["sample"] == sample)]
     if wells.empty or cal is None:
         findings.append(f"{sample}: no protein measurement; specific activity not computed")
         return None, None
-    dil = 1.0
-    if "dilution" in wells.columns:
-        d = pd.to_numeric(wells["dilution"], errors="coerce").dropna().unique()
-        if len(d) > 1:
-            raise DataError(f"{sample}: Bradford wells have several dilutions {list(d)}")
-        dil = float(d[0]) if len(d) else 1.0
-        if dil < 1:
-            raise DataError(f"{sample}: Bradford dilution {dil:g} must be ≥ 1")
+    dil = dilution_factors(wells, f"{sample}: Bradford wells")
     pred = cal.inverse(float(wells["signal"].mean()), n_replicates=len(wells))
     if pred.value is None:
         findings.append(

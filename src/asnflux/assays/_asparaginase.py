@@ -28,10 +28,11 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataError, FitError
+from .._tables import finite_numbers
 from ..knowledge import load_knowledge_base
 from ..units import magnitude
 from ._calibration import Calibration, calibrate
-from ._common import concentrations, locate, numeric_signal
+from ._common import concentrations, dilution_factors, locate, numeric_signal
 
 __all__ = ["AsparaginaseResult", "asparaginase_activity"]
 
@@ -152,15 +153,7 @@ def asparaginase_activity(
     out = []
     for key, grp in df[df["type"] == "sample"].groupby("sample", sort=False):
         name = str(key)
-        dil = 1.0
-        if "dilution" in grp.columns:
-            d = pd.to_numeric(grp["dilution"], errors="coerce").dropna().unique()
-            if len(d) > 1:
-                raise DataError(f"{where}: sample {name!r} has several dilution factors {list(d)}")
-            if len(d) == 1:
-                dil = float(d[0])
-            if dil < 1:
-                raise DataError(f"{where}: sample {name!r} has dilution {dil:g}; expected ≥ 1")
+        dil = dilution_factors(grp, f"{where}: sample {name!r}")
         n = len(grp)
         a_net = (
             float(grp["absorbance"].mean()) - enzyme_blank - blank_excess("substrate_blank", name)
@@ -210,11 +203,13 @@ def _sample_protein(
     grp: pd.DataFrame, name: str, where: str, protein_all: float | None
 ) -> float | None:
     if "protein_mg_per_mL" in grp.columns:
-        vals = pd.to_numeric(grp["protein_mg_per_mL"], errors="coerce").dropna().unique()
-        if len(vals) > 1 or (len(vals) == 1 and vals[0] <= 0):
+        cells = grp["protein_mg_per_mL"]
+        vals = np.unique(finite_numbers(cells[cells.notna()]))
+        if len(vals) > 1 or (len(vals) == 1 and not vals[0] > 0):
+            shown = ", ".join(f"{v:g}" for v in vals)
             raise DataError(
-                f"{where}: sample {name!r}: protein_mg_per_mL must be one positive value, got "
-                f"{list(vals)}"
+                f"{where}: sample {name!r}: protein_mg_per_mL must be one finite positive "
+                f"value, got {shown}"
             )
         if len(vals) == 1:
             return float(vals[0])

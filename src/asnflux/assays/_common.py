@@ -2,14 +2,76 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
 from .._errors import DataError, UnitError
+from .._tables import file_row, finite_numbers
 from ..units import Q_
 
-__all__ = ["concat_tables", "concentrations", "locate", "numeric_signal"]
+__all__ = [
+    "concat_tables",
+    "concentrations",
+    "dilution_factors",
+    "locate",
+    "numeric_signal",
+    "parse_dilution",
+]
+
+# How labs write a dilution factor: 5, 5x, 5×, x5, 1:5, 1/5 (all a factor of 5: one part
+# sample in five parts total, the convention of Nessler and Bradford protocols).
+_DILUTION = re.compile(
+    r"^\s*(?:(?P<plain>\d+\.?\d*|\.\d+)\s*[x×]?|[x×]\s*(?P<times>\d+\.?\d*)"
+    r"|1\s*[:/]\s*(?P<ratio>\d+\.?\d*))\s*$",
+    re.IGNORECASE,
+)
+
+
+def parse_dilution(value: object, where: str) -> float:
+    """A dilution factor (≥ 1) from a cell: ``5``, ``5x``, ``x5``, ``1:5`` or ``1/5``.
+
+    Raises
+    ------
+    DataError
+        On anything else (a note, ``inf``, a factor below 1), naming ``where``.
+    """
+    if isinstance(value, int | float | np.integer | np.floating):
+        factor = float(value)
+    else:
+        m = _DILUTION.match(str(value))
+        if m is None:
+            raise DataError(
+                f"{where}: dilution {str(value)!r} is not a factor; write e.g. 5, 5x or 1:5"
+            )
+        factor = float(next(g for g in m.groupdict().values() if g is not None))
+    if not (math.isfinite(factor) and factor >= 1):
+        raise DataError(f"{where}: dilution {factor:g} must be a finite factor ≥ 1")
+    return factor
+
+
+def dilution_factors(df: pd.DataFrame, label: str) -> float:
+    """The one dilution factor of a group of rows (1 where the column is absent or empty).
+
+    Raises
+    ------
+    DataError
+        If a cell cannot be read (see :func:`parse_dilution`) or the rows disagree.
+    """
+    if "dilution" not in df.columns:
+        return 1.0
+    factors = {
+        parse_dilution(v, f"{locate(df, i)}, column 'dilution'")
+        for i, v in enumerate(df["dilution"])
+        if not (v is None or (isinstance(v, float) and math.isnan(v)))
+    }
+    if len(factors) > 1:
+        shown = ", ".join(f"{f:g}" for f in sorted(factors))
+        raise DataError(f"{label} has several dilution factors ({shown}); expected one")
+    return factors.pop() if factors else 1.0
 
 
 def locate(df: pd.DataFrame, i: int) -> str:
@@ -19,7 +81,7 @@ def locate(df: pd.DataFrame, i: int) -> str:
     if "well" in df.columns and "_file" in df.columns:
         return f"{df['_file'].iloc[i]}, well {df['well'].iloc[i]}"
     where = df.attrs.get("path", "table")
-    row = int(df["_row"].iloc[i]) if "_row" in df.columns else i + 2
+    row = int(df["_row"].iloc[i]) if "_row" in df.columns else file_row(df, i)
     return f"{where}: row {row}"
 
 
@@ -27,13 +89,20 @@ def numeric_signal(df: pd.DataFrame, column: str) -> NDArray[np.float64]:
     """A reading column as floats; the first bad cell is named by file and row or well."""
     if column not in df.columns:
         raise DataError(f"{df.attrs.get('path', 'table')}: missing column {column!r}")
-    vals = pd.to_numeric(df[column], errors="coerce")
-    if vals.isna().any():
-        i = int(np.nonzero(vals.isna().to_numpy())[0][0])
+    vals = finite_numbers(df[column])
+    if np.isnan(vals).any():
+        i = int(np.nonzero(np.isnan(vals))[0][0])
         raise DataError(
-            f"{locate(df, i)}, column {column!r}: {df[column].iloc[i]!r} is not a number"
+            f"{locate(df, i)}, column {column!r}: {_shown(df[column].iloc[i])} is not a finite "
+            "number"
         )
-    return vals.to_numpy(float)
+    return vals
+
+
+def _shown(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "an empty cell"
+    return repr(value) if isinstance(value, str) else f"{float(value):g}"  # type: ignore[arg-type]
 
 
 def concentrations(
@@ -62,9 +131,11 @@ def concentrations(
     out = np.empty(len(idx))
     for k, i in enumerate(map(int, idx)):
         raw = df[col].iloc[i]
-        v = pd.to_numeric(pd.Series([raw]), errors="coerce").iloc[0]
-        if pd.isna(v) or v < 0:
-            raise DataError(f"{locate(df, i)}: {col} {raw!r} must be a concentration ≥ 0")
+        v = finite_numbers(pd.Series([raw]))[0]
+        if np.isnan(v) or v < 0:
+            raise DataError(
+                f"{locate(df, i)}: {col} {_shown(raw)} must be a finite concentration ≥ 0"
+            )
         if units is None:
             out[k] = float(v)
             continue
@@ -89,7 +160,7 @@ def concat_tables(tables: list[pd.DataFrame]) -> pd.DataFrame:
     for t in tables:
         t = t.copy()
         path = t.attrs.get("path", "table")
-        t["_where"] = [f"{path}: row {k + 2}" for k in range(len(t))]
+        t["_where"] = [f"{path}: row {file_row(t, k)}" for k in range(len(t))]
         parts.append(t)
     out = pd.concat(parts, ignore_index=True)
     out.attrs["path"] = " + ".join(str(t.attrs.get("path", "table")) for t in tables)

@@ -22,7 +22,9 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataError, UnitError
+from .._tables import file_row, finite_numbers
 from ..units import Q_
+from ._common import parse_dilution
 
 __all__ = ["SAMPLE_TYPES", "read_peak_table"]
 
@@ -76,7 +78,7 @@ def _find(columns: dict[str, tuple[str, str | None]], role: str) -> tuple[str, s
 
 def _numbers(df: pd.DataFrame, col: str, where: str, *, allow_missing: bool) -> pd.Series:
     raw = df[col]
-    vals = pd.to_numeric(raw, errors="coerce")
+    vals = pd.Series(finite_numbers(raw), index=raw.index)
     bad = vals.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
     if not allow_missing:
         bad |= vals.isna()
@@ -116,7 +118,7 @@ def read_peak_table(
     """
     where = str(df.attrs.get("path", "peak table"))
     df = df.copy()
-    df["_row"] = np.arange(len(df)) + 2
+    df["_row"] = [file_row(df, i) for i in range(len(df))]
     columns: dict[str, tuple[str, str | None]] = {}
     for col in df.columns:
         if col == "_row":
@@ -224,13 +226,21 @@ def read_peak_table(
         col, unit = found
         factor = _unit_factor(unit, default, "µM", where, col)
         out[target] = _numbers(df, col, where, allow_missing=True).to_numpy() * factor
-    for role, target in (("dilution", "dilution"), ("cells", "cells")):
-        found = _find(columns, role)
-        out[target] = (
+    dil = _find(columns, "dilution")
+    out["dilution"] = (
+        np.nan
+        if dil is None
+        else [
             np.nan
-            if found is None
-            else _numbers(df, found[0], where, allow_missing=True).to_numpy()
-        )
+            if v is None or (isinstance(v, float) and np.isnan(v))
+            else parse_dilution(v, f"{where}: row {r}, column {dil[0]!r}")
+            for v, r in zip(df[dil[0]], df["_row"], strict=True)
+        ]
+    )
+    cells = _find(columns, "cells")
+    out["cells"] = (
+        np.nan if cells is None else _numbers(df, cells[0], where, allow_missing=True).to_numpy()
+    )
     prot = _find(columns, "protein")
     if prot is None:
         out["protein_mg"] = np.nan
@@ -241,7 +251,7 @@ def read_peak_table(
     if order is not None:
         key = pd.to_datetime(df[order[0]], errors="coerce")
         if key.isna().any():
-            key = pd.to_numeric(df[order[0]], errors="coerce")
+            key = pd.Series(finite_numbers(df[order[0]]), index=df.index)
         if key.isna().any():
             i = int(np.nonzero(key.isna().to_numpy())[0][0])
             raise DataError(

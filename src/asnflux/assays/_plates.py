@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataError
-from .._tables import read_table
+from .._tables import file_row, finite_numbers, read_table
 
 __all__ = ["Plate", "apply_layout", "read_layout", "read_plate"]
 
@@ -108,9 +108,9 @@ def read_plate(path: str | Path) -> Plate:
     n_rows, n_cols = _FORMATS[size]
     readings: dict[str, str] = {}
     for i, (w, v) in enumerate(zip(wells, df[values[0]], strict=True)):
-        well = _parse_well(w, n_rows, n_cols, f"{p}: row {i + 2}")
+        well = _parse_well(w, n_rows, n_cols, f"{p}: row {file_row(df, i)}")
         if well in readings:
-            raise DataError(f"{p}: well {well} appears twice (row {i + 2})")
+            raise DataError(f"{p}: well {well} appears twice (row {file_row(df, i)})")
         readings[well] = "" if pd.isna(v) else str(v).strip()
     return Plate(str(p), p.stem, size, readings)
 
@@ -133,7 +133,8 @@ def read_layout(path: str | Path) -> pd.DataFrame:
     )
     n_rows, n_cols = _FORMATS[size]
     df["well"] = [
-        _parse_well(w, n_rows, n_cols, f"{where}: row {i + 2}") for i, w in enumerate(df["well"])
+        _parse_well(w, n_rows, n_cols, f"{where}: row {file_row(df, i)}")
+        for i, w in enumerate(df["well"])
     ]
     df["type"] = df["type"].astype(str).str.strip()
     key = df["plate"].astype(str) + "/" + df["well"] if "plate" in df.columns else df["well"]
@@ -142,9 +143,10 @@ def read_layout(path: str | Path) -> pd.DataFrame:
         i = int(np.nonzero(dup.to_numpy())[0][0])
         first = int(np.nonzero((key == key.iloc[i]).to_numpy())[0][0])
         raise DataError(
-            f"{where}: well {df['well'].iloc[i]} is listed twice (rows {first + 2} and {i + 2})"
+            f"{where}: well {df['well'].iloc[i]} is listed twice (rows {file_row(df, first)} "
+            f"and {file_row(df, i)})"
         )
-    df["_row"] = np.arange(len(df)) + 2
+    df["_row"] = [file_row(df, i) for i in range(len(df))]
     df.attrs["path"] = where
     return df
 
@@ -193,7 +195,7 @@ def apply_layout(
         if well not in plate.readings:
             raise DataError(f"{plate.path}, well {well}: no reading for a well in the layout")
         value = plate.readings[well]
-        if pd.isna(pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]):
+        if np.isnan(finite_numbers(pd.Series([value]))[0]):
             raise DataError(
                 f"{plate.path}, well {well}: reading {value!r} is not a number (mark the well "
                 "'exclude' in the layout to leave it out)"

@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from .._errors import DataError
+from .._tables import file_row, finite_numbers
 from ..knowledge import load_knowledge_base
 from ._engine import Population, simulate
 from ._formulations import formulation, weight_from_bsa
@@ -80,24 +81,22 @@ def _levels(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     vcol = cols.get("saa_iu_per_ml") or cols.get("activity_iu_per_ml") or cols.get("saa")
     if tcol is None or vcol is None:
         raise DataError(f"{where}: need a 'day' (or 'time_h') column and an 'saa_IU_per_mL' column")
-    t = pd.to_numeric(table[tcol], errors="coerce").to_numpy(float)
+    t = finite_numbers(table[tcol])
     if tcol == cols.get("time_h"):
         t = t / 24.0
     raw = table[vcol].astype(str).str.strip()
     below = raw.str.startswith("<")
-    y = pd.to_numeric(raw.str.lstrip("<"), errors="coerce").to_numpy(float)
-    lloq = (
-        pd.to_numeric(table[cols["lloq"]], errors="coerce").to_numpy(float)
-        if "lloq" in cols
-        else np.full(len(t), np.nan)
-    )
+    y = finite_numbers(raw.str.lstrip("<"))
+    lloq = finite_numbers(table[cols["lloq"]]) if "lloq" in cols else np.full(len(t), np.nan)
     lloq = np.where(below, y, lloq)  # "<0.02" states the LLOQ itself
     for i in range(len(t)):
         if not np.isfinite(t[i]) or t[i] < 0:
-            raise DataError(f"{where}: row {i + 2}: time {table[tcol].iloc[i]!r} must be ≥ 0")
+            raise DataError(
+                f"{where}: row {file_row(table, i)}: time {table[tcol].iloc[i]!r} must be ≥ 0"
+            )
         if not np.isfinite(y[i]) or y[i] < 0:
             raise DataError(
-                f"{where}: row {i + 2}: level {table[vcol].iloc[i]!r} is not an "
+                f"{where}: row {file_row(table, i)}: level {table[vcol].iloc[i]!r} is not an "
                 "activity ≥ 0 (write '<0.02' for a level below the LLOQ)"
             )
     if np.any(np.diff(t) < 0):
