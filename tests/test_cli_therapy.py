@@ -104,7 +104,6 @@ def test_regimen_file_and_errors(cli, tmp_path):
     for args, match in [
         (["--formulation", "pegx", "--dose", "1 IU/m**2"], "unknown formulation"),
         (["--formulation", "peg", "--dose", "2500 mg/m**2"], "IU/m"),
-        (["--formulation", "peg", "--dose", "2500 IU/m**2", "--bsa", "-1"], "BSA must be"),
         (["--formulation", "peg", "--dose", "2500 IU/m**2", "--at", "14,0"], "increasing"),
         (["--formulation", "peg", "--dose", "2500 IU/m**2", "--sex", "x"], "--sex"),
         (["--formulation", "peg"], "give --formulation and --dose"),
@@ -112,6 +111,10 @@ def test_regimen_file_and_errors(cli, tmp_path):
         r = cli("therapy", "simulate", *args)
         assert r.code == 1, args
         assert match in r.err, (args, r.err)
+    # Out-of-range option values are usage errors (exit 2) naming the option.
+    r = cli("therapy", "simulate", "--formulation", "peg", "--dose", "2500 IU/m**2", "--bsa", "-1")
+    assert r.code == 2
+    assert "'--bsa'" in r.err and "0.1" in r.err
 
 
 def test_compare_regimens_on_the_same_patients(cli, tmp_path):

@@ -191,7 +191,9 @@ def test_tdm_recovers_individual_clearance_at_the_nominal_rate():
     z_true = rng.normal(size=(n, 2))
     pop = Population(np.ones(n), weight_from_bsa(np.ones(n)), z_true[:, 0], z_true[:, 1])
     times = np.array([24.0, 46.0, 94.0])
-    truth = simulate(pop, reg, 5, sample_times_h=times, pk_only=True, keep_traces=False).samples
+    truth = simulate(
+        pop, reg, 5, sample_times_h=times, pk_only=True, keep_traces=False, truncate=True
+    ).samples
     prop = 0.2
     for i in range(n):
         obs = truth[i] * (1 + prop * rng.normal(size=3))

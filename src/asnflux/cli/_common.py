@@ -1,19 +1,32 @@
-"""Small helpers shared by CLI commands: JSON output and file writing."""
+"""Small helpers shared by CLI commands: JSON output, file writing, option checks."""
 
 from __future__ import annotations
 
-import json
+import logging
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
+from .._export import strict_json
 from .._io import atomic_write_text
 
 
 def echo_json(payload: Any) -> None:
-    typer.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+    """Print ``payload`` as strict JSON (missing or non-finite values are ``null``)."""
+    typer.echo(strict_json(payload))
 
 
 def write_or_echo(text: str, output: Path | None) -> None:
@@ -28,3 +41,68 @@ def write_or_echo(text: str, output: Path | None) -> None:
 def wide_console() -> Console:
     """A console at least 160 columns wide: tables of ids and advice fold badly at 80."""
     return Console(width=max(Console().width, 160))
+
+
+def bounded(
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+    unit: str = "",
+) -> Callable[[Any], Any]:
+    """A typer option callback: the value must be finite and within [low, high].
+
+    Refused values are usage errors naming the option (exit 2), e.g. ``--threshold nan``.
+    """
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return value
+        v = float(value)
+        lo_ok = low is None or (v >= low if low_inclusive else v > low)
+        hi_ok = high is None or (v <= high if high_inclusive else v < high)
+        if math.isfinite(v) and lo_ok and hi_ok:
+            return value
+        parts = []
+        if low is not None:
+            parts.append(f"{'≥' if low_inclusive else '>'} {low:g}")
+        if high is not None:
+            parts.append(f"{'≤' if high_inclusive else '<'} {high:g}")
+        span = " and ".join(parts)
+        suffix = f" {unit}" if unit else ""
+        raise typer.BadParameter(
+            f"{value!r} is not allowed; expected a finite number{' ' + span if span else ''}"
+            f"{suffix}"
+        )
+
+    return check
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr for a long run; yields ``advance(done, total)``.
+
+    Shown only on a terminal and not with ``-q`` (logging above WARNING), so pipes, files
+    and tests get clean output.
+    """
+    console = Console(stderr=True)
+    quiet = logging.getLogger("asnflux").getEffectiveLevel() > logging.WARNING
+    if quiet or not console.is_terminal:
+        yield lambda done, total: None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=1.0)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done / max(total, 1))
+
+        yield advance

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +12,7 @@ import typer
 from rich.table import Table
 
 from .._errors import DataError
-from .._io import atomic_write_text
+from .._export import check_output, write_table
 from .._tables import read_table
 from ..knowledge import load_knowledge_base
 from ..therapy import (
@@ -25,8 +26,12 @@ from ..therapy import (
     tdm,
     typical_patient,
 )
-from ..therapy._engine import TRACES
-from ._common import echo_json, wide_console
+from ..therapy._engine import MAX_PATIENTS
+from ..therapy._regimen import MAX_DAY
+from ..therapy._tdm import RESEARCH_NOTICE
+from ._common import bounded, echo_json, progress_bar, wide_console
+
+log = logging.getLogger("asnflux")
 
 therapy_app = typer.Typer(help="Asparaginase therapy: PK/PD, cohorts, TDM.", no_args_is_help=True)
 
@@ -36,16 +41,43 @@ DoseOpt = Annotated[
 ]
 Route = Annotated[str | None, typer.Option(help="iv or im (default: the formulation's first).")]
 Every = Annotated[str | None, typer.Option(help="Interval, e.g. 2d or 48h.")]
-Doses = Annotated[int | None, typer.Option(help="Number of doses with --every.")]
+Doses = Annotated[int | None, typer.Option(help="Number of doses with --every.", min=1, max=1000)]
 At = Annotated[str | None, typer.Option(help="Dose days, e.g. 0,14,28.")]
 RegimenFile = Annotated[Path | None, typer.Option("--regimen", help="YAML regimen file.")]
-Bsa = Annotated[float, typer.Option(help="Body-surface area (m**2).")]
+Bsa = Annotated[
+    float,
+    typer.Option(
+        help="Body-surface area (m**2), 0.1-3.5.", callback=bounded(0.1, 3.5, unit="m**2")
+    ),
+]
 Age = Annotated[
     float | None,
-    typer.Option(help="Age (years; recorded, no published covariate in the implemented models)."),
+    typer.Option(
+        help="Age (years; recorded, no published covariate in the implemented models).",
+        callback=bounded(0, 120, unit="years"),
+    ),
 ]
 Sex = Annotated[str | None, typer.Option(help="f or m (recorded, as for age).")]
-Days = Annotated[float, typer.Option(help="Simulated days.")]
+Days = Annotated[
+    float,
+    typer.Option(
+        help="Simulated days (every dose must fall within them).",
+        callback=bounded(0, MAX_DAY, low_inclusive=False, unit="days"),
+    ),
+]
+Threshold = Annotated[
+    float,
+    typer.Option(
+        help="SAA threshold (IU/mL).", callback=bounded(0, 50, low_inclusive=False, unit="IU/mL")
+    ),
+]
+Seed = Annotated[
+    int,
+    typer.Option(help="Random seed (reproducible cohorts), ≥ 0.", min=0, max=2**63 - 1),
+]
+Patients = Annotated[int, typer.Option("--n", help="Patients.", min=1, max=MAX_PATIENTS)]
+Output = Annotated[Path | None, typer.Option(help="Table: .csv, .parquet, .nc, .xlsx or .json.")]
+Plot = Annotated[Path | None, typer.Option(help="Figure (.png/.svg).")]
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
@@ -127,20 +159,27 @@ def simulate_cmd(
     age: Age = None,
     sex: Sex = None,
     days: Days = 35.0,
-    threshold: Annotated[float, typer.Option(help="SAA threshold (IU/mL).")] = 0.1,
-    output: Annotated[Path | None, typer.Option(help="Hourly CSV.")] = None,
-    plot: Annotated[Path | None, typer.Option(help="Figure (.png/.svg).")] = None,
+    threshold: Threshold = 0.1,
+    output: Output = None,
+    plot: Plot = None,
     json_: Json = False,
 ) -> None:
-    """A typical patient (random effects at zero) on a regimen."""
+    """A typical patient (random effects at zero) on a regimen; --output is hourly."""
     _patient_checks(age, sex)
+    check_output(output, "table", "--output")
+    check_output(plot, "figure", "--plot")
     reg = _regimen(form, dose, route, every, doses, at, regimen_file)
     res = simulate(typical_patient(bsa), reg, days, threshold=threshold)
-    table = pd.DataFrame({"day": res.times_h})
-    for key in TRACES:
-        table[key] = res.traces[key][0]
+    table = res.to_dataframe()
     if output is not None:
-        atomic_write_text(output, table.to_csv(index=False, float_format="%.8g"))
+        write_table(
+            table,
+            output,
+            units=res.units(),
+            attrs={"regimen": reg.to_dict(), "bsa_m2": bsa},
+            index="day",
+            float_format="%.8g",
+        )
         typer.echo(f"wrote {output}", err=True)
     if plot is not None:
         from ..report._therapy_plots import plot_patient
@@ -198,41 +237,58 @@ def cohort_cmd(
     age: Age = None,
     sex: Sex = None,
     days: Days = 35.0,
-    n: Annotated[int, typer.Option("--n", help="Patients.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Random seed (reproducible cohorts).")] = 1,
-    threshold: Annotated[float, typer.Option(help="SAA threshold (IU/mL).")] = 0.1,
+    n: Patients = 1000,
+    seed: Seed = 1,
+    threshold: Threshold = 0.1,
     no_immunogenicity: Annotated[bool, typer.Option(help="No allergy or inactivation.")] = False,
     p_allergy: Annotated[
         float | None,
         typer.Option(
-            help="Allergy probability for every formulation (default: per formulation, KB)."
+            help="Allergy probability for every formulation (default: per formulation, KB).",
+            callback=bounded(0, 1),
         ),
     ] = None,
     p_silent: Annotated[
         float | None,
-        typer.Option(help="Silent-inactivation probability (default: per formulation, KB)."),
+        typer.Option(
+            help="Silent-inactivation probability (default: per formulation, KB).",
+            callback=bounded(0, 1),
+        ),
     ] = None,
-    output: Annotated[Path | None, typer.Option(help="Per-patient CSV.")] = None,
-    plot: Annotated[Path | None, typer.Option(help="Figure (.png/.svg).")] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Per-patient table: .csv, .parquet, .nc, .xlsx, .json.")
+    ] = None,
+    plot: Plot = None,
     json_: Json = False,
 ) -> None:
     """A seeded virtual cohort: per-day SAA quantiles (troughs on dose days), endpoints."""
     _patient_checks(age, sex)
+    check_output(output, "table", "--output")
+    check_output(plot, "figure", "--plot")
     reg = _regimen(form, dose, route, every, doses, at, regimen_file)
-    res = run_cohort(
-        reg,
-        n,
-        seed,
-        bsa=bsa,
-        days=days,
-        threshold=threshold,
-        immunogenicity=not no_immunogenicity,
-        p_allergy=p_allergy,
-        p_silent=p_silent,
-    )
+    with progress_bar(f"cohort of {n:,}") as advance:
+        res = run_cohort(
+            reg,
+            n,
+            seed,
+            bsa=bsa,
+            days=days,
+            threshold=threshold,
+            immunogenicity=not no_immunogenicity,
+            p_allergy=p_allergy,
+            p_silent=p_silent,
+            progress=advance,
+        )
     summary: dict[str, Any] = res.summary()
     if output is not None:
-        atomic_write_text(output, res.patients.to_csv(index=False, float_format="%.6g"))
+        write_table(
+            res.patients,
+            output,
+            units=res.units(),
+            attrs={"regimen": reg.to_dict(), "seed": seed, "n": n},
+            index="patient" if "patient" in res.patients.columns else None,
+            float_format="%.6g",
+        )
         typer.echo(f"wrote {output}", err=True)
     if plot is not None:
         from ..report._therapy_plots import plot_cohort
@@ -261,10 +317,12 @@ def compare_cmd(
     regimen_files: Annotated[list[Path], typer.Option("--regimen", help="YAML regimen; repeat.")],
     bsa: Bsa = 1.0,
     days: Days = 35.0,
-    n: Annotated[int, typer.Option("--n", help="Patients per regimen.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Random seed (same patients for every regimen).")] = 1,
-    threshold: Annotated[float, typer.Option(help="SAA threshold (IU/mL).")] = 0.1,
-    plot: Annotated[Path | None, typer.Option(help="Figure (.png/.svg).")] = None,
+    n: Annotated[
+        int, typer.Option("--n", help="Patients per regimen.", min=1, max=MAX_PATIENTS)
+    ] = 1000,
+    seed: Seed = 1,
+    threshold: Threshold = 0.1,
+    plot: Plot = None,
     json_: Json = False,
 ) -> None:
     """Regimens side by side on the same virtual patients."""
@@ -272,6 +330,11 @@ def compare_cmd(
 
     if len(regimen_files) < 2:
         raise DataError("give at least two --regimen files to compare")
+    check_output(plot, "figure", "--plot")
+    stems = [p.stem for p in regimen_files]
+    twice = sorted({s for s in stems if stems.count(s) > 1})
+    if twice:
+        raise DataError(f"--regimen files share the name(s) {', '.join(twice)}; rename one")
     regs = {p.stem: read_regimen(p) for p in regimen_files}
     out = compare_regimens(regs, n, seed, bsa=bsa, days=days, threshold=threshold)
     if plot is not None:
@@ -310,14 +373,42 @@ def tdm_cmd(
     at: At = None,
     regimen_file: RegimenFile = None,
     bsa: Bsa = 1.0,
-    weight: Annotated[float | None, typer.Option(help="Weight (kg); else from BSA.")] = None,
-    target_trough: Annotated[float, typer.Option(help="Target trough (IU/mL).")] = 0.1,
+    body_weight: Annotated[
+        float | None,
+        typer.Option(
+            "--body-weight",
+            help="Body weight (kg); else from BSA.",
+            callback=bounded(0.5, 300, unit="kg"),
+        ),
+    ] = None,
+    weight: Annotated[
+        float | None,
+        typer.Option(
+            "--weight", hidden=True, help="Old name of --body-weight.", callback=bounded(0.5, 300)
+        ),
+    ] = None,
+    target_trough: Annotated[
+        float,
+        typer.Option(
+            help="Target trough (IU/mL).",
+            callback=bounded(0, 50, low_inclusive=False, unit="IU/mL"),
+        ),
+    ] = 0.1,
     plot: Annotated[Path | None, typer.Option(help="Forecast figure (.png/.svg).")] = None,
     json_: Json = False,
 ) -> None:
-    """Fit a patient's levels (MAP on population priors), forecast, flag, advise a dose."""
+    """Fit a patient's levels (MAP on population priors), forecast, flag, advise a dose.
+
+    For research use; not a medical device.
+    """
+    if weight is not None:
+        if body_weight is not None:
+            raise DataError("give --body-weight only (--weight is its old name)")
+        log.warning("--weight is now --body-weight (--weight means curve weighting in 'fit')")
+        body_weight = weight
+    check_output(plot, "figure", "--plot")
     reg = _regimen(form, dose, route, every, doses, at, regimen_file)
-    res = tdm(read_table(levels), reg, bsa=bsa, weight=weight, target_trough=target_trough)
+    res = tdm(read_table(levels), reg, bsa=bsa, weight=body_weight, target_trough=target_trough)
     if plot is not None:
         from ..report._therapy_plots import plot_tdm
 
@@ -340,3 +431,4 @@ def tdm_cmd(
         f"{res.probability_trough_at_target:.2f})"
     )
     console.print(f"Advice: {res.recommendation}")
+    console.print(f"[italic]{RESEARCH_NOTICE}[/italic]")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .._errors import DataError
+from .._errors import DataError, SolverError
 from ..knowledge import load_knowledge_base
 from ._engine import Population, SimResult, group_of, simulate
 from ._formulations import formulation, weight_from_bsa
@@ -50,6 +52,8 @@ def sample_population(
         raise DataError("p_allergy + p_silent must not exceed 1")
     if n < 1:
         raise DataError(f"a cohort needs at least one patient, got {n}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**63:
+        raise DataError(f"seed must be a whole number from 0 to 2**63 - 1, got {seed!r}")
     if not bsa > 0:
         raise DataError(f"BSA must be positive, got {bsa:g} m**2")
     kb = load_knowledge_base()
@@ -84,15 +88,81 @@ def sample_population(
     return pop, pd.DataFrame(table)
 
 
-@dataclass
+@dataclass(repr=False)
 class CohortResult:
     regimen: Regimen
     threshold: float
     patients: pd.DataFrame  # covariates and endpoints per patient
     sim: SimResult
 
+    def units(self) -> dict[str, str]:
+        """Unit of each column of :attr:`patients`."""
+        units = {
+            "bsa_m2": "m**2",
+            "weight_kg": "kg",
+            "age_y": "year",
+            "z_cl": "dimensionless",
+            "z_v": "dimensionless",
+            "days_to_inactivation_detection": "day",
+        }
+        units |= {c: "day" for c in self.patients.columns if "onset_day" in c}
+        units |= {k: v for k, v in self.sim.units().items() if k in self.patients.columns}
+        return units
+
+    def to_xarray(self) -> Any:
+        """Patients (covariates, endpoints, status) and their daily pre-dose values as an
+        xarray Dataset (patient × day), units in ``attrs``."""
+        ds = self.sim.to_xarray()
+        for col in self.patients.columns:
+            if col not in ds:
+                values = self.patients[col].to_numpy()
+                ds[col] = ("patient", values.astype(str) if values.dtype == object else values)
+        for col, unit in self.units().items():
+            if col in ds:
+                ds[col].attrs["units"] = unit
+        ds.attrs["regimen"] = str(self.regimen.to_dict())
+        ds.attrs["threshold_IU_per_mL"] = self.threshold
+        return ds
+
+    def __repr__(self) -> str:
+        ok = int((self.patients["status"] == "ok").sum())
+        return (
+            f"CohortResult({len(self.patients)} patients, {ok} ok, regimen of "
+            f"{len(self.regimen.doses)} dose(s) of {', '.join(self.regimen.formulations)})"
+        )
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        try:
+            ends = self.summary()["endpoints"]
+        except SolverError as exc:
+            return f"<p>{escape(repr(self))}</p><p>{escape(str(exc))}</p>"
+        rows = "".join(
+            f"<tr><td>{escape(k)}</td><td>{v['p50']:.4g}</td><td>{v['p5']:.4g}</td>"
+            f"<td>{v['p95']:.4g}</td></tr>"
+            for k, v in ends.items()
+            if v and "p50" in v
+        )
+        return (
+            f"<p>{escape(repr(self))}</p><table><tr><th>endpoint</th><th>median</th>"
+            f"<th>p5</th><th>p95</th></tr>{rows}</table>"
+        )
+
     def summary(self) -> dict[str, Any]:
+        """Quantiles over the members whose status is ``ok``; failed members are counted.
+
+        Raises
+        ------
+        SolverError
+            If no member succeeded (there is nothing to summarise).
+        """
         ok = (self.patients["status"] == "ok").to_numpy()
+        if not ok.any():
+            reasons = ", ".join(sorted(set(self.patients["status"])))
+            raise SolverError(
+                f"all {len(ok)} patients of the cohort failed ({reasons}); no summary"
+            )
         saa = self.sim.daily["saa_IU_per_mL"][ok]
         days = list(range(saa.shape[1]))
         q = {f"p{p}": np.percentile(saa, p, axis=0).tolist() for p in QUANTILES}
@@ -142,12 +212,16 @@ def run_cohort(
     immunogenicity: bool = True,
     p_allergy: float | None = None,
     p_silent: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CohortResult:
-    """Simulate a seeded virtual cohort on ``regimen``; daily values are pre-dose troughs."""
-    if not threshold > 0:
-        raise DataError(f"threshold must be positive, got {threshold:g} IU/mL")
+    """Simulate a seeded virtual cohort on ``regimen``; daily values are pre-dose troughs.
+
+    ``progress(done, total)`` is called along the run (see :func:`simulate`).
+    """
+    if not (math.isfinite(threshold) and threshold > 0):
+        raise DataError(f"threshold must be a finite positive activity, got {threshold:g} IU/mL")
     pop, table = sample_population(n, seed, regimen, bsa, immunogenicity, p_allergy, p_silent)
-    sim = simulate(pop, regimen, days, threshold=threshold, keep_traces=False)
+    sim = simulate(pop, regimen, days, threshold=threshold, keep_traces=False, progress=progress)
     for name, values in sim.endpoints.items():
         table[name] = values
     table["days_to_inactivation_detection"] = sim.detection_h / 24

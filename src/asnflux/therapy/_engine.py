@@ -14,6 +14,8 @@ populations use the exponential integrator.
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +29,16 @@ from ..units import Q_
 from ._formulations import Formulation, formulation
 from ._regimen import GRID_H, Regimen
 
-__all__ = ["TRACES", "PDParams", "Population", "SimResult", "group_of", "simulate"]
+__all__ = [
+    "MAX_PATIENTS",
+    "TRACES",
+    "UNITS",
+    "PDParams",
+    "Population",
+    "SimResult",
+    "group_of",
+    "simulate",
+]
 
 #: Time courses a simulation records (columns of ``asnflux therapy simulate --output``).
 TRACES = (
@@ -48,6 +59,16 @@ _FIRST_MONTH_H = 30 * 24.0
 _IU_PER_ML_PER_IU_PER_L = float(Q_(1.0, "IU/L").to("IU/mL").magnitude)
 _UM_PER_MM = float(Q_(1.0, "mM").to("µM").magnitude)
 ECOLI_GROUP = ("native-ecoli", "ecoli-recombinant", "peg", "calaspargase")
+
+
+_ENDPOINT_UNITS = {
+    "days_saa_at_or_above_threshold": "day",
+    "days_asn_plasma_below_1uM": "day",
+    "days_csf_asn_depleted": "day",
+    "gln_nadir_uM": "µM",
+    "blast_log_kill": "dimensionless",
+    "doses_skipped_after_allergy": "dimensionless",
+}
 
 
 def group_of(name: str) -> str:
@@ -146,14 +167,105 @@ class Population:
             raise DataError("weight must be positive")
 
 
-@dataclass
+#: Unit of each recorded trace and endpoint (pint spelling), carried into every output.
+UNITS = {
+    "day": "day",
+    "saa_IU_per_mL": "IU/mL",
+    "asn_plasma_uM": "µM",
+    "gln_plasma_uM": "µM",
+    "asn_csf_uM": "µM",
+    "asn_marrow_uM": "µM",
+    "blasts_sensitive": "dimensionless",
+    "blasts_resistant": "dimensionless",
+}
+
+
+@dataclass(repr=False)
 class SimResult:
-    times_h: Array  # output times; a dose time appears twice (pre-dose row first)
+    """A simulation of N patients: time courses, daily pre-dose values and endpoints.
+
+    ``times_h`` holds the output times in days (the name is historical); a dose time
+    appears twice (pre-dose row first). :meth:`to_dataframe` gives one patient's time course
+    as a table and :meth:`to_xarray` all patients as a Dataset, with units.
+    """
+
+    times_h: Array  # output times in days; a dose time appears twice (pre-dose row first)
     traces: dict[str, Array]  # name -> [N, T] (empty when traces were not kept)
     daily: dict[str, Array]  # name -> [N, days+1]; pre-dose values at dose times
     endpoints: dict[str, Array]  # name -> [N]
     detection_h: Array  # [N] delay from onset to detection by weekly monitoring (nan: none)
     samples: Array | None = None  # [N, len(sample_times_h)] SAA at requested times
+
+    @property
+    def n(self) -> int:
+        return len(self.detection_h)
+
+    def units(self) -> dict[str, str]:
+        """Unit of every column of :meth:`to_dataframe` and variable of :meth:`to_xarray`."""
+        return dict(UNITS) | {k: _ENDPOINT_UNITS.get(k, "dimensionless") for k in self.endpoints}
+
+    def to_dataframe(self, patient: int = 0) -> Any:
+        """One patient's time course: ``day`` then one column per trace."""
+        import pandas as pd
+
+        if not self.traces or not len(self.times_h):
+            raise DataError("this simulation kept no time courses (keep_traces=False)")
+        if not 0 <= patient < self.n:
+            raise DataError(f"patient {patient} is not in 0-{self.n - 1}")
+        table = pd.DataFrame({"day": np.asarray(self.times_h, float)})
+        for key in TRACES:
+            table[key] = self.traces[key][patient]
+        table.attrs["units"] = {k: UNITS[k] for k in table.columns}
+        return table
+
+    def to_xarray(self) -> Any:
+        """All patients as an xarray Dataset: traces (patient × time), daily values
+        (patient × day), endpoints (patient); ``units`` in each variable's ``attrs``."""
+        import xarray as xr
+
+        ds = xr.Dataset(coords={"patient": np.arange(self.n)})
+        if self.traces and len(self.times_h):
+            ds = ds.assign_coords(time=("time", np.asarray(self.times_h, float)))
+            ds["time"].attrs["units"] = "day"
+            for key in TRACES:
+                ds[key] = (("patient", "time"), self.traces[key])
+        n_days = next(iter(self.daily.values())).shape[1] if self.daily else 0
+        ds = ds.assign_coords(day=("day", np.arange(n_days)))
+        for key, values in self.daily.items():
+            ds[f"daily_{key}"] = (("patient", "day"), values)
+            ds[f"daily_{key}"].attrs["units"] = UNITS[key]
+            ds[f"daily_{key}"].attrs["description"] = "pre-dose value at each whole day"
+        for key, values in self.endpoints.items():
+            ds[key] = ("patient", values)
+            ds[key].attrs["units"] = _ENDPOINT_UNITS.get(key, "dimensionless")
+        for key in TRACES:
+            if key in ds:
+                ds[key].attrs["units"] = UNITS[key]
+        ds["detection_delay"] = ("patient", self.detection_h / 24.0)
+        ds["detection_delay"].attrs["units"] = "day"
+        return ds
+
+    def __repr__(self) -> str:
+        n_t = len(self.times_h) if self.traces else 0
+        days = next(iter(self.daily.values())).shape[1] - 1 if self.daily else 0
+        return (
+            f"SimResult({self.n} patient(s), {days} days, {n_t} trace points, "
+            f"endpoints: {', '.join(self.endpoints)})"
+        )
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        rows = "".join(
+            f"<tr><td>{escape(k)}</td><td>{np.nanmedian(v):.4g}</td>"
+            f"<td>{escape(_ENDPOINT_UNITS.get(k, ''))}</td></tr>"
+            for k, v in self.endpoints.items()
+            if np.isfinite(v).any()
+        )
+        return (
+            f"<p>{escape(repr(self))}</p><table><tr><th>endpoint</th><th>median</th>"
+            f"<th>unit</th></tr>{rows}</table>"
+        )
 
 
 class _PK:
@@ -260,6 +372,26 @@ def _mm_backward_euler(
     return np.where(q > 0, 2.0 * b * km / np.where(q > 0, q + disc, 1.0), (-q + disc) / (2 * a))
 
 
+#: Most patients in one simulation (the engine holds every patient's state at once).
+MAX_PATIENTS = 1_000_000
+
+
+def _check_memory(n: int, n_days: int, n_records: int) -> None:
+    """Refuse a run whose arrays would not fit in memory, before allocating them."""
+    if n > MAX_PATIENTS:
+        raise DataError(f"at most {MAX_PATIENTS:,} patients per run, got {n:,}")
+    need = 8 * n * (4 * n_days + len(TRACES) * n_records + 400)
+    try:
+        avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return
+    if need > 0.8 * avail:
+        raise DataError(
+            f"{n:,} patients need about {need / 2**30:.1f} GiB, more than the "
+            f"{avail / 2**30:.1f} GiB free; use fewer patients or drop the traces"
+        )
+
+
 def simulate(
     pop: Population,
     regimen: Regimen,
@@ -272,13 +404,17 @@ def simulate(
     pd: PDParams | None = None,
     sample_times_h: Any = None,
     pk_only: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    truncate: bool = False,
 ) -> SimResult:
     """Simulate N patients on one regimen for ``days``; doses after allergy are not given.
 
     ``monitor_every_days`` is the SAA sampling interval used to time the detection of
     inactivation (weekly in DCOG-style monitoring). ``sample_times_h`` records the SAA at
     those times (nearest 3-minute step, before any dose given then) into
-    ``SimResult.samples``; ``pk_only`` skips the PD (for fitting).
+    ``SimResult.samples``; ``pk_only`` skips the PD (for fitting). ``progress(done, total)``
+    is called about a hundred times along the run (for progress bars). A dose after
+    ``days`` is an error unless ``truncate`` (simulate only the start of a regimen).
     """
     pop.check()
     if not (days > 0 and math.isfinite(days)):
@@ -293,11 +429,18 @@ def simulate(
     pks = {name: _PK(formulation(name), pop, mult) for name in regimen.formulations}
     end_h = days * 24.0
     n_steps = round(end_h / GRID_H)
+    late = [d for d in regimen.doses if d.time_h > end_h]
+    if late and not truncate:
+        raise DataError(
+            f"{len(late)} dose(s) fall after the simulated {days:g} days (first on day "
+            f"{late[0].time_h / 24:g}); simulate at least {regimen.doses[-1].time_h / 24:g} days"
+        )
     dose_steps: dict[int, list[Any]] = {}
     for d in regimen.doses:
         if d.time_h <= end_h:
             dose_steps.setdefault(round(d.time_h / GRID_H), []).append(d)
     rec_every = max(1, round(record_every_h / GRID_H))
+    _check_memory(n, math.floor(days) + 1, (n_steps // rec_every + 1) if keep_traces else 0)
     # PD state
     asn = np.full(n, pd.asn0_mM)
     gln = np.full(n, pd.gln0_mM)
@@ -349,8 +492,11 @@ def simulate(
             sample_steps.setdefault(round(ts / GRID_H), []).append(j)
     samples = np.full((n, len(sample_steps) and sum(map(len, sample_steps.values()))), np.nan)
     saa_now = saa_total()
+    tick = max(1, n_steps // 100)
     for step in range(n_steps + 1):
         t = step * GRID_H
+        if progress is not None and step % tick == 0:
+            progress(step, n_steps)
         for j in sample_steps.get(step, ()):
             samples[:, j] = saa_now
         if step % round(24.0 / GRID_H) == 0:  # whole day: pre-dose value

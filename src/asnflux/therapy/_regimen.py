@@ -22,10 +22,25 @@ from .._errors import DataError, UnitError
 from ..units import as_quantity
 from ._formulations import formulation
 
-__all__ = ["GRID_H", "Dose", "Regimen", "read_regimen", "regimen_from_options"]
+__all__ = [
+    "GRID_H",
+    "MAX_DAY",
+    "MAX_DOSES",
+    "Dose",
+    "Regimen",
+    "read_regimen",
+    "regimen_from_options",
+]
 
 #: Integration step (h); dose times must fall on it (3-minute resolution).
 GRID_H = 0.05
+#: Most doses in one regimen (a whole ALL protocol has a few dozen asparaginase doses).
+MAX_DOSES = 1000
+#: Latest dose day (ten years; treatment protocols last two to three).
+MAX_DAY = 3650.0
+#: Keys a YAML regimen may use, at the top and in each dose entry.
+_TOP_KEYS = ("doses",)
+_DOSE_KEYS = ("day", "formulation", "dose", "route", "every", "count")
 
 
 @dataclass(frozen=True)
@@ -46,7 +61,13 @@ class Regimen:
     def __post_init__(self) -> None:
         if not self.doses:
             raise DataError("a regimen needs at least one dose")
+        if len(self.doses) > MAX_DOSES:
+            raise DataError(f"a regimen has at most {MAX_DOSES} doses, got {len(self.doses)}")
         times = [d.time_h for d in self.doses]
+        if not all(math.isfinite(t) for t in times):
+            raise DataError("dose times must be finite numbers of days")
+        if max(times) > MAX_DAY * 24:
+            raise DataError(f"dose day {max(times) / 24:g} is after day {MAX_DAY:g} (ten years)")
         if any(t < 0 for t in times):
             raise DataError(f"dose times must be ≥ 0 h, got {min(times):g} h")
         if times != sorted(times):
@@ -88,13 +109,13 @@ def _dose_amount(text: Any, form: str) -> float:
     return float(q.to(f.dose_unit).magnitude)
 
 
-_INTERVAL = re.compile(r"^\s*([\d.]+)\s*(d|day|days|h|hour|hours)\s*$")
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(d|day|days|h|hour|hours)\s*$")
 
 
 def _interval_h(text: str) -> float:
-    m = _INTERVAL.match(str(text))
+    m = _INTERVAL.match(str(text)) if len(str(text)) <= 40 else None
     if m is None:
-        raise DataError(f"interval {text!r}: expected e.g. 2d or 48h")
+        raise DataError(f"interval {str(text)[:40]!r}: expected e.g. 2d or 48h")
     value = float(m.group(1))
     hours = value * 24 if m.group(2).startswith("d") else value
     if hours <= 0:
@@ -116,14 +137,25 @@ def regimen_from_options(
     if at is not None and (every is not None or doses is not None):
         raise DataError("give either --at or --every/--doses, not both")
     if at is not None:
+        items = [x.strip() for x in str(at).split(",") if x.strip()]
+        if len(items) > MAX_DOSES:
+            raise DataError(f"--at lists {len(items)} days; at most {MAX_DOSES} doses")
         try:
-            days = [float(x) for x in str(at).split(",") if x.strip()]
+            days = [float(x) for x in items]
         except ValueError:
             raise DataError(f"--at {at!r}: expected comma-separated days, e.g. 0,14,28") from None
+        bad = [x for x, d in zip(items, days, strict=True) if not (math.isfinite(d) and d >= 0)]
+        if bad or not days:
+            raise DataError(
+                f"--at {at!r}: {bad[0] if bad else 'no day'} is not a day ≥ 0; "
+                "expected e.g. 0,14,28"
+            )
     else:
         n = 1 if doses is None else int(doses)
-        if n < 1:
-            raise DataError(f"--doses must be ≥ 1, got {n}")
+        if not 1 <= n <= MAX_DOSES:
+            raise DataError(f"--doses must be between 1 and {MAX_DOSES}, got {n}")
+        if every is not None and doses is None:
+            raise DataError("--every needs --doses (how many doses to give)")
         step = _interval_h(every) / 24 if every is not None else 0.0
         if n > 1 and every is None:
             raise DataError("--doses > 1 needs --every")
@@ -141,37 +173,72 @@ def regimen_from_options(
     )
 
 
+def _yaml_number(value: Any, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise DataError(f"'{key}' must be a number, got {value!r}")
+    v = float(value)
+    if not (math.isfinite(v) and v >= 0):
+        raise DataError(f"'{key}' must be a finite number ≥ 0, got {value!r}")
+    return v
+
+
+def _yaml_count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DOSES:
+        raise DataError(f"'count' must be a whole number from 1 to {MAX_DOSES}, got {value!r}")
+    return value
+
+
 def read_regimen(path: str | Path) -> Regimen:
     """Read a YAML regimen; errors name the file and the dose entry."""
     p = Path(path)
     if not p.is_file():
         raise DataError(f"{p}: no such file")
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        if p.stat().st_size > 1_000_000:
+            raise DataError(f"{p}: larger than 1 MB; a regimen file is a few lines")
+        data = yaml.safe_load(p.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError:
+        raise DataError(f"{p}: not UTF-8 text") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        raise DataError(f"{p}: not valid YAML ({at}{exc.problem or exc.context})") from None
     except yaml.YAMLError as exc:
-        raise DataError(f"{p}: not valid YAML ({exc})") from None
+        raise DataError(f"{p}: not valid YAML ({' '.join(str(exc).split())})") from None
     if not isinstance(data, dict) or not isinstance(data.get("doses"), list):
         raise DataError(f"{p}: expected a mapping with a 'doses' list")
+    unknown = [str(k) for k in data if k not in _TOP_KEYS]
+    if unknown:
+        raise DataError(f"{p}: unknown key(s) {', '.join(unknown)}; expected: doses")
     out: list[Dose] = []
     for i, entry in enumerate(data["doses"], start=1):
         where = f"{p}: dose {i}"
         if not isinstance(entry, dict):
             raise DataError(f"{where}: expected a mapping")
+        unknown = [str(k) for k in entry if k not in _DOSE_KEYS]
+        if unknown:
+            raise DataError(
+                f"{where}: unknown key(s) {', '.join(unknown)}; expected: {', '.join(_DOSE_KEYS)}"
+            )
         missing = [k for k in ("day", "formulation", "dose") if k not in entry]
         if missing:
             raise DataError(f"{where}: missing {', '.join(missing)}")
         try:
-            day = float(entry["day"])
-            count = int(entry.get("count", 1))
+            day = _yaml_number(entry["day"], "day")
+            count = _yaml_count(entry.get("count", 1))
+            if count > 1 and "every" not in entry:
+                raise DataError("'count' > 1 needs 'every'")
+            if "every" in entry and "count" not in entry:
+                raise DataError("'every' needs 'count' (how many doses to give)")
             step = _interval_h(entry["every"]) if "every" in entry else 0.0
             name = str(entry["formulation"])
             amount = _dose_amount(entry["dose"], name)
             route = str(entry.get("route") or formulation(name).routes[0])
         except (DataError, UnitError, ValueError, TypeError) as exc:
             raise DataError(f"{where}: {exc}") from None
-        if count > 1 and not step:
-            raise DataError(f"{where}: 'count' > 1 needs 'every'")
         out += [Dose(day * 24 + k * step, name, amount, route) for k in range(count)]
+        if len(out) > MAX_DOSES:
+            raise DataError(f"{where}: the regimen exceeds {MAX_DOSES} doses")
     out.sort(key=lambda d: d.time_h)
     try:
         return Regimen(tuple(out))

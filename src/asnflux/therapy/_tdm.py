@@ -25,10 +25,17 @@ from ._engine import Population, simulate
 from ._formulations import formulation, weight_from_bsa
 from ._regimen import Dose, Regimen
 
-__all__ = ["TDMResult", "tdm"]
+__all__ = ["RESEARCH_NOTICE", "TDMResult", "tdm"]
+
+#: Printed with every dose advice (CLI, JSON, reports).
+RESEARCH_NOTICE = "For research use; not a medical device."
 
 _GRID = np.linspace(-4.0, 4.0, 41)
 _TAIL = 0.01  # prior-predictive tail probability that flags a level as implausible
+# A serum activity above this is taken for a unit slip (IU/L entered as IU/mL): peak
+# levels after the largest doses in use stay below ~15 IU/mL (native E. coli 25,000 IU/m²
+# IV; Asselin 1993), so 50 is a safe ceiling, not a clinical threshold.
+_MAX_LEVEL = 50.0
 
 
 @dataclass
@@ -70,6 +77,7 @@ class TDMResult:
             "recommended_dose": self.recommended_dose,
             "dose_unit": self.dose_unit,
             "recommendation": self.recommendation,
+            "notice": RESEARCH_NOTICE,
             "forecast": self.forecast.to_dict(orient="list"),
         }
 
@@ -88,6 +96,16 @@ def _levels(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     below = raw.str.startswith("<")
     y = finite_numbers(raw.str.lstrip("<"))
     lloq = finite_numbers(table[cols["lloq"]]) if "lloq" in cols else np.full(len(t), np.nan)
+    if "lloq" in cols:
+        given = table[cols["lloq"]].notna().to_numpy()
+        bad = given & ~(lloq > 0)
+        if bad.any():
+            i = int(np.nonzero(bad)[0][0])
+            raise DataError(
+                f"{where}: row {file_row(table, i)}, column {cols['lloq']!r}: "
+                f"{table[cols['lloq']].iloc[i]!r} is not an LLOQ > 0 (IU/mL); leave it empty "
+                "if there is none"
+            )
     lloq = np.where(below, y, lloq)  # "<0.02" states the LLOQ itself
     for i in range(len(t)):
         if not np.isfinite(t[i]) or t[i] < 0:
@@ -98,6 +116,12 @@ def _levels(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             raise DataError(
                 f"{where}: row {file_row(table, i)}: level {table[vcol].iloc[i]!r} is not an "
                 "activity ≥ 0 (write '<0.02' for a level below the LLOQ)"
+            )
+        if y[i] > _MAX_LEVEL:
+            raise DataError(
+                f"{where}: row {file_row(table, i)}: level {y[i]:g} IU/mL is above any "
+                f"asparaginase activity reached in patients ({_MAX_LEVEL:g} IU/mL); is it in "
+                "IU/L? Divide by 1000"
             )
     if np.any(np.diff(t) < 0):
         raise DataError(f"{where}: levels must be in time order")
@@ -116,10 +140,19 @@ def tdm(
     """Fit a patient's levels, forecast, flag inactivation and recommend the next dose."""
     kb = load_knowledge_base()
     t_day, y, censored = _levels(levels)
-    if not target_trough > 0:
+    if not (math.isfinite(target_trough) and target_trough > 0):
         raise DataError(f"target trough must be positive, got {target_trough:g} IU/mL")
     if not bsa > 0:
         raise DataError(f"BSA must be positive, got {bsa:g} m**2")
+    first_h = regimen.doses[0].time_h
+    early = np.nonzero(t_day * 24 < first_h - 1e-9)[0]
+    if len(early):
+        i = int(early[0])
+        raise DataError(
+            f"{levels.attrs.get('path', 'levels')}: row {file_row(levels, i)}: level at day "
+            f"{t_day[i]:g} precedes the first dose (day {first_h / 24:g}); remove it or add "
+            "the earlier dose to the regimen"
+        )
     name = regimen.doses[-1].formulation
     f = formulation(name)
     last_level_h = float(t_day[-1] * 24)
@@ -195,11 +228,16 @@ def tdm(
     prior = np.exp(logprior - logprior.max())
     prior /= prior.sum()
     implausible: list[int] = []
+    too_high: list[int] = []
     for j in range(len(y)):
         level = censored[j] if cens[j] else y[j]
         p_low = float(np.sum(prior * stats.norm.cdf((level - pred[:, j]) / sd[:, j])))
         if p_low < _TAIL:
             implausible.append(j)
+        elif not cens[j]:
+            p_high = float(np.sum(prior * stats.norm.sf((level - pred[:, j]) / sd[:, j])))
+            if p_high < _TAIL:
+                too_high.append(j)
     z_cl_map = float(zc[i_map])
     suspected = bool(implausible) or z_cl_map >= 3.0
     # Forecast band from the posterior.
@@ -220,7 +258,14 @@ def tdm(
     factor = float(_weighted_quantile(needed, post, 0.9))
     max_factor = kb.value("tdm.max_dose_factor", "dimensionless")
     dose_now = nxt.amount
-    if suspected:
+    if too_high:
+        rec_dose = None
+        shown = ", ".join(f"day {t_day[j]:g}: {y[j]:g} IU/mL" for j in too_high)
+        msg = (
+            f"level(s) far above what this regimen gives in the population ({shown}); check "
+            "the unit (IU/mL, not IU/L), the sampling time and the dose given before advising"
+        )
+    elif suspected:
         rec_dose = None
         msg = (
             "levels are inconsistent with the population for this dose: suspected silent "
@@ -236,6 +281,13 @@ def tdm(
         msg = (
             f"reaching a trough of {target_trough:g} IU/mL would need more than "
             f"{max_factor:g}x the dose; consider a shorter interval or another formulation"
+        )
+    elif factor < 1 / max_factor:
+        rec_dose = None
+        msg = (
+            f"the trough is forecast far above {target_trough:g} IU/mL even at "
+            f"1/{max_factor:g} of the dose; keep the dose and re-check the level rather than "
+            "cutting it further"
         )
     else:
         rec_dose = float(dose_now * max(factor, 0.0))
