@@ -10,8 +10,11 @@ co-elute. The result is a Skyline-style wide peak table for :func:`lcms_quantify
 
 from __future__ import annotations
 
+import binascii
 import gc
+import struct
 import warnings
+import zlib
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -57,13 +60,25 @@ def read_chromatograms(path: str | Path) -> dict[str, Trace]:
             for chrom in reader.iterfind("chromatogram"):
                 if "time array" not in chrom or "intensity array" not in chrom:
                     continue
+                cid = str(chrom.get("id", f"#{len(out) + 1}"))
                 t = np.asarray(chrom["time array"], float)
                 unit = getattr(chrom["time array"], "unit_info", None)
                 if unit in ("second", "UO:0000010"):
                     t = t / 60.0
-                out[str(chrom["id"])] = (t, np.asarray(chrom["intensity array"], float))
-    except (PyteomicsError, OSError, ValueError) as exc:
-        raise DataError(f"{p}: cannot read as mzML ({exc})") from None
+                out[cid] = _checked_trace(p, cid, t, np.asarray(chrom["intensity array"], float))
+    except DataError:
+        raise
+    except (
+        PyteomicsError,
+        OSError,
+        ValueError,
+        TypeError,
+        KeyError,
+        zlib.error,
+        binascii.Error,
+        struct.error,
+    ) as exc:
+        raise DataError(f"{p}: cannot read as mzML ({_short(exc)})") from None
     except Exception as exc:  # lxml raises its own XMLSyntaxError hierarchy
         if type(exc).__module__.startswith("lxml"):
             raise DataError(f"{p}: not a well-formed mzML file ({exc})") from None
@@ -71,6 +86,25 @@ def read_chromatograms(path: str | Path) -> dict[str, Trace]:
     if not out:
         raise DataError(f"{p}: no chromatograms with time and intensity arrays")
     return out
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:200]
+
+
+def _checked_trace(p: Path, cid: str, t: NDArray[np.float64], y: NDArray[np.float64]) -> Trace:
+    """A chromatogram's arrays, refused if empty, of unequal length, non-finite or unordered."""
+    where = f"{p}: chromatogram {cid!r}"
+    if t.ndim != 1 or y.ndim != 1 or len(t) == 0:
+        raise DataError(f"{where}: empty time or intensity array")
+    if len(t) != len(y):
+        raise DataError(f"{where}: {len(t)} times but {len(y)} intensities")
+    if not (np.isfinite(t).all() and np.isfinite(y).all()):
+        raise DataError(f"{where}: times or intensities are not finite numbers")
+    if np.any(np.diff(t) <= 0):
+        raise DataError(f"{where}: times are not strictly increasing")
+    return t, y
 
 
 def integrate_peak(time: Any, intensity: Any, rt: float, half_window: float) -> float:

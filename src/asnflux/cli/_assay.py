@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from .._errors import DataError
+from .._export import check_output
 from .._io import atomic_write_text
 from .._tables import read_table
 from ..assays import (
@@ -25,7 +26,7 @@ from ..assays import (
 from ..assays._asns import TYPES as ASNS_TYPES
 from ..assays._asparaginase import _TYPES as NESSLER_TYPES
 from ..assays._common import concat_tables
-from ._common import echo_json, wide_console
+from ._common import bounded, echo_json, wide_console
 
 assay_app = typer.Typer(help="Analyse assay exports with QC.", no_args_is_help=True)
 
@@ -48,6 +49,7 @@ def _load(inputs: list[Path], layout: Path | None, value: str, types: tuple[str,
 def _report(result: Any, report: Path | None, title: str, inputs: list[Path]) -> None:
     if report is None:
         return
+    check_output(report, "html", "--report")
     from ..report._html import assay_report_html  # matplotlib only when a report is asked for
 
     atomic_write_text(
@@ -82,6 +84,7 @@ def asparaginase(
     report: Report = None,
 ) -> None:
     """L-asparaginase activity (IU/mL, IU/mg) by Nessler NH3 or LC-MS/MS aspartate."""
+    check_output(report, "html", "--report")
     if readout == "aspartate-lcms":
         lcms = lcms_quantify([read_table(p) for p in inputs], analyte=None)
         result: Any = asparaginase_activity_from_aspartate(
@@ -150,10 +153,18 @@ def asns(
         str | None, typer.Option(help='c14: substrate, e.g. "50 mCi/mmol" or "2000 dpm/nmol".')
     ] = None,
     counting_efficiency: Annotated[
-        float | None, typer.Option(help="c14: counting efficiency when counts are CPM.")
+        float | None,
+        typer.Option(
+            help="c14: counting efficiency when counts are CPM (0-1].",
+            callback=bounded(0, 1, low_inclusive=False),
+        ),
     ] = None,
     counted_fraction: Annotated[
-        float, typer.Option(help="c14: fraction of the reaction counted.")
+        float,
+        typer.Option(
+            help="c14: fraction of the reaction counted (0-1].",
+            callback=bounded(0, 1, low_inclusive=False),
+        ),
     ] = 1.0,
     amp_model: Annotated[str, typer.Option(help="AMP standard-curve model.")] = "linear",
     amp_weight: Annotated[str, typer.Option(help="AMP standard-curve weighting.")] = "1/y2",
@@ -162,6 +173,7 @@ def asns(
     report: Report = None,
 ) -> None:
     """ASNS specific activity (nmol/min/mg) by AMP-Glo or 14C counts, with Bradford protein."""
+    check_output(report, "html", "--report")
     result = asns_activity(
         _load(inputs, layout, "signal", ASNS_TYPES),
         reaction_volume=reaction_volume,
@@ -219,7 +231,13 @@ def lcms(
     label: Annotated[
         str | None, typer.Option(help='Internal standard label, e.g. "13C4,15N2" or "15N2,d8".')
     ] = None,
-    purity: Annotated[float, typer.Option(help="Isotopic enrichment per labelled atom.")] = 0.99,
+    purity: Annotated[
+        float,
+        typer.Option(
+            help="Isotopic enrichment per labelled atom (0-1].",
+            callback=bounded(0, 1, low_inclusive=False),
+        ),
+    ] = 0.99,
     sheet: Annotated[
         Path | None, typer.Option(help="mzML input: sample sheet (File, Sample Type, …).")
     ] = None,
@@ -229,9 +247,16 @@ def lcms(
     is_trace: Annotated[
         str | None, typer.Option(help="mzML input: text in the IS chromatogram's id.")
     ] = None,
-    rt: Annotated[float | None, typer.Option(help="mzML input: retention time (min).")] = None,
+    rt: Annotated[
+        float | None,
+        typer.Option(help="mzML input: retention time (min).", callback=bounded(0, unit="min")),
+    ] = None,
     half_window: Annotated[
-        float, typer.Option(help="mzML input: integration half-window (min).")
+        float,
+        typer.Option(
+            help="mzML input: integration half-window (min).",
+            callback=bounded(0, 60, low_inclusive=False, unit="min"),
+        ),
     ] = 0.25,
     json_: Json = False,
     report: Report = None,
@@ -241,6 +266,7 @@ def lcms(
     Inputs are Skyline-style peak reports (CSV), or one mzML file per injection together
     with --sheet, --analyte-trace, --is-trace and --rt.
     """
+    check_output(report, "html", "--report")
     mzml = [p for p in inputs if p.suffix.lower() == ".mzml"]
     if mzml and len(mzml) != len(inputs):
         raise DataError("give either peak reports (CSV) or mzML files, not both")
@@ -307,7 +333,13 @@ def isotopes(
     label: Annotated[str, typer.Option(help='Label, e.g. "13C4,15N2" or "15N2,d8".')] = (
         "13C4,15N2"
     ),
-    purity: Annotated[float, typer.Option(help="Isotopic enrichment per labelled atom.")] = 0.99,
+    purity: Annotated[
+        float,
+        typer.Option(
+            help="Isotopic enrichment per labelled atom (0-1].",
+            callback=bounded(0, 1, low_inclusive=False),
+        ),
+    ] = 0.99,
     json_: Json = False,
 ) -> None:
     """Computed isotope facts: [M+H]+ masses, exchangeable H, natural M+n, crosstalk."""

@@ -10,9 +10,10 @@ import typer
 from rich.table import Table
 
 from .._errors import DataError
+from .._export import check_output, write_table
 from .._io import atomic_write_text
 from ..models.cell import CellConfig, output_columns, simulate_cell
-from ._common import echo_json, wide_console
+from ._common import bounded, echo_json, wide_console
 
 cell_app = typer.Typer(help="The cell model: simulate, export, scenarios.", no_args_is_help=True)
 
@@ -36,8 +37,11 @@ Enzyme = Annotated[
 ]
 Knockdown = Annotated[list[str] | None, typer.Option(help="GENE=FRACTION, e.g. asns=0.9.")]
 Knockout = Annotated[list[str] | None, typer.Option(help="raga-b or arf1; repeatable.")]
-ErStress = Annotated[float, typer.Option(help="ER-stress input, 0 (none) to 1 (tunicamycin).")]
-Rapamycin = Annotated[float, typer.Option(help="Rapamycin input, 0 to 1.")]
+ErStress = Annotated[
+    float,
+    typer.Option(help="ER-stress input, 0 (none) to 1 (tunicamycin).", callback=bounded(0, 1)),
+]
+Rapamycin = Annotated[float, typer.Option(help="Rapamycin input, 0 to 1.", callback=bounded(0, 1))]
 Sets = Annotated[
     list[str] | None,
     typer.Option("--set", help="PARAM=VALUE (model units); species initial concentrations in mM."),
@@ -51,9 +55,14 @@ def _pairs(items: list[str] | None, what: str) -> dict[str, float]:
         if not sep or not key.strip():
             raise DataError(f"{what} {item!r}: expected NAME=VALUE")
         try:
-            out[key.strip()] = float(value)
+            number = float(value) if len(value) <= 40 else math.nan
         except ValueError:
-            raise DataError(f"{what} {item!r}: {value!r} is not a number") from None
+            number = math.nan
+        if not math.isfinite(number):
+            raise DataError(f"{what} {item[:60]!r}: {value[:40]!r} is not a finite number")
+        if key.strip() in out:
+            raise DataError(f"{what} {key.strip()!r} is given twice")
+        out[key.strip()] = number
     return out
 
 
@@ -92,12 +101,21 @@ def simulate(
     er_stress: ErStress = 0.0,
     rapamycin: Rapamycin = 0.0,
     set_: Sets = None,
-    hours: Annotated[float, typer.Option(help="Simulated time (h).")] = 72.0,
-    output: Annotated[Path | None, typer.Option(help="Trajectory CSV.")] = None,
+    hours: Annotated[
+        float,
+        typer.Option(
+            help="Simulated time (h).", callback=bounded(0, 8760, low_inclusive=False, unit="h")
+        ),
+    ] = 72.0,
+    output: Annotated[
+        Path | None, typer.Option(help="Trajectory: .csv, .parquet, .nc, .xlsx or .json.")
+    ] = None,
     plot: Annotated[Path | None, typer.Option(help="Figure (.png or .svg).")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Machine-readable summary.")] = False,
 ) -> None:
     """Simulate a culture; CSV columns are SBML ids with units, then derived outputs."""
+    check_output(output, "table", "--output")
+    check_output(plot, "figure", "--plot")
     cfg = _config(
         cell_type, medium, asparaginase, enzyme, knockdown, knockout, er_stress, rapamycin, set_
     )
@@ -105,7 +123,16 @@ def simulate(
     _, header = output_columns(run.model, cfg)
     if output is not None:
         table = run.table.rename(columns=header)
-        atomic_write_text(output, table.to_csv(index=False, float_format="%.10g"))
+        if output.suffix.lower() == ".csv":
+            write_table(table, output)  # headers carry the units, as the docs describe
+        else:
+            write_table(
+                run.table,
+                output,
+                units=_units_from_headers(header),
+                attrs={"model": run.model.name},
+                index="time_h",
+            )
         typer.echo(f"wrote {output}", err=True)
     if plot is not None:
         from ..report._cell_plots import plot_cell_run
@@ -143,6 +170,16 @@ def simulate(
         f"Medium at {hours:g} h: Asn {m['Asn']:.3g} mM, Gln {m['Gln']:.3g} mM, "
         f"NH4+ {m['NH4']:.3g} mM"
     )
+
+
+def _units_from_headers(header: dict[str, str]) -> dict[str, str]:
+    """``{"Asn_med": "Asn_med [mM]"}`` → ``{"Asn_med": "mM"}`` (columns without a unit: 1)."""
+    units = {"time_h": "h"}
+    for col, shown in header.items():
+        _, sep, rest = shown.partition(" [")
+        unit = rest.rstrip("]") if sep else "1"
+        units[col] = "dimensionless" if unit == "1" else unit
+    return units
 
 
 def _summary(run: Any, hours: float) -> dict[str, Any]:

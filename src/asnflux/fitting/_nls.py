@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import optimize, stats
 
-from .._errors import DataError, FitError
+from .._errors import AsnfluxError, DataError, FitError
 from ._models import CurveModel, get_model
 
 __all__ = ["WEIGHTS", "FitResult", "ParameterEstimate", "fit_curve", "weight_values"]
@@ -125,23 +125,33 @@ def _as_column(values: Any, name: str) -> Array:
     return arr
 
 
-def weight_values(scheme: str | Sequence[float] | Array, x: Array, y: Array) -> Array:
-    """Weights for a named scheme (or 1/sd² for a column of SDs), checked."""
+def weight_values(
+    scheme: str | Sequence[float] | Array,
+    x: Array,
+    y: Array,
+    label: dict[str, str] | None = None,
+) -> Array:
+    """Weights for a named scheme (or 1/sd² for a column of SDs), checked.
+
+    ``label`` names the columns in messages (keys ``x``, ``y``, ``sd``).
+    """
+    label = {"x": "x", "y": "y", "sd": "sd"} | dict(label or {})
     if not isinstance(scheme, str):
-        sd = _as_column(scheme, "sd")
+        sd = _as_column(scheme, label["sd"])
         if len(sd) != len(y):
             raise DataError(f"weights: {len(sd)} standard deviations for {len(y)} points")
         if np.any(sd <= 0):
             raise DataError(
-                f"column 'sd': rows {_rows(sd <= 0)} are ≤ 0; a standard deviation must be positive"
+                f"column {label['sd']!r}: rows {_rows(sd <= 0)} are ≤ 0; a standard deviation "
+                "must be positive"
             )
         return 1.0 / sd**2
     if scheme not in WEIGHTS:
         raise DataError(f"unknown weighting {scheme!r}; choose one of {', '.join(WEIGHTS)}")
     if scheme == "none":
         return np.ones_like(y)
-    col = "x" if "x" in scheme else "y"
-    base = x if col == "x" else y
+    col = label["x"] if "x" in scheme else label["y"]
+    base = x if "x" in scheme else y
     power = 2 if scheme.endswith("2") else 1
     if np.any(base == 0):
         raise DataError(
@@ -160,6 +170,7 @@ def fit_curve(
     weights: str | Sequence[float] | Array = "none",
     p0: Sequence[float] | None = None,
     profile: bool = True,
+    names: dict[str, str] | None = None,
 ) -> FitResult:
     """Fit ``model`` to (x[, x2], y) by weighted nonlinear least squares.
 
@@ -179,6 +190,9 @@ def fit_curve(
         Optional extra starting point; data-derived starts are always tried too.
     profile
         Compute profile-likelihood intervals (costs one refit per step).
+    names
+        What to call ``x``, ``x2``, ``y`` and ``sd`` in messages (e.g. the file's column
+        names); default the argument names.
 
     Raises
     ------
@@ -187,22 +201,53 @@ def fit_curve(
     FitError
         Too few points, all x equal, no convergence, or a model the data cannot identify.
     """
+    label = {"x": "x", "x2": "x2", "y": "y", "sd": "sd"} | dict(names or {})
+    try:
+        result = _fit_curve(model, x, y, x2, weights, p0, profile, label)
+    except AsnfluxError:
+        raise
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+        raise FitError(
+            f"the fit failed numerically ({exc}); rescale the data (e.g. other units) or "
+            "check for extreme values"
+        ) from None
+    bad = [k for k, e in result.parameters.items() if not math.isfinite(e.value)]
+    if bad or not math.isfinite(result.rss):
+        raise FitError(
+            f"the fit gave non-finite {', '.join(bad) or 'residuals'}; rescale the data or "
+            "check for extreme values"
+        )
+    return result
+
+
+def _fit_curve(
+    model: str | CurveModel,
+    x: Any,
+    y: Any,
+    x2: Any,
+    weights: str | Sequence[float] | Array,
+    p0: Sequence[float] | None,
+    profile: bool,
+    label: dict[str, str],
+) -> FitResult:
     m = get_model(model) if isinstance(model, str) else model
-    xa = _as_column(x, "x")
-    ya = _as_column(y, "y")
+    xa = _as_column(x, label["x"])
+    ya = _as_column(y, label["y"])
     if len(xa) != len(ya):
-        raise DataError(f"x has {len(xa)} values but y has {len(ya)}")
+        raise DataError(f"{label['x']} has {len(xa)} values but {label['y']} has {len(ya)}")
     x2a: Array | None = None
     if m.needs_x2:
         if x2 is None:
             raise DataError(f"model {m.name!r} needs a second variable x2 ({m.equation})")
-        x2a = _as_column(x2, "x2")
+        x2a = _as_column(x2, label["x2"])
         if len(x2a) != len(xa):
-            raise DataError(f"x2 has {len(x2a)} values but x has {len(xa)}")
+            raise DataError(f"{label['x2']} has {len(x2a)} values but {label['x']} has {len(xa)}")
         if np.any(x2a < 0):
-            raise DataError(f"column 'x2': negative concentrations in rows {_rows(x2a < 0)}")
+            raise DataError(
+                f"column {label['x2']!r}: negative concentrations in rows {_rows(x2a < 0)}"
+            )
     if m.nonnegative_x and np.any(xa < 0):
-        raise DataError(f"column 'x': negative concentrations in rows {_rows(xa < 0)}")
+        raise DataError(f"column {label['x']!r}: negative concentrations in rows {_rows(xa < 0)}")
     k = len(m.params)
     n = len(xa)
     if n <= k:
@@ -211,8 +256,8 @@ def fit_curve(
             "to estimate them and their uncertainty"
         )
     if np.ptp(xa) == 0 and (x2a is None or np.ptp(x2a) == 0):
-        raise FitError(f"all x values are equal ({xa[0]:g}); a curve cannot be fitted")
-    w = weight_values(weights, xa, ya)
+        raise FitError(f"all {label['x']} values are equal ({xa[0]:g}); a curve cannot be fitted")
+    w = weight_values(weights, xa, ya, label)
     sw = np.sqrt(w)
     x2f = np.zeros_like(xa) if x2a is None else x2a
 

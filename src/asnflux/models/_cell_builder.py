@@ -537,15 +537,52 @@ class Builder:
             )
 
 
+# Parameters that are fractions or switches (0 to 1): compositions f_*, knockdown and
+# knockout switches, drug inputs, translation floors, weights, and state variables that are
+# fractions. Every other parameter of the cell model is a non-negative rate, constant or
+# concentration (no parameter of the model is negative).
+_FRACTION_PREFIXES = (
+    "f_",
+    "knockdown_",
+    "KO_",
+    "er_stress",
+    "rapamycin",
+    "rapa_",
+    "tl_",
+    "w_",
+    "eIF2P_",
+    "viability_",
+    "dead_",
+)
+
+
+def _check_override(key: str, value: float, unit: str) -> None:
+    if not math.isfinite(value):
+        raise DataError(f"--set {key}: value {value!r} is not finite")
+    if value < 0:
+        raise DataError(f"--set {key}={value:g}: must be ≥ 0 ({unit})")
+    if key.startswith(_FRACTION_PREFIXES) and value > 1:
+        raise DataError(f"--set {key}={value:g}: a fraction, must be between 0 and 1")
+    if key.startswith("knockdown_") and value >= 1:
+        raise DataError(f"--set {key}={value:g}: a knockdown fraction must be below 1")
+
+
 def apply_overrides(model: Model, overrides: dict[str, float]) -> Model:
+    """The model with parameter values or species initial concentrations replaced.
+
+    Raises
+    ------
+    DataError
+        For an unknown id, a rule-computed parameter, or a value out of its range
+        (negative anywhere; above 1 for fractions and switches).
+    """
     if not overrides:
         return model
     params = {p.id: p for p in model.parameters}
     species = {s.id: s for s in model.species}
     for key, value in overrides.items():
-        if not math.isfinite(value):
-            raise DataError(f"--set {key}: value {value!r} is not finite")
         if key in params:
+            _check_override(key, value, params[key].unit)
             p = params[key]
             if p.assignment:
                 raise DataError(f"--set {key}: it is computed by a rule ({p.assignment})")
@@ -556,8 +593,7 @@ def apply_overrides(model: Model, overrides: dict[str, float]) -> Model:
                 assumption=f"set by the user (was {p.value:g} {p.unit}; {p.provenance})",
             )
         elif key in species:
-            if value < 0:
-                raise DataError(f"--set {key}: a concentration must be ≥ 0")
+            _check_override(key, value, "mM")
             species[key] = replace(species[key], initial=float(value))
         else:
             close = sorted(k for k in (*params, *species) if key.lower() in k.lower())[:5]
