@@ -43,6 +43,7 @@ import pandas as pd
 from scipy import stats
 
 from .._errors import DataError
+from .._repr import CompactRepr
 from .._tables import finite_numbers
 from ..fitting import fit_curve
 from ..knowledge import load_knowledge_base
@@ -65,8 +66,8 @@ _CURVATURE_ALPHA = 0.05
 _STOICHIOMETRY = "asns.amp_per_asn"
 
 
-@dataclass(frozen=True)
-class AsnsResult:
+@dataclass(frozen=True, repr=False)
+class AsnsResult(CompactRepr):
     readout: str
     amp_calibration: Calibration | None
     protein_calibration: Calibration | None

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataError, FitError
+from .._repr import CompactRepr
 from .._tables import finite_numbers
 from ..knowledge import load_knowledge_base
 from ..units import magnitude
@@ -41,8 +42,8 @@ _TYPES = ("standard", "enzyme_blank", "substrate_blank", "sample")
 _THRESHOLD_RECORD = "lit.saa.csf_depletion_min"
 
 
-@dataclass(frozen=True)
-class AsparaginaseResult:
+@dataclass(frozen=True, repr=False)
+class AsparaginaseResult(CompactRepr):
     calibration: Calibration
     samples: pd.DataFrame
     threshold_iu_per_ml: float
@@ -216,8 +217,8 @@ def _sample_protein(
     return protein_all
 
 
-@dataclass(frozen=True)
-class AspartateActivityResult:
+@dataclass(frozen=True, repr=False)
+class AspartateActivityResult(CompactRepr):
     """Asparaginase activity from aspartate measured by LC-MS/MS (ICH M10 verdicts kept)."""
 
     lcms: Any  # LcmsResult; typed loosely to keep the protocols' modules independent

@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import optimize
 
 from .._errors import DataError, FitError
+from .._repr import CompactRepr
 from ..fitting import FitResult, fit_curve
 from ..fitting._nls import weight_values
 
@@ -45,8 +46,8 @@ class InversePrediction:
         }
 
 
-@dataclass(frozen=True)
-class Calibration:
+@dataclass(frozen=True, repr=False)
+class Calibration(CompactRepr):
     """A fitted standard curve and its calibrated range [lloq, uloq] (in x units)."""
 
     fit: FitResult

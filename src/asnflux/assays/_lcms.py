@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataError, FitError
+from .._repr import CompactRepr
 from ..fitting import fit_curve
 from ..knowledge import load_knowledge_base
 from ..units import magnitude
@@ -97,8 +98,8 @@ def standard_addition(added: Any, response: Any, sample: str = "sample") -> Stan
     return StandardAddition(sample, a / b, math.sqrt(max(var, 0.0)), len(x), b, a, fit.r2)
 
 
-@dataclass(frozen=True)
-class LcmsResult:
+@dataclass(frozen=True, repr=False)
+class LcmsResult(CompactRepr):
     """Everything a reviewer of an LC-MS/MS run needs: curve, verdicts, results."""
 
     molecule: str
@@ -227,6 +228,12 @@ def _qcs(
 ) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
     rows = []
     for rec in _records(qc):
+        if not (math.isfinite(rec["nominal_uM"]) and rec["nominal_uM"] > 0):
+            raise DataError(
+                f"row {rec['row']}: QC {rec['replicate']!r} has nominal concentration "
+                f"{rec['nominal_uM']:g} µM; a QC needs a positive nominal value (a sample "
+                "without analyte is a blank)"
+            )
         pred = cal.inverse(float(rec["ratio"]))
         found = pred.value
         bias = None if found is None else 100 * (found - rec["nominal_uM"]) / rec["nominal_uM"]

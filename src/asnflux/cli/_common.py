@@ -39,8 +39,11 @@ def write_or_echo(text: str, output: Path | None) -> None:
 
 
 def wide_console() -> Console:
-    """A console at least 160 columns wide: tables of ids and advice fold badly at 80."""
-    return Console(width=max(Console().width, 160))
+    """A console as wide as the terminal (80 columns in a pipe, or $COLUMNS).
+
+    Tables fold long cells to fit rather than overflow; pipes and files get no colour.
+    """
+    return Console(highlight=False)
 
 
 def bounded(

@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from scipy import optimize, stats
 
 from .._errors import AsnfluxError, DataError, FitError
+from .._repr import CompactRepr
 from ._models import CurveModel, get_model
 
 __all__ = ["WEIGHTS", "FitResult", "ParameterEstimate", "fit_curve", "weight_values"]
@@ -52,8 +53,8 @@ class ParameterEstimate:
         }
 
 
-@dataclass(frozen=True)
-class FitResult:
+@dataclass(frozen=True, repr=False)
+class FitResult(CompactRepr):
     """Everything a lab needs to judge a fit. ``residuals`` are raw (y − ŷ)."""
 
     model: CurveModel
@@ -80,6 +81,13 @@ class FitResult:
 
     def __getitem__(self, name: str) -> ParameterEstimate:
         return self.parameters[name]
+
+    def __repr__(self) -> str:
+        est = ", ".join(f"{k}={e.value:.4g}±{e.stderr:.2g}" for k, e in self.parameters.items())
+        return (
+            f"FitResult({self.model.name}: {est}; n={self.n}, R²={self.r2:.4f}, "
+            f"converged={self.converged})"
+        )
 
     def predict(self, x: Any, x2: Any = None) -> Array:
         return self.model(

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from .._errors import DataError, NotFoundError
+from .._repr import CompactRepr
 from ._loader import load_all
 from ._record import Record, Reference
 from ._schema import FLAGS
@@ -50,8 +51,8 @@ _DISTINGUISHING = (
 )
 
 
-@dataclass(frozen=True)
-class KnowledgeBase:
+@dataclass(frozen=True, repr=False)
+class KnowledgeBase(CompactRepr):
     """An immutable collection of records and the references they cite."""
 
     records: tuple[Record, ...]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._errors import DataError
+from .._repr import CompactRepr
 from ..knowledge import KnowledgeBase, load_knowledge_base
 from ..network import Model
 from ._cell_builder import Builder
@@ -42,8 +43,8 @@ def build_cell_model(config: CellConfig | None = None, kb: KnowledgeBase | None 
     return Builder(config or CellConfig(), kb or load_knowledge_base()).build()
 
 
-@dataclass(frozen=True)
-class CellRun:
+@dataclass(frozen=True, repr=False)
+class CellRun(CompactRepr):
     """A simulated experiment: the model, its SBML and the trajectory table."""
 
     config: CellConfig

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._errors import NotFoundError
+from .._repr import CompactRepr
 from ..knowledge import load_knowledge_base
 from .cell import Addition, CellConfig, CellRun, medium_composition, simulate_cell
 
@@ -36,8 +37,8 @@ class Scenario:
         return [kb.references[k].format() for k in self.sources]
 
 
-@dataclass(frozen=True)
-class ScenarioResult:
+@dataclass(frozen=True, repr=False)
+class ScenarioResult(CompactRepr):
     scenario: Scenario
     runs: dict[str, CellRun]
     metrics: dict[str, float]

@@ -15,12 +15,13 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataError, SolverError
+from .._repr import CompactRepr
 
 __all__ = ["Engine", "RoadRunnerEngine", "Trajectory"]
 
 
-@dataclass(frozen=True)
-class Trajectory:
+@dataclass(frozen=True, repr=False)
+class Trajectory(CompactRepr):
     """Time course: ``table`` has a ``time_h`` column and one column per selection."""
 
     table: pd.DataFrame
@@ -61,6 +62,9 @@ class RoadRunnerEngine:
     def _runner(self, sbml: str) -> Any:
         import roadrunner
 
+        # Native log lines (CVODE warnings, loader notes) would land on stderr ahead of
+        # AsnFlux's own one-line error; failures still arrive as exceptions.
+        roadrunner.Logger.setLevel(roadrunner.Logger.LOG_FATAL)
         key = hashlib.sha256(sbml.encode()).hexdigest()
         if key not in self._cache:
             try:

@@ -229,16 +229,50 @@ def validate_sbml(text: str) -> list[str]:
         msg = f"line {err.getLine()}: {err.getShortMessage()}: {err.getMessage().strip()}"
         (errors if err.getSeverity() >= libsbml.LIBSBML_SEV_ERROR else warnings).append(msg)
     if errors:
-        raise DataError("SBML validation failed:\n" + "\n".join(errors[:10]))
+        raise DataError("SBML validation failed: " + "; ".join(errors[:10]))
     return warnings
 
 
 def from_sbml(text: str) -> Model:
-    """Read an SBML model written by :func:`to_sbml` back into model objects."""
+    """Read an SBML model written by :func:`to_sbml` back into model objects.
+
+    Raises
+    ------
+    DataError
+        If the text is not SBML (the first error with its line), or uses a construct this
+        importer does not represent (kinetic laws not written as compartment × rate, …).
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise DataError("SBML: empty document")
     doc = libsbml.readSBMLFromString(text)
     if doc.getNumErrors(libsbml.LIBSBML_SEV_ERROR) or doc.getModel() is None:
-        raise DataError("not a readable SBML document: " + doc.getErrorLog().toString()[:500])
-    m = doc.getModel()
+        first = next(
+            (
+                doc.getError(i)
+                for i in range(doc.getNumErrors())
+                if doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR
+            ),
+            None,
+        )
+        what = (
+            f"line {first.getLine()}: {' '.join(first.getMessage().split())}"
+            if first is not None
+            else "no model element"
+        )
+        raise DataError(f"not a readable SBML document ({what[:300]})")
+    try:
+        return _from_model(doc.getModel())
+    except DataError:
+        raise
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
+        raise DataError(
+            "SBML model uses a construct the AsnFlux importer does not represent "
+            f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]}); it reads models "
+            "written by asnflux (see the cell-model docs)"
+        ) from None
+
+
+def _from_model(m: Any) -> Model:
     rules: dict[str, Any] = {
         m.getRule(i).getVariable(): m.getRule(i) for i in range(m.getNumRules())
     }

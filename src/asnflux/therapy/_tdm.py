@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from .._errors import DataError
+from .._repr import CompactRepr
 from .._tables import file_row, finite_numbers
 from ..knowledge import load_knowledge_base
 from ._engine import Population, simulate
@@ -38,8 +39,8 @@ _TAIL = 0.01  # prior-predictive tail probability that flags a level as implausi
 _MAX_LEVEL = 50.0
 
 
-@dataclass
-class TDMResult:
+@dataclass(repr=False)
+class TDMResult(CompactRepr):
     formulation: str
     map_z_cl: float
     map_z_v: float
