@@ -1,13 +1,27 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import Phase, settings
 
 from asnflux.cli import main
 from asnflux.knowledge import KnowledgeBase, load_knowledge_base
 
 DATA = Path(__file__).parent / "data"
+
+# Hypothesis: `make test` runs a bounded number of examples per property ("ci"); `make fuzz`
+# runs the long campaign ("fuzz"). Both are derandomised per test for reproducible CI.
+settings.register_profile(
+    "ci",
+    max_examples=30,
+    derandomize=True,
+    print_blob=True,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking in CI: fail fast
+)
+settings.register_profile("fuzz", max_examples=3000, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")

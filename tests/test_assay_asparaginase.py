@@ -138,5 +138,7 @@ def test_specific_activity_from_protein():
     with pytest.raises(UnitError):
         asparaginase_activity(df, **VOLS, protein="2 mM")
     df.loc[df["sample"] == "a", "protein_mg_per_mL"] = [3.0, 4.0]
-    with pytest.raises(DataError, match="sample 'a': protein_mg_per_mL must be one finite positive"):
+    with pytest.raises(
+        DataError, match="sample 'a': protein_mg_per_mL must be one finite positive"
+    ):
         asparaginase_activity(df, **VOLS)

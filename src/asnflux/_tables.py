@@ -34,6 +34,7 @@ __all__ = [
     "finite_numbers",
     "numeric_column",
     "read_table",
+    "text_column",
 ]
 
 #: Most data rows a table may have (a 384-well plate series or a Skyline report of a large
@@ -236,3 +237,24 @@ def _cell(value: object) -> str:
     if isinstance(value, np.generic):
         value = value.item()
     return repr(value) if isinstance(value, str) else f"{value:g}"
+
+
+def text_column(df: pd.DataFrame, column: str, *, required: bool = True) -> pd.Series:
+    """The named column as stripped text; numbers written as they read (``1``, ``0.5``).
+
+    An empty cell is ``""``, or, when ``required``, an error naming the file row.
+    """
+    where = df.attrs.get("path", "table")
+    out = []
+    for i, value in enumerate(df[column]):
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            if required:
+                raise DataError(
+                    f"{where}: row {file_row(df, i)}, column {column!r}: empty; a value is needed"
+                )
+            out.append("")
+        elif isinstance(value, float | np.floating):
+            out.append(f"{float(value):.15g}")
+        else:
+            out.append(str(value).strip())
+    return pd.Series(out, index=df.index, dtype=object)

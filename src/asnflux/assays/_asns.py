@@ -44,7 +44,7 @@ from scipy import stats
 
 from .._errors import DataError
 from .._repr import CompactRepr
-from .._tables import finite_numbers
+from .._tables import finite_numbers, text_column
 from ..fitting import fit_curve
 from ..knowledge import load_knowledge_base
 from ..units import magnitude
@@ -161,7 +161,7 @@ def asns_activity(
         if col not in table.columns:
             raise DataError(f"{where}: missing column {col!r}")
     df = table.reset_index(drop=True).copy()
-    df["type"] = df["type"].astype(str).str.strip()
+    df["type"] = text_column(df, "type")
     bad = ~df["type"].isin(TYPES)
     if bad.any():
         i = int(np.nonzero(bad.to_numpy())[0][0])
@@ -169,7 +169,7 @@ def asns_activity(
             f"{locate(df, i)}: type {df['type'].iloc[i]!r} is not one of {', '.join(TYPES)}"
         )
     df["signal"] = numeric_signal(df, "signal")
-    df["sample"] = df["sample"].astype(str)
+    df["sample"] = text_column(df, "sample", required=False)
     v_rxn = magnitude(reaction_volume, "mL", name="reaction_volume")
     v_lys = magnitude(lysate_volume, "mL", name="lysate_volume")
     for name, val in (("reaction_volume", v_rxn), ("lysate_volume", v_lys)):

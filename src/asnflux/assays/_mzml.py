@@ -24,6 +24,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from .._errors import DataError
+from .._tables import text_column
 
 __all__ = ["integrate_peak", "peak_table_from_mzml", "read_chromatograms"]
 
@@ -158,7 +159,7 @@ def peak_table_from_mzml(
     cols = {c.lower().replace(" ", ""): c for c in sheet.columns}
     if "file" not in cols:
         raise DataError(f"{where}: the sample sheet needs a 'File' column naming each mzML file")
-    names = sheet[cols["file"]].astype(str).str.strip()
+    names = text_column(sheet, cols["file"])
     rows = []
     for f in files:
         p = Path(f)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataError, UnitError
-from .._tables import file_row, finite_numbers
+from .._tables import file_row, finite_numbers, text_column
 from ..units import Q_
 from ._common import parse_dilution
 
@@ -135,7 +135,7 @@ def read_peak_table(
         )
     mol = _find(columns, "molecule")
     if mol is not None:
-        names = df[mol[0]].astype(str).str.strip()
+        names = text_column(df, mol[0])
         present = list(dict.fromkeys(names))
         if analyte is None:
             if len(present) > 1:
@@ -157,7 +157,7 @@ def read_peak_table(
         area = _find(columns, "total_area")
         if area is None:
             raise DataError(f"{where}: long report has 'Isotope Label Type' but no 'Total Area'")
-        kinds = df[label[0]].astype(str).str.strip().str.lower()
+        kinds = text_column(df, label[0]).str.lower()
         bad = ~kinds.isin(["light", "heavy"])
         if bad.any():
             i = int(np.nonzero(bad.to_numpy())[0][0])
@@ -195,7 +195,7 @@ def read_peak_table(
         a_col, i_col = a[0], b[0]
 
     out = pd.DataFrame({"row": df["_row"].to_numpy()})
-    out["replicate"] = df[rep[0]].astype(str).str.strip().to_numpy()
+    out["replicate"] = text_column(df, rep[0]).to_numpy()
     twice = out["replicate"][out["replicate"].duplicated()]
     if len(twice):
         raise DataError(f"{where}: replicate {twice.iloc[0]!r} appears twice")
@@ -203,7 +203,7 @@ def read_peak_table(
         _sample_type(v, where, int(r)) for v, r in zip(df[stype[0]], df["_row"], strict=True)
     ]
     sample = _find(columns, "sample")
-    out["sample"] = df[sample[0]].astype(str).str.strip().to_numpy() if sample else out["replicate"]
+    out["sample"] = text_column(df, sample[0]).to_numpy() if sample else out["replicate"]
     out["analyte_area"] = _numbers(df, a_col, where, allow_missing=False).to_numpy()
     is_area = _numbers(df, i_col, where, allow_missing=True).to_numpy()
     needs_is = out["sample_type"].isin(["standard", "qc", "blank", "unknown"]).to_numpy()

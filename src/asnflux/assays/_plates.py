@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataError
-from .._tables import file_row, finite_numbers, read_table
+from .._tables import file_row, finite_numbers, read_table, text_column
 
 __all__ = ["Plate", "apply_layout", "read_layout", "read_plate"]
 
@@ -83,8 +83,14 @@ def read_plate(path: str | Path) -> Plate:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(f"{p}: cannot read as text ({exc})") from None
+    if len(text) > 50_000_000:
+        raise DataError(f"{p}: larger than 50 MB; a plate export is far smaller")
     for delimiter in (",", ";", "\t"):
-        cells = [[c.strip() for c in r] for r in csv.reader(text.splitlines(), delimiter=delimiter)]
+        try:
+            rows = list(csv.reader(text.splitlines(), delimiter=delimiter))
+        except csv.Error as exc:
+            raise DataError(f"{p}: cannot read as CSV ({exc})") from None
+        cells = [[c.strip() for c in r] for r in rows]
         grid = _grid(cells, str(p))
         if grid is not None:
             return grid
@@ -101,7 +107,7 @@ def read_plate(path: str | Path) -> Plate:
             f"{p}: a long plate export needs 'well' and exactly one reading column; found "
             f"{', '.join(values)}"
         )
-    wells = df[cols["well"]].astype(str)
+    wells = text_column(df, cols["well"])
     letters = [m.group(1).upper() for w in wells if (m := _WELL.match(w))]
     numbers = [int(m.group(2)) for w in wells if (m := _WELL.match(w))]
     size = 384 if (letters and max(letters) > "H") or (numbers and max(numbers) > 12) else 96
@@ -136,8 +142,8 @@ def read_layout(path: str | Path) -> pd.DataFrame:
         _parse_well(w, n_rows, n_cols, f"{where}: row {file_row(df, i)}")
         for i, w in enumerate(df["well"])
     ]
-    df["type"] = df["type"].astype(str).str.strip()
-    key = df["plate"].astype(str) + "/" + df["well"] if "plate" in df.columns else df["well"]
+    df["type"] = text_column(df, "type")
+    key = text_column(df, "plate") + "/" + df["well"] if "plate" in df.columns else df["well"]
     dup = key.duplicated(keep="first")
     if dup.any():
         i = int(np.nonzero(dup.to_numpy())[0][0])

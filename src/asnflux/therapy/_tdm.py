@@ -20,7 +20,7 @@ from scipy import stats
 
 from .._errors import DataError
 from .._repr import CompactRepr
-from .._tables import file_row, finite_numbers
+from .._tables import file_row, finite_numbers, text_column
 from ..knowledge import load_knowledge_base
 from ._engine import Population, simulate
 from ._formulations import formulation, weight_from_bsa
@@ -93,7 +93,7 @@ def _levels(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     t = finite_numbers(table[tcol])
     if tcol == cols.get("time_h"):
         t = t / 24.0
-    raw = table[vcol].astype(str).str.strip()
+    raw = text_column(table, vcol)
     below = raw.str.startswith("<")
     y = finite_numbers(raw.str.lstrip("<"))
     lloq = finite_numbers(table[cols["lloq"]]) if "lloq" in cols else np.full(len(t), np.nan)
