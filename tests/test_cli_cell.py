@@ -96,7 +96,7 @@ def test_scenarios_commands(cli, tmp_path):
     [
         (["--cell-type", "b-cell"], "unknown cell type 'b-cell'"),
         (["--knockdown", "asns"], "expected NAME=VALUE"),
-        (["--set", "Km_ASNase=abc"], "is not a number"),
+        (["--set", "Km_ASNase=abc"], "is not a finite number"),
         (["--asparaginase", "1 mg"], "asparaginase"),
         (["--knockout", "tor"], "unknown knockout"),
     ],

@@ -58,7 +58,7 @@ def test_fit_sd_column(cli, tmp_path):
     ("content", "args", "match"),
     [
         ("x,y\n1,2\n2,oops\n3,4\n", [], r"column 'y' is not a finite number in row 3 \('oops'\)"),
-        ("x,y\n1,2\n2,3\n3,4\n", ["--x", "conc"], r"no column 'conc'; columns are x, y"),
+        ("x,y\n1,2\n2,3\n3,4\n", ["--x", "conc"], r"--x 'conc' is not a column; columns are x, y"),
         ("x,y\n", [], r"no data rows"),
         ("x,y\n1,2\n2,3\n3,4\n4,5\n", ["--model", "nope"], r"unknown model 'nope'"),
     ],

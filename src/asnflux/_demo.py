@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +21,17 @@ class DemoResult:
     summary_text: str
 
 
-def run_demo(out: str | Path) -> DemoResult:
-    """Write the knowledge-base report and exports into ``out`` (created if missing)."""
+#: The demo's steps, in order (``progress`` is told each one as it starts).
+STEPS = ("knowledge base", "cell model", "therapy")
+
+
+def run_demo(out: str | Path, progress: Callable[[str], None] | None = None) -> DemoResult:
+    """Write the knowledge-base report and exports into ``out`` (created if missing).
+
+    ``progress(step)`` is called as each of :data:`STEPS` starts (for a progress bar).
+    """
+    tell = progress or (lambda step: None)
+    tell(STEPS[0])
     folder = Path(out)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -42,7 +52,9 @@ def run_demo(out: str | Path) -> DemoResult:
         "Flagged seed oddities:",
     ]
     lines += [f"  {rid}: {printed!r} -> {', '.join(fl)}" for rid, printed, fl in seed_oddities(kb)]
+    tell(STEPS[1])
     cell_files, cell_lines = _cell_section(folder)
+    tell(STEPS[2])
     therapy_files, therapy_lines = _therapy_section(folder)
     return DemoResult(
         files=files + cell_files + therapy_files,

@@ -103,7 +103,8 @@ def table_bytes(
         return strict_json({"attrs": meta, "units": units, "data": records}).encode("utf-8")
     if suffix == ".parquet":
         out = df.copy()
-        out.attrs = {"units": units, **meta}
+        out.attrs = {"units": units}
+        out.attrs.update(meta)
         buf = io.BytesIO()
         out.to_parquet(buf, index=False)
         return buf.getvalue()
@@ -138,7 +139,7 @@ def table_bytes(
                 if isinstance(value, str | int | float)
                 else json.dumps(jsonable(value), ensure_ascii=False)
             )
-        for name in ds.variables:
+        for name in [str(v) for v in ds.variables]:
             if ds[name].dtype == object:
                 ds[name] = ds[name].astype(str)
         data = ds.to_netcdf(engine="scipy")

@@ -249,7 +249,7 @@ def read_peak_table(
         out["protein_mg"] = _numbers(df, prot[0], where, allow_missing=True).to_numpy() * factor
     order = _find(columns, "order")
     if order is not None:
-        key = pd.to_datetime(df[order[0]], errors="coerce")
+        key: Any = pd.to_datetime(df[order[0]], errors="coerce")
         if key.isna().any():
             key = pd.Series(finite_numbers(df[order[0]]), index=df.index)
         if key.isna().any():

@@ -129,7 +129,7 @@ def simulate(
             write_table(
                 run.table,
                 output,
-                units=_units_from_headers(header),
+                units=run.table.attrs["units"],
                 attrs={"model": run.model.name},
                 index="time_h",
             )
@@ -170,16 +170,6 @@ def simulate(
         f"Medium at {hours:g} h: Asn {m['Asn']:.3g} mM, Gln {m['Gln']:.3g} mM, "
         f"NH4+ {m['NH4']:.3g} mM"
     )
-
-
-def _units_from_headers(header: dict[str, str]) -> dict[str, str]:
-    """``{"Asn_med": "Asn_med [mM]"}`` → ``{"Asn_med": "mM"}`` (columns without a unit: 1)."""
-    units = {"time_h": "h"}
-    for col, shown in header.items():
-        _, sep, rest = shown.partition(" [")
-        unit = rest.rstrip("]") if sep else "1"
-        units[col] = "dimensionless" if unit == "1" else unit
-    return units
 
 
 def _summary(run: Any, hours: float) -> dict[str, Any]:

@@ -141,11 +141,25 @@ def simulate_cell(
         raise DataError("points_per_hour must be ≥ 1")
     model = build_cell_model(config)
     sbml = to_sbml(model)
-    cols, _ = output_columns(model, config)
+    cols, header = output_columns(model, config)
     n = round(hours * points_per_hour) + 1
+    if n > 1_000_000:
+        raise DataError(f"{n:,} output points; use fewer points per hour or a shorter run")
     times = np.linspace(0.0, hours, n)
     traj = (engine or _default_engine()).simulate(sbml, times, cols)
-    return CellRun(config, model, sbml, traj.table)
+    table = traj.table
+    table.attrs["units"] = units_of_columns(header)
+    return CellRun(config, model, sbml, table)
+
+
+def units_of_columns(header: dict[str, str]) -> dict[str, str]:
+    """Units by column from the CSV headers (``"Asn_med [mM]"`` → ``"mM"``); time in h."""
+    units = {"time_h": "h"}
+    for col, shown in header.items():
+        _, sep, rest = shown.partition(" [")
+        unit = rest.rstrip("]") if sep else "1"
+        units[col] = "dimensionless" if unit == "1" else unit
+    return units
 
 
 _ENGINE: Any = None

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .._errors import DataError, SolverError
 from ..knowledge import load_knowledge_base
-from ._engine import Population, SimResult, group_of, simulate
+from ._engine import MAX_PATIENTS, Population, SimResult, group_of, simulate
 from ._formulations import formulation, weight_from_bsa
 from ._regimen import Regimen
 
@@ -52,6 +52,8 @@ def sample_population(
         raise DataError("p_allergy + p_silent must not exceed 1")
     if n < 1:
         raise DataError(f"a cohort needs at least one patient, got {n}")
+    if n > MAX_PATIENTS:
+        raise DataError(f"at most {MAX_PATIENTS:,} patients per cohort, got {n:,}")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**63:
         raise DataError(f"seed must be a whole number from 0 to 2**63 - 1, got {seed!r}")
     if not bsa > 0:
