@@ -30,6 +30,7 @@ from ._errors import DataError
 __all__ = [
     "MAX_CELL",
     "MAX_ROWS",
+    "clip",
     "file_row",
     "finite_numbers",
     "numeric_column",
@@ -46,6 +47,12 @@ MAX_CELL = 10_000
 _NUMBER = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$")
 _INTEGER = re.compile(r"^\s*[-+]?\d+\s*$")
 _NONFINITE = re.compile(r"^\s*[-+]?(?:inf|infinity|nan)\s*$", re.IGNORECASE)
+
+
+def clip(text: object, limit: int = 40) -> str:
+    """A cell for a message: quoted, and cut to ``limit`` characters (with its length)."""
+    t = str(text).strip()
+    return repr(t) if len(t) <= limit else f"{t[:limit]!r}… ({len(t):,} characters)"
 
 
 def _header_line(lines: list[str]) -> int:
@@ -169,7 +176,7 @@ def _typed(col: pd.Series, name: str, p: Path, file_rows: NDArray[np.int64]) -> 
         i = int(np.nonzero(nonfinite.to_numpy())[0][0])
         row = int(file_rows[int(cells.index[i])])
         raise DataError(
-            f"{p}: row {row}, column {name!r}: {cells.iloc[i].strip()!r} is not a finite number"
+            f"{p}: row {row}, column {name!r}: {clip(cells.iloc[i])} is not a finite number"
         )
     if not bool(is_num.all()):
         return col.str.strip().where(present, None)
@@ -179,7 +186,7 @@ def _typed(col: pd.Series, name: str, p: Path, file_rows: NDArray[np.int64]) -> 
         i = int(np.nonzero(bad)[0][0])
         row = int(file_rows[int(cells.index[i])])
         raise DataError(
-            f"{p}: row {row}, column {name!r}: {cells.iloc[i].strip()!r} is too large for a "
+            f"{p}: row {row}, column {name!r}: {clip(cells.iloc[i])} is too large for a "
             "finite number"
         )
     if bool(present.all()) and bool(cells.str.match(_INTEGER).all()):
@@ -236,7 +243,7 @@ def _cell(value: object) -> str:
         return "empty"
     if isinstance(value, np.generic):
         value = value.item()
-    return repr(value) if isinstance(value, str) else f"{value:g}"
+    return clip(value) if isinstance(value, str) else f"{value:g}"
 
 
 def text_column(df: pd.DataFrame, column: str, *, required: bool = True) -> pd.Series:

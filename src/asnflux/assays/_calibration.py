@@ -69,7 +69,13 @@ class Calibration(CompactRepr):
         def g(x: float) -> float:
             return float(self.fit.predict([x])[0] - response)
 
-        return float(optimize.brentq(g, lo, hi, xtol=1e-14 * max(1.0, hi), rtol=1e-13))
+        try:
+            return float(optimize.brentq(g, lo, hi, xtol=1e-14 * max(1.0, hi), rtol=1e-13))
+        except RuntimeError:  # no convergence (extreme scales): not an answer
+            raise FitError(
+                f"response {response:g} could not be read off the standard curve (the root "
+                "search did not converge); rescale the concentrations"
+            ) from None
 
     def inverse(self, response: float, n_replicates: int = 1) -> InversePrediction:
         """Concentration for a (mean) response of ``n_replicates`` measurements."""

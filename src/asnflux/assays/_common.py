@@ -10,7 +10,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from .._errors import DataError, UnitError
-from .._tables import file_row, finite_numbers
+from .._tables import clip, file_row, finite_numbers
 from ..units import Q_
 
 __all__ = [
@@ -45,7 +45,7 @@ def parse_dilution(value: object, where: str) -> float:
         m = _DILUTION.match(str(value))
         if m is None:
             raise DataError(
-                f"{where}: dilution {str(value)!r} is not a factor; write e.g. 5, 5x or 1:5"
+                f"{where}: dilution {clip(value)} is not a factor; write e.g. 5, 5x or 1:5"
             )
         factor = float(next(g for g in m.groupdict().values() if g is not None))
     if not (math.isfinite(factor) and factor >= 1):
@@ -102,7 +102,7 @@ def numeric_signal(df: pd.DataFrame, column: str) -> NDArray[np.float64]:
 def _shown(value: object) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "an empty cell"
-    return repr(value) if isinstance(value, str) else f"{float(value):g}"  # type: ignore[arg-type]
+    return clip(value) if isinstance(value, str) else f"{float(value):g}"  # type: ignore[arg-type]
 
 
 def concentrations(

@@ -224,13 +224,13 @@ def _standards_verdict(table: pd.DataFrame, r: dict[str, float]) -> tuple[dict[s
 
 
 def _qcs(
-    qc: pd.DataFrame, cal: Calibration, r: dict[str, float]
+    qc: pd.DataFrame, cal: Calibration, r: dict[str, float], where: str = "peak table"
 ) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
     rows = []
     for rec in _records(qc):
         if not (math.isfinite(rec["nominal_uM"]) and rec["nominal_uM"] > 0):
             raise DataError(
-                f"row {rec['row']}: QC {rec['replicate']!r} has nominal concentration "
+                f"{where}: row {rec['row']}: QC {rec['replicate']!r} has nominal concentration "
                 f"{rec['nominal_uM']:g} µM; a QC needs a positive nominal value (a sample "
                 "without analyte is a blank)"
             )
@@ -443,7 +443,7 @@ def lcms_quantify(
         cal, std_table = _fit_standards(std, model, weights, r)
         verdicts["standards"], f = _standards_verdict(std_table, r)
         findings += f
-        qc_table, verdicts["qcs"], f = _qcs(peaks[peaks["sample_type"] == "qc"], cal, r)
+        qc_table, verdicts["qcs"], f = _qcs(peaks[peaks["sample_type"] == "qc"], cal, r, where)
         findings += f
         blank_table, verdicts["blanks"], f = _blanks(peaks, std_table, r)
         findings += f

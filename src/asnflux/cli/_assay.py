@@ -26,7 +26,7 @@ from ..assays import (
 from ..assays._asns import TYPES as ASNS_TYPES
 from ..assays._asparaginase import _TYPES as NESSLER_TYPES
 from ..assays._common import concat_tables
-from ._common import bounded, echo_json, wide_console
+from ._common import bounded, echo_json, quantity, wide_console
 
 assay_app = typer.Typer(help="Analyse assay exports with QC.", no_args_is_help=True)
 
@@ -65,9 +65,15 @@ def _fmt(v: Any, spec: str = ".3g") -> str:
 @assay_app.command("asparaginase")
 def asparaginase(
     inputs: Inputs,
-    reaction_volume: Annotated[str, typer.Option(help='Reaction volume, e.g. "1.0 mL".')],
-    sample_volume: Annotated[str, typer.Option(help='Enzyme sample volume, e.g. "0.1 mL".')],
-    time: Annotated[str, typer.Option(help='Incubation time, e.g. "10 min".')],
+    reaction_volume: Annotated[
+        str, typer.Option(help='Reaction volume, e.g. "1.0 mL".', callback=quantity("mL"))
+    ],
+    sample_volume: Annotated[
+        str, typer.Option(help='Enzyme sample volume, e.g. "0.1 mL".', callback=quantity("mL"))
+    ],
+    time: Annotated[
+        str, typer.Option(help='Incubation time, e.g. "10 min".', callback=quantity("min"))
+    ],
     layout: Layout = None,
     readout: Annotated[
         str, typer.Option(help="nessler (NH3, absorbance) or aspartate-lcms (peak report).")
@@ -75,7 +81,10 @@ def asparaginase(
     model: Annotated[str, typer.Option(help="Standard-curve model (Nessler).")] = "linear",
     weight: Annotated[str, typer.Option(help="Standard-curve weighting (Nessler).")] = "none",
     protein: Annotated[
-        str | None, typer.Option(help='Protein of the undiluted sample, e.g. "2 mg/mL".')
+        str | None,
+        typer.Option(
+            help='Protein of the undiluted sample, e.g. "2 mg/mL".', callback=quantity("mg/mL")
+        ),
     ] = None,
     blank_sample: Annotated[
         str | None, typer.Option(help="aspartate-lcms: the substrate-only reaction's sample.")
@@ -145,8 +154,12 @@ def asparaginase(
 @assay_app.command("asns")
 def asns(
     inputs: Inputs,
-    reaction_volume: Annotated[str, typer.Option(help='Reaction volume, e.g. "50 uL".')],
-    lysate_volume: Annotated[str, typer.Option(help='Lysate per reaction, e.g. "10 uL".')],
+    reaction_volume: Annotated[
+        str, typer.Option(help='Reaction volume, e.g. "50 uL".', callback=quantity("mL"))
+    ],
+    lysate_volume: Annotated[
+        str, typer.Option(help='Lysate per reaction, e.g. "10 uL".', callback=quantity("mL"))
+    ],
     layout: Layout = None,
     readout: Annotated[str, typer.Option(help="amp-glo or c14.")] = "amp-glo",
     specific_radioactivity: Annotated[
@@ -222,7 +235,10 @@ def lcms(
         "calibration"
     ),
     extract_volume: Annotated[
-        str | None, typer.Option(help='Extract volume, e.g. "0.2 mL" (enables normalisation).')
+        str | None,
+        typer.Option(
+            help='Extract volume, e.g. "0.2 mL" (enables normalisation).', callback=quantity("mL")
+        ),
     ] = None,
     cell_volume: Annotated[
         str | None,

@@ -20,8 +20,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from .._errors import AsnfluxError
 from .._export import strict_json
 from .._io import atomic_write_text
+from ..units import as_quantity
 
 
 def echo_json(payload: Any) -> None:
@@ -109,3 +111,22 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
             bar.update(task, completed=done / max(total, 1))
 
         yield advance
+
+
+def quantity(dimension: str) -> Callable[[Any], Any]:
+    """A typer option callback: the text must be one quantity of ``dimension``.
+
+    The text is returned unchanged (the library reads it); a range, a bare number or a
+    wrong unit is a usage error naming the option.
+    """
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return value
+        try:
+            as_quantity(value, dimension, name="value")
+        except AsnfluxError as exc:
+            raise typer.BadParameter(str(exc).removeprefix("value: ")) from None
+        return value
+
+    return check

@@ -211,10 +211,13 @@ def fit_curve(
     """
     label = {"x": "x", "x2": "x2", "y": "y", "sd": "sd"} | dict(names or {})
     try:
-        result = _fit_curve(model, x, y, x2, weights, p0, profile, label)
+        # Overflow or 0/0 inside a trial step is judged by the result (finite or FitError),
+        # not surfaced as a warning.
+        with np.errstate(all="ignore"):
+            result = _fit_curve(model, x, y, x2, weights, p0, profile, label)
     except AsnfluxError:
         raise
-    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+    except (ValueError, ArithmeticError, RuntimeError, np.linalg.LinAlgError) as exc:
         raise FitError(
             f"the fit failed numerically ({exc}); rescale the data (e.g. other units) or "
             "check for extreme values"
