@@ -1,4 +1,8 @@
-"""Every ``$ asnflux …`` command in docs/ runs, and prints what the page says it prints."""
+"""Every ``$ asnflux …`` command in docs/ runs, and prints what the page says it prints.
+
+A command shown with an ``error:`` or ``usage error:`` line is a documented refusal: it
+must exit 1 (or 2) with exactly that message.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +39,11 @@ def test_doc_commands_run(page, cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for line, shown in commands(page):
         res = cli(*shlex.split(line)[2:])
+        if shown and shown[0].startswith(("error:", "usage error:")):
+            # A documented refusal: the exit code and the one-line message as shown.
+            assert res.code == (2 if shown[0].startswith("usage") else 1), (line, res.err)
+            assert " ".join(res.err.split()) == shown[0], (page.name, line, res.err)
+            continue
         assert res.code == 0, (page.name, line, res.err)
         for expected in shown:
             assert expected in res.out, (page.name, line, expected)

@@ -196,10 +196,10 @@ def test_negative_seed_and_negative_parameter(cli):
 def test_duplicate_headers(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("x,y,y\n1,2,3\n", encoding="utf-8")
-    with pytest.raises(DataError, match="y appear twice"):
+    with pytest.raises(DataError, match="'y' appear twice"):
         read_table(path)
     path.write_text("x,y ,y\n1,2,3\n", encoding="utf-8")  # equal once stripped
-    with pytest.raises(DataError, match="y appear twice"):
+    with pytest.raises(DataError, match="'y' appear twice"):
         read_table(path)
 
 

@@ -112,7 +112,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
             raise DataError(f"{p}: row {start + 1}: column {k + 1} has no name")
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise DataError(f"{p}: row {start + 1}: column name(s) {', '.join(dupes)} appear twice")
+        raise DataError(
+            f"{p}: row {start + 1}: column name(s) {', '.join(map(repr, dupes))} appear twice"
+        )
     df.columns = names
     if df.empty:
         raise DataError(f"{p}: no data rows below the header")

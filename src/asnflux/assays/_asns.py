@@ -170,6 +170,10 @@ def asns_activity(
         )
     df["signal"] = numeric_signal(df, "signal")
     df["sample"] = text_column(df, "sample", required=False)
+    unnamed = df["type"].isin(["reaction", "protein"]).to_numpy() & (df["sample"] == "").to_numpy()
+    if unnamed.any():
+        i = int(np.nonzero(unnamed)[0][0])
+        raise DataError(f"{locate(df, i)}: a {df['type'].iloc[i]} row needs a sample (lysate) name")
     v_rxn = magnitude(reaction_volume, "mL", name="reaction_volume")
     v_lys = magnitude(lysate_volume, "mL", name="lysate_volume")
     for name, val in (("reaction_volume", v_rxn), ("lysate_volume", v_lys)):

@@ -211,7 +211,8 @@ def calibrate(
         raise DataError(
             f"a standard curve needs at least 3 distinct non-zero levels, got {len(levels)}"
         )
-    fit = fit_curve(model, x, response, weights=weights, profile=False)
+    names = {"x": "standard concentration", "y": "standard response"}
+    fit = fit_curve(model, x, response, weights=weights, profile=False, names=names)
     lo = float(levels.min()) if lloq is None else float(lloq)
     hi = float(levels.max()) if uloq is None else float(uloq)
     if not (levels.min() <= lo < hi <= levels.max()):

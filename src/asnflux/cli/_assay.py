@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -9,7 +11,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from .._errors import DataError
+from .._errors import DataError, FitError
 from .._export import check_output
 from .._io import atomic_write_text
 from .._tables import read_table
@@ -46,6 +48,20 @@ def _load(inputs: list[Path], layout: Path | None, value: str, types: tuple[str,
     return concat_tables([read_table(p) for p in inputs])
 
 
+def _names_inputs(command: Callable[..., None]) -> Callable[..., None]:
+    """A fit or solve failure in ``command`` names the input file(s) it came from."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except FitError as exc:
+            names = ", ".join(str(p) for p in kwargs.get("inputs") or [])
+            raise FitError(f"{names}: {exc}" if names else str(exc)) from None
+
+    return run
+
+
 def _report(result: Any, report: Path | None, title: str, inputs: list[Path]) -> None:
     if report is None:
         return
@@ -63,6 +79,7 @@ def _fmt(v: Any, spec: str = ".3g") -> str:
 
 
 @assay_app.command("asparaginase")
+@_names_inputs
 def asparaginase(
     inputs: Inputs,
     reaction_volume: Annotated[
@@ -152,6 +169,7 @@ def asparaginase(
 
 
 @assay_app.command("asns")
+@_names_inputs
 def asns(
     inputs: Inputs,
     reaction_volume: Annotated[
@@ -223,6 +241,7 @@ def asns(
 
 
 @assay_app.command("lcms")
+@_names_inputs
 def lcms(
     inputs: Inputs,
     analyte: Annotated[

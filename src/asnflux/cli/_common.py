@@ -41,11 +41,15 @@ def write_or_echo(text: str, output: Path | None) -> None:
 
 
 def wide_console() -> Console:
-    """A console as wide as the terminal (80 columns in a pipe, or $COLUMNS).
+    """A console as wide as the terminal; tables fold long cells to fit it.
 
-    Tables fold long cells to fit rather than overflow; pipes and files get no colour.
+    Output to a pipe or file has no width to fit, so lines are not folded there (up to 200
+    columns, or $COLUMNS), keeping each table row on one line for grep and scripts.
     """
-    return Console(highlight=False)
+    console = Console(highlight=False)
+    if console.is_terminal:
+        return console
+    return Console(highlight=False, width=max(console.width, 200))
 
 
 def bounded(

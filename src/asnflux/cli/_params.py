@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from .._errors import DataError
+from .._io import check_writable
 from ..knowledge import load_knowledge_base
 from ._common import echo_json, wide_console, write_or_echo
 
@@ -123,8 +125,13 @@ def conflicts(json_: _Json = False) -> None:
 @params_app.command("export")
 def export(
     format_: Annotated[
-        str, typer.Option("--format", help="csv, json or bibtex (the cited references).")
-    ] = "csv",
+        str | None,
+        typer.Option(
+            "--format",
+            help="csv, json or bibtex (the cited references); default from the --output "
+            "suffix (.csv, .json, .bib), else csv.",
+        ),
+    ] = None,
     output: Annotated[Path | None, typer.Option(help="File to write (default: stdout).")] = None,
     entity: _Entity = None,
     quantity: _Quantity = None,
@@ -133,8 +140,20 @@ def export(
     topic: _Topic = None,
 ) -> None:
     """Export records (all, or those matching the filters)."""
+    by_suffix = {".csv": "csv", ".json": "json", ".bib": "bibtex"}
+    if output is not None:
+        implied = by_suffix.get(output.suffix.lower())
+        if implied is None:
+            raise DataError(
+                f"--output {output}: unknown file type {output.suffix or '(none)'!r}; "
+                "expected .csv, .json or .bib"
+            )
+        if format_ is not None and format_ != implied:
+            raise DataError(f"--format {format_} does not match --output {output} ({implied})")
+        format_ = implied
+        check_writable(output)
     kb = load_knowledge_base()
     records = kb.query(
         entity=entity, quantity=quantity, organism=organism, source=source, topic=topic
     )
-    write_or_echo(kb.export(format_, records), output)
+    write_or_echo(kb.export(format_ or "csv", records), output)

@@ -115,6 +115,12 @@ class FitResult(CompactRepr):
         }
 
 
+# Magnitudes a fit accepts: far beyond any unit choice of real data (pg/mL to mol/L is 12
+# decades), and far inside float range, so squares and weights 1/x² cannot overflow.
+_SCALE_EXP = 100
+_MAX_SCALE = 10.0**_SCALE_EXP
+
+
 def _rows(mask: Any) -> str:
     """1-based row numbers where ``mask`` is true (the first ten), for error messages."""
     return ", ".join(str(i + 1) for i in np.nonzero(mask)[0][:10])
@@ -268,7 +274,19 @@ def _fit_curve(
         )
     if np.ptp(xa) == 0 and (x2a is None or np.ptp(x2a) == 0):
         raise FitError(f"all {label['x']} values are equal ({xa[0]:g}); a curve cannot be fitted")
+    for name, values in ((label["x"], xa), (label["y"], ya)):
+        mags = np.abs(values[values != 0])
+        if len(mags) and (mags.max() > _MAX_SCALE or mags.min() < 1 / _MAX_SCALE):
+            raise FitError(
+                f"column {name!r} holds values beyond 1e±{_SCALE_EXP} ({mags.min():.3g} to "
+                f"{mags.max():.3g}); express them in other units (e.g. µM instead of M)"
+            )
     w = weight_values(weights, xa, ya, label)
+    if not (np.all(np.isfinite(w)) and np.all(w > 0)):
+        raise FitError(
+            f"weights {weights if isinstance(weights, str) else 'sd'} overflow for "
+            "these values; rescale the data or use another weighting"
+        )
     sw = np.sqrt(w)
     x2f = np.zeros_like(xa) if x2a is None else x2a
 

@@ -433,7 +433,8 @@ def simulate(
     if late and not truncate:
         raise DataError(
             f"{len(late)} dose(s) fall after the simulated {days:g} days (first on day "
-            f"{late[0].time_h / 24:g}); simulate at least {regimen.doses[-1].time_h / 24:g} days"
+            f"{late[0].time_h / 24:g}); simulate at least {regimen.doses[-1].time_h / 24:g} days "
+            "(--days)"
         )
     dose_steps: dict[int, list[Any]] = {}
     for d in regimen.doses:

@@ -308,7 +308,7 @@ def tdm(
         volume_L=float(v1_t[0] * math.exp(f.iiv_v * zv[i_map])),
         forecast=forecast,
         inactivation_suspected=suspected,
-        implausible_levels=implausible,
+        implausible_levels=sorted(set(implausible) | set(too_high)),
         next_dose_day=nxt.time_h / 24,
         predicted_trough_p50=float(_weighted_quantile(trough_with, post, 0.5)),
         probability_trough_at_target=p_at_target,
