@@ -62,11 +62,14 @@ def read_chromatograms(path: str | Path) -> dict[str, Trace]:
                 if "time array" not in chrom or "intensity array" not in chrom:
                     continue
                 cid = str(chrom.get("id", f"#{len(out) + 1}"))
-                t = np.asarray(chrom["time array"], float)
+                with warnings.catch_warnings():  # a bad cast is judged by _checked_trace
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    t = np.asarray(chrom["time array"], float)
+                    y = np.asarray(chrom["intensity array"], float)
                 unit = getattr(chrom["time array"], "unit_info", None)
                 if unit in ("second", "UO:0000010"):
                     t = t / 60.0
-                out[cid] = _checked_trace(p, cid, t, np.asarray(chrom["intensity array"], float))
+                out[cid] = _checked_trace(p, cid, t, y)
     except DataError:
         raise
     except (

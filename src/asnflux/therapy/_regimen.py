@@ -36,6 +36,9 @@ __all__ = [
 GRID_H = 0.05
 #: Most doses in one regimen (a whole ALL protocol has a few dozen asparaginase doses).
 MAX_DOSES = 1000
+#: Largest dose per m² in any formulation's unit: 400 times the largest asparaginase dose in
+#: use (25,000 IU/m²); anything above is a typing error, and would overflow the PK.
+MAX_DOSE = 1e7
 #: Latest dose day (ten years; treatment protocols last two to three).
 MAX_DAY = 3650.0
 #: Keys a YAML regimen may use, at the top and in each dose entry.
@@ -80,6 +83,11 @@ class Regimen:
                 )
             if not (d.amount > 0 and math.isfinite(d.amount)):
                 raise DataError(f"dose at {d.time_h / 24:g} d must be positive, got {d.amount!r}")
+            if d.amount > MAX_DOSE:
+                raise DataError(
+                    f"dose at day {d.time_h / 24:g} is {d.amount:g} {f.dose_unit}; at most "
+                    f"{MAX_DOSE:g} per m² (the largest doses in use are ~25,000 IU/m²)"
+                )
             steps = d.time_h / GRID_H
             if abs(steps - round(steps)) > 1e-6:
                 raise DataError(f"dose time {d.time_h:g} h is not on the 3-minute integration grid")
