@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,12 +14,31 @@ from .._errors import DataError
 from .._export import check_output
 from .._tables import numeric_column, read_table
 from ..fitting import MODELS, WEIGHTS, fit_curve
+from ..fitting._equation import equation_model
 from ._common import echo_json
 
 
 def fit(
     data: Annotated[Path, typer.Argument(help="CSV file with one column per variable.")],
-    model: Annotated[str, typer.Option(help=f"One of: {', '.join(MODELS)}.")],
+    model: Annotated[
+        str | None, typer.Option(help=f"One of: {', '.join(MODELS)} (or --equation).")
+    ] = None,
+    equation: Annotated[
+        str | None,
+        typer.Option(
+            help='Your own model, e.g. "y = b1*(1-exp(-b2*x))" (x, x2; exp, ln, log = '
+            "log10, sqrt, ^ or **); needs --start for each parameter."
+        ),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="--equation starts: NAME=VALUE,… (e.g. b1=500,b2=1e-4).")
+    ] = None,
+    bounds: Annotated[
+        str | None, typer.Option(help="--equation bounds: NAME=LOW:HIGH,… (inf allowed).")
+    ] = None,
+    fix: Annotated[
+        str | None, typer.Option(help="--equation parameters held fixed: NAME=VALUE,….")
+    ] = None,
     x: Annotated[str | None, typer.Option(help="x column (default: the first).")] = None,
     x2: Annotated[
         str | None, typer.Option(help="Second variable (inhibitor, co-substrate).")
@@ -39,8 +59,22 @@ def fit(
         Path | None, typer.Option(help="Write data, fit and residuals (.png/.svg).")
     ] = None,
 ) -> None:
-    """Fit MODEL to DATA by weighted nonlinear least squares."""
+    """Fit MODEL (or your --equation) to DATA by weighted nonlinear least squares."""
     check_output(plot, "figure", "--plot")
+    if (model is None) == (equation is None):
+        raise DataError("give --model NAME or --equation 'y = …' (one of them)")
+    if equation is None and (start or bounds or fix):
+        raise DataError("--start, --bounds and --fix go with --equation")
+    curve: Any = model
+    if equation is not None:
+        curve = equation_model(
+            equation,
+            _pairs(start, "--start"),
+            bounds={
+                k: _range(v, k) for k, v in _pairs(bounds, "--bounds", text_values=True).items()
+            },
+            fixed=_pairs(fix, "--fix"),
+        )
     table = read_table(data)
     cols = list(table.columns)
     for opt, name in (("--x", x), ("--x2", x2), ("--y", y)):
@@ -65,7 +99,7 @@ def fit(
     x2v = numeric_column(table, x2) if x2 else None
     weights = numeric_column(table, weight) if weight in cols else weight
     names = {"x": xcol, "y": ycol, "x2": x2 or "x2", "sd": weight}
-    result = fit_curve(model, xv, yv, x2=x2v, weights=weights, names=names)
+    result = fit_curve(curve, xv, yv, x2=x2v, weights=weights, names=names)
     if plot is not None:
         from ..report._plots import plot_fit
 
@@ -73,7 +107,10 @@ def fit(
     if json_:
         echo_json(result.to_dict())
         return
-    t = Table(title=f"{model} fitted to {data} (n = {result.n}, weights {weight})")
+    t = Table(
+        title=f"{result.model.equation if equation else model} fitted to {data} "
+        f"(n = {result.n}, weights {weight})"
+    )
     for col in ("parameter", "value", "std. error", "95 % CI (Wald)", "95 % CI (profile)"):
         t.add_column(col)
     for name, est in result.parameters.items():
@@ -92,6 +129,42 @@ def fit(
         f"RSS {result.rss:.6g} on {result.dof} dof, residual SD {result.residual_sd:.4g}, "
         f"R² {result.r2:.5f}, AIC {result.aic:.4g}"
     )
+
+
+def _pairs(text: str | None, option: str, *, text_values: bool = False) -> dict[str, Any]:
+    """``"a=1,b=2"`` → ``{"a": 1.0, "b": 2.0}`` (finite numbers), or text values."""
+    out: dict[str, Any] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise DataError(f"{option} {item.strip()!r}: expected NAME=VALUE")
+        if key in out:
+            raise DataError(f"{option}: {key} is given twice")
+        if text_values:
+            out[key] = value.strip()
+            continue
+        try:
+            number = float(value) if len(value) <= 40 else math.nan
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise DataError(f"{option} {key}: {value.strip()[:40]!r} is not a finite number")
+        out[key] = number
+    return out
+
+
+def _range(text: str, name: str) -> tuple[float, float]:
+    low, sep, high = text.partition(":")
+    try:
+        lo, hi = float(low), float(high)
+    except ValueError:
+        lo = hi = math.nan
+    if not sep or math.isnan(lo) or math.isnan(hi):
+        raise DataError(f"--bounds {name}={text!r}: expected LOW:HIGH, e.g. 0:inf")
+    return lo, hi
 
 
 #: Column names read as standard deviations of y (used as weights 1/sd²) when present.

@@ -1,5 +1,6 @@
 """Curve fitting: weighted nonlinear least squares with Wald and profile intervals."""
 
+from ._equation import equation_model as equation_model
 from ._models import MODELS as MODELS
 from ._models import CurveModel as CurveModel
 from ._models import get_model as get_model
@@ -15,6 +16,7 @@ __all__ = [
     "CurveModel",
     "FitResult",
     "ParameterEstimate",
+    "equation_model",
     "fit_curve",
     "get_model",
 ]
