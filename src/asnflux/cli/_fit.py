@@ -14,6 +14,7 @@ from .._errors import DataError
 from .._export import check_output
 from .._tables import numeric_column, read_table
 from ..fitting import MODELS, WEIGHTS, fit_curve
+from ..fitting._diagnostics import aicc, compare_fits, replicates_test, runs_test
 from ..fitting._equation import equation_model
 from ._common import echo_json
 
@@ -38,6 +39,12 @@ def fit(
     ] = None,
     fix: Annotated[
         str | None, typer.Option(help="--equation parameters held fixed: NAME=VALUE,….")
+    ] = None,
+    compare: Annotated[
+        str | None,
+        typer.Option(
+            help="A second (nested) model: extra-sum-of-squares F test and AICc comparison."
+        ),
     ] = None,
     x: Annotated[str | None, typer.Option(help="x column (default: the first).")] = None,
     x2: Annotated[
@@ -100,12 +107,27 @@ def fit(
     weights = numeric_column(table, weight) if weight in cols else weight
     names = {"x": xcol, "y": ycol, "x2": x2 or "x2", "sd": weight}
     result = fit_curve(curve, xv, yv, x2=x2v, weights=weights, names=names)
+    diagnostics: dict[str, Any] = {
+        "aicc": aicc(result),
+        "runs_test": runs_test(result),
+        "replicates_test": replicates_test(result),
+    }
+    comparison = None
+    if compare is not None:
+        other = fit_curve(compare, xv, yv, x2=x2v, weights=weights, names=names)
+        simple, rich = sorted((result, other), key=lambda r: -r.dof)
+        if simple.dof == rich.dof:
+            raise DataError(f"--compare {compare}: both models have {simple.dof} dof; need nested")
+        comparison = compare_fits(simple, rich)
     if plot is not None:
         from ..report._plots import plot_fit
 
         plot_fit(result, plot, xlabel=xcol, ylabel=ycol)
     if json_:
-        echo_json(result.to_dict())
+        payload = result.to_dict() | {"diagnostics": diagnostics}
+        if comparison is not None:
+            payload["comparison"] = comparison
+        echo_json(payload)
         return
     t = Table(
         title=f"{result.model.equation if equation else model} fitted to {data} "
@@ -128,7 +150,31 @@ def fit(
     console.print(
         f"RSS {result.rss:.6g} on {result.dof} dof, residual SD {result.residual_sd:.4g}, "
         f"R² {result.r2:.5f}, AIC {result.aic:.4g}"
+        + (f", AICc {diagnostics['aicc']:.4g}" if diagnostics["aicc"] is not None else "")
     )
+    runs = diagnostics["runs_test"]
+    if runs is not None:
+        verdict = "[red]systematic deviation[/red]" if runs["deviates"] else "no deviation"
+        console.print(f"Runs test: {runs['runs']} runs, P = {runs['p']:.3g} ({verdict})")
+    reps = diagnostics["replicates_test"]
+    if reps is not None:
+        verdict = "[red]lack of fit[/red]" if reps["lack_of_fit"] else "adequate"
+        console.print(
+            f"Replicates test: F({reps['dfn']}, {reps['dfd']}) = {reps['F']:.3g}, "
+            f"P = {reps['p']:.3g} ({verdict})"
+        )
+    if comparison is not None:
+        ft, ac = comparison["f_test"], comparison["aicc"]
+        if ft is not None:
+            console.print(
+                f"Extra-sum-of-squares F test: F = {ft['F']:.4g}, P = {ft['p']:.3g}; "
+                f"prefer {ft['preferred']}"
+            )
+        if ac is not None:
+            console.print(
+                f"AICc: difference {ac['difference']:.3g}; prefer {ac['preferred']} "
+                f"(probability {ac['probability_preferred_is_correct']:.3f})"
+            )
 
 
 def _pairs(text: str | None, option: str, *, text_values: bool = False) -> dict[str, Any]:

@@ -369,6 +369,61 @@ def _no_starts(x: Array, _: Array, y: Array) -> list[Array]:
     return []
 
 
+def _hill(x: Array, _: Array, p: Array) -> Array:
+    # GraphPad Prism "Allosteric sigmoidal": Y = Vmax·X^h / (Khalf^h + X^h).
+    xh = np.power(x, p[2])
+    kh = np.power(p[1], p[2])
+    return p[0] * xh / (kh + xh)
+
+
+def _hill_jac(x: Array, _: Array, p: Array) -> Array:
+    vmax, k, h = p
+    xh = np.power(x, h)
+    kh = np.power(k, h)
+    d = kh + xh
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lx = np.where(x > 0, np.log(np.where(x > 0, x, 1.0)), 0.0)
+    dh = vmax * xh * kh * (lx - np.log(k)) / d**2
+    return np.column_stack([xh / d, -vmax * xh * h * kh / (k * d**2), dh])
+
+
+def _hill_starts(x: Array, _: Array, y: Array) -> list[Array]:
+    vmax = _positive(np.max(y))
+    k = _positive(_half_point(x, y), _positive(np.median(x)))
+    return [
+        np.array([vmax * a, k * b, h])
+        for a in (1.0, 1.5)
+        for b in (0.7, 1.0, 1.5)
+        for h in (1.0, 2.0, 4.0)
+    ]
+
+
+def _morrison(x: Array, x2: Array, p: Array) -> Array:
+    # Morrison (1969) tight binding, as in Prism's "Morrison Ki": x is the inhibitor
+    # concentration, x2 the total enzyme concentration (same units); for a competitive
+    # inhibitor the apparent Ki is Ki·(1 + S/Km), here fitted as one constant.
+    v0, ki = p
+    b = x2 + x + ki
+    return v0 * (1 - (b - np.sqrt(np.maximum(b**2 - 4 * x2 * x, 0.0))) / (2 * x2))
+
+
+def _morrison_jac(x: Array, x2: Array, p: Array) -> Array:
+    v0, ki = p
+    b = x2 + x + ki
+    root = np.sqrt(np.maximum(b**2 - 4 * x2 * x, 1e-300))
+    frac = 1 - (b - root) / (2 * x2)
+    dki = -v0 * (1 - b / root) / (2 * x2)
+    return np.column_stack([frac, dki])
+
+
+def _morrison_starts(x: Array, x2: Array, y: Array) -> list[Array]:
+    v0 = _positive(np.max(y))
+    mid = float(np.median(x[x > 0])) if np.any(x > 0) else 1.0
+    e = float(np.median(x2)) if len(x2) else 0.0
+    ki = max(mid - e / 2, mid * 0.1)
+    return [np.array([v0 * a, ki * b]) for a in (1.0, 1.2) for b in (0.1, 0.5, 1.0, 3.0)]
+
+
 def _model(
     name: str,
     params: tuple[str, ...],
@@ -408,6 +463,27 @@ _ORDERED_MODELS = (
         _mm_jac,
         _mm_starts,
         _POS2,
+        nonnegative_x=True,
+    ),
+    _model(
+        "hill",
+        ("Vmax", "Khalf", "h"),
+        "Vmax·x^h/(Khalf^h + x^h)",
+        _hill,
+        _hill_jac,
+        _hill_starts,
+        _POS3,
+        nonnegative_x=True,
+    ),
+    _model(
+        "morrison",
+        ("v0", "Ki_app"),
+        "v0·(1 − ((E + x + Ki_app) − √((E + x + Ki_app)² − 4·E·x))/(2·E)), E = x2",
+        _morrison,
+        _morrison_jac,
+        _morrison_starts,
+        _POS2,
+        needs_x2=True,
         nonnegative_x=True,
     ),
     _model(
