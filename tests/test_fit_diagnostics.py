@@ -125,3 +125,21 @@ def test_relative_weighting_by_the_fitted_curve_is_unbiased():
     # At the fixed point the weights are 1/Ŷ² of the final curve.
     f = by_fit[0]
     assert np.allclose(f.weights, 1 / f.predict(f.x) ** 2, rtol=1e-6)
+
+
+def test_fit_cli_interpolates_unknowns_and_reports_kcat(cli):
+    r = cli(
+        "fit", str(PUROMYCIN), "--model", "michaelis-menten", "--interpolate", "100,250",
+        "--enzyme-concentration", "0.5", "--json",
+    )  # fmt: skip
+    assert r.code == 0, r.err
+    out = json.loads(r.out)
+    vmax, km = out["parameters"]["Vmax"]["value"], out["parameters"]["Km"]["value"]
+    first, second = out["interpolated"]
+    assert first["value"] == pytest.approx(km * 100 / (vmax - 100), rel=1e-8)  # x = Km·y/(V−y)
+    assert first["se"] > 0
+    assert second["status"] == ">ULOQ"  # 250 is above Vmax: never extrapolated
+    assert out["kcat"]["value"] == pytest.approx(vmax / 0.5)
+    bad = cli("fit", str(PUROMYCIN), "--model", "linear", "--enzyme-concentration", "1")
+    assert bad.code == 1
+    assert "Vmax" in bad.err

@@ -16,7 +16,7 @@ from .._tables import numeric_column, read_table
 from ..fitting import MODELS, WEIGHTS, fit_curve
 from ..fitting._diagnostics import aicc, compare_fits, replicates_test, runs_test
 from ..fitting._equation import equation_model
-from ._common import echo_json
+from ._common import bounded, echo_json
 
 
 def fit(
@@ -39,6 +39,18 @@ def fit(
     ] = None,
     fix: Annotated[
         str | None, typer.Option(help="--equation parameters held fixed: NAME=VALUE,….")
+    ] = None,
+    interpolate: Annotated[
+        str | None,
+        typer.Option(help="Responses to read x from the curve: Y1,Y2,… (within the x range)."),
+    ] = None,
+    enzyme_concentration: Annotated[
+        float | None,
+        typer.Option(
+            help="Total enzyme concentration, in the concentration unit of y's rate: reports "
+            "kcat = Vmax/E (per time unit of y).",
+            callback=bounded(0, low_inclusive=False),
+        ),
     ] = None,
     compare: Annotated[
         str | None,
@@ -119,12 +131,31 @@ def fit(
         if simple.dof == rich.dof:
             raise DataError(f"--compare {compare}: both models have {simple.dof} dof; need nested")
         comparison = compare_fits(simple, rich)
+    extras: dict[str, Any] = {}
+    if enzyme_concentration is not None:
+        if "Vmax" not in result.parameters:
+            raise DataError("--enzyme-concentration needs a model with a Vmax parameter")
+        vmax = result.parameters["Vmax"]
+        extras["kcat"] = {
+            "value": vmax.value / enzyme_concentration,
+            "stderr": vmax.stderr / enzyme_concentration,
+            "enzyme_concentration": enzyme_concentration,
+        }
+    if interpolate is not None:
+        from ..assays._calibration import Calibration
+
+        scheme = weight if isinstance(weights, str) else "none"
+        cal = Calibration(result, scheme, float(xv.min()), float(xv.max()))
+        values = _pairs(
+            ",".join(f"y{i}={v}" for i, v in enumerate(interpolate.split(","))), "--interpolate"
+        )
+        extras["interpolated"] = [cal.inverse(v).to_dict() for v in values.values()]
     if plot is not None:
         from ..report._plots import plot_fit
 
         plot_fit(result, plot, xlabel=xcol, ylabel=ycol)
     if json_:
-        payload = result.to_dict() | {"diagnostics": diagnostics}
+        payload = result.to_dict() | {"diagnostics": diagnostics} | extras
         if comparison is not None:
             payload["comparison"] = comparison
         echo_json(payload)
@@ -163,6 +194,12 @@ def fit(
             f"Replicates test: F({reps['dfn']}, {reps['dfd']}) = {reps['F']:.3g}, "
             f"P = {reps['p']:.3g} ({verdict})"
         )
+    if "kcat" in extras:
+        k = extras["kcat"]
+        console.print(f"kcat = Vmax/E = {k['value']:.4g} ± {k['stderr']:.2g}")
+    for row in extras.get("interpolated", []):
+        shown = "—" if row["value"] is None else f"{row['value']:.4g} ± {row['se']:.2g}"
+        console.print(f"{ycol} {row['response']:g} → {xcol} {shown} ({row['status']})")
     if comparison is not None:
         ft, ac = comparison["f_test"], comparison["aicc"]
         if ft is not None:
