@@ -143,3 +143,38 @@ def test_fit_cli_interpolates_unknowns_and_reports_kcat(cli):
     bad = cli("fit", str(PUROMYCIN), "--model", "linear", "--enzyme-concentration", "1")
     assert bad.code == 1
     assert "Vmax" in bad.err
+
+
+def test_rout_flags_a_gross_outlier_and_rarely_a_clean_point():
+    from asnflux.fitting._diagnostics import rout_outliers
+
+    x = np.repeat([0.5, 1, 2, 4, 8, 16, 32.0], 3)
+    false_alarms = found = 0
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        clean = 10 * x / (3 + x) + rng.normal(0, 0.2, x.size)
+        false_alarms += bool(rout_outliers("michaelis-menten", x, clean)["outliers"])
+        spiked = clean.copy()
+        spiked[10] += 2.0  # ten SDs
+        found += rout_outliers("michaelis-menten", x, spiked)["outliers"] == [10]
+    assert false_alarms <= 3  # Q = 1 %: about 2 % of clean data sets in simulation
+    assert found >= 57
+    # The refit without the outlier recovers Vmax; the fit with it does not.
+    rng = np.random.default_rng(0)
+    y = 10 * x / (3 + x) + rng.normal(0, 0.2, x.size)
+    y[20] += 6.0
+    robust = rout_outliers("michaelis-menten", x, y)
+    assert robust["outliers"] == [20]
+    assert abs(robust["fit"]["Vmax"].value - 10) < abs(fit_curve("michaelis-menten", x, y)
+                                                       ["Vmax"].value - 10)  # fmt: skip
+
+
+def test_fit_cli_rout_names_file_rows(cli, tmp_path):
+    x = np.repeat([0.5, 1, 2, 4, 8, 16, 32.0], 2)
+    y = 10 * x / (3 + x) + np.random.default_rng(2).normal(0, 0.1, x.size)
+    y[5] += 4
+    path = tmp_path / "mm.csv"
+    path.write_text("S,v\n" + "".join(f"{a},{b}\n" for a, b in zip(x, y, strict=True)))
+    r = cli("fit", str(path), "--model", "michaelis-menten", "--rout", "1", "--json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["rout"]["outlier_rows"] == [7]  # header is row 1

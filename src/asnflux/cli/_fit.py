@@ -12,9 +12,9 @@ from rich.table import Table
 
 from .._errors import DataError
 from .._export import check_output
-from .._tables import numeric_column, read_table
+from .._tables import file_row, numeric_column, read_table
 from ..fitting import MODELS, WEIGHTS, fit_curve
-from ..fitting._diagnostics import aicc, compare_fits, replicates_test, runs_test
+from ..fitting._diagnostics import aicc, compare_fits, replicates_test, rout_outliers, runs_test
 from ..fitting._equation import equation_model
 from ._common import bounded, echo_json
 
@@ -50,6 +50,14 @@ def fit(
             help="Total enzyme concentration, in the concentration unit of y's rate: reports "
             "kcat = Vmax/E (per time unit of y).",
             callback=bounded(0, low_inclusive=False),
+        ),
+    ] = None,
+    rout: Annotated[
+        float | None,
+        typer.Option(
+            help="ROUT outlier detection at this Q (%, e.g. 1): robust fit, outliers by FDR, "
+            "refit without them (Motulsky & Brown 2006).",
+            callback=bounded(0, 50, low_inclusive=False, high_inclusive=False, unit="%"),
         ),
     ] = None,
     compare: Annotated[
@@ -132,6 +140,17 @@ def fit(
             raise DataError(f"--compare {compare}: both models have {simple.dof} dof; need nested")
         comparison = compare_fits(simple, rich)
     extras: dict[str, Any] = {}
+    if rout is not None:
+        if not isinstance(weights, str) or weight != "none":
+            raise DataError("--rout fits unweighted (as Prism's ROUT does); drop --weight")
+        found = rout_outliers(curve, xv, yv, x2=x2v, q_percent=rout)
+        rows = [file_row(table, i) for i in found["outliers"]]
+        extras["rout"] = {
+            "q_percent": rout,
+            "outlier_rows": rows,
+            "rsdr": found["rsdr"],
+            "refit": found["fit"].to_dict(),
+        }
     if enzyme_concentration is not None:
         if "Vmax" not in result.parameters:
             raise DataError("--enzyme-concentration needs a model with a Vmax parameter")
@@ -193,6 +212,18 @@ def fit(
         console.print(
             f"Replicates test: F({reps['dfn']}, {reps['dfd']}) = {reps['F']:.3g}, "
             f"P = {reps['p']:.3g} ({verdict})"
+        )
+    if "rout" in extras:
+        rows = extras["rout"]["outlier_rows"]
+        refit = extras["rout"]["refit"]["parameters"]
+        shown = ", ".join(f"{k} {v['value']:.4g}" for k, v in refit.items())
+        console.print(
+            f"ROUT (Q = {rout:g} %): "
+            + (
+                f"outliers in rows {', '.join(map(str, rows))}; refit: {shown}"
+                if rows
+                else "no outliers"
+            )
         )
     if "kcat" in extras:
         k = extras["kcat"]

@@ -26,7 +26,7 @@ from scipy import stats
 from .._errors import DataError
 from ._nls import FitResult
 
-__all__ = ["aicc", "compare_fits", "replicates_test", "runs_test"]
+__all__ = ["aicc", "compare_fits", "replicates_test", "rout_outliers", "runs_test"]
 
 
 def aicc(fit: FitResult) -> float | None:
@@ -140,3 +140,67 @@ def replicates_test(fit: FitResult) -> dict[str, Any] | None:
     f = (ss_lack / df_lack) / (ss_pure / df_pure)
     p = float(stats.f.sf(f, df_lack, df_pure))
     return {"F": f, "dfn": df_lack, "dfd": df_pure, "p": p, "lack_of_fit": p < 0.05}
+
+
+def rout_outliers(
+    model: Any, x: Any, y: Any, *, x2: Any = None, q_percent: float = 1.0
+) -> dict[str, Any]:
+    """ROUT outlier detection (Motulsky & Brown, BMC Bioinformatics 2006;7:123).
+
+    1. Robust fit: least squares with a Lorentzian (Cauchy) loss whose scale is the
+       robust SD of the residuals, RSDR = 68.27th percentile of |residual| · N/(N − K),
+       iterated until RSDR settles.
+    2. Outliers by the false discovery rate Q (Benjamini–Hochberg): each residual's P from
+       Student's t of |e|/RSDR with N − K dof, two-sided; with the P values ranked from the
+       smallest (largest residual), the largest rank i with P(i) ≤ Q·i/N marks that point and
+       every larger residual as outliers.
+    3. The model is refitted by ordinary least squares without them.
+
+    Returns ``{"outliers": [indices], "q_percent", "rsdr", "fit": FitResult}``.
+    """
+    from scipy import optimize
+
+    from ._models import get_model
+    from ._nls import fit_curve
+
+    if not 0 < q_percent < 50:
+        raise DataError(f"ROUT Q must be between 0 and 50 %, got {q_percent:g}")
+    m = get_model(model) if isinstance(model, str) else model
+    xa, ya = np.asarray(x, float), np.asarray(y, float)
+    x2a = np.zeros_like(xa) if x2 is None else np.asarray(x2, float)
+    start = fit_curve(m, xa, ya, x2=x2 if m.needs_x2 else None, profile=False)
+    p = start.values
+    n, k = len(ya), len(p)
+    rsdr = 0.0
+    for _ in range(20):
+        e = ya - m.f(xa, x2a, p)
+        new_rsdr = float(np.percentile(np.abs(e), 68.27) * n / (n - k))
+        if new_rsdr <= 0:
+            break
+        if rsdr and abs(new_rsdr - rsdr) <= 1e-6 * rsdr:
+            break
+        rsdr = new_rsdr
+        sol = optimize.least_squares(
+            lambda th: ya - m.f(xa, x2a, th),
+            p,
+            jac=lambda th: -m.jac(xa, x2a, th),
+            bounds=(np.array(m.lower), np.array(m.upper)),
+            loss="cauchy",
+            f_scale=rsdr,
+            x_scale="jac",
+        )
+        p = sol.x
+    e = ya - m.f(xa, x2a, p)
+    outliers: list[int] = []
+    if rsdr > 0:
+        order = np.argsort(-np.abs(e))  # largest residual (smallest P) first
+        q = q_percent / 100
+        pvals = 2 * stats.t.sf(np.abs(e[order]) / rsdr, n - k)
+        flagged = [i for i in range(n) if pvals[i] <= q * (i + 1) / n]
+        if flagged:
+            outliers = sorted(int(j) for j in order[: max(flagged) + 1])
+    keep = np.setdiff1d(np.arange(n), outliers)
+    if len(keep) <= k:
+        raise DataError("ROUT flagged so many points that too few remain to fit")
+    final = fit_curve(m, xa[keep], ya[keep], x2=None if x2 is None else x2a[keep], profile=False)
+    return {"outliers": outliers, "q_percent": q_percent, "rsdr": rsdr, "fit": final}
