@@ -52,7 +52,9 @@ class Plate:
     readings: dict[str, str]
 
 
-def _grid(cells: list[list[str]], path: str) -> Plate | None:
+def _grids(cells: list[list[str]], path: str) -> list[tuple[int, Plate]]:
+    """Every plate grid in the cells, with the (1-based) line of its header."""
+    found: list[tuple[int, Plate]] = []
     for i, row in enumerate(cells):
         for size, (n_rows, n_cols) in sorted(_FORMATS.items(), reverse=True):
             header = [str(c) for c in range(1, n_cols + 1)]
@@ -66,19 +68,87 @@ def _grid(cells: list[list[str]], path: str) -> Plate | None:
                 letter = chr(ord("A") + k)
                 if not line or line[0].upper() != letter:
                     raise DataError(
-                        f"{path}: grid row {k + 1} is labelled {line[0]!r}; expected {letter}"
+                        f"{path}: grid row {k + 1} is labelled {line[0] if line else ''!r}; "
+                        f"expected {letter}"
                     )
                 for c in range(n_cols):
                     readings[f"{letter}{c + 1}"] = line[c + 1] if c + 1 < len(line) else ""
-            return Plate(path, Path(path).stem, size, readings)
-    return None
+            found.append((i + 1, Plate(path, Path(path).stem, size, readings)))
+            break
+    return found
 
 
-def read_plate(path: str | Path) -> Plate:
-    """Read a plate export in grid or long (``well`` + reading) form."""
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+(?:[eE][-+]?\d+)?$")
+
+
+def _decimal_comma(plate: Plate) -> Plate:
+    """Readings of a semicolon export in the decimal-comma convention, as decimal points.
+
+    Applied only when some reading has a decimal comma and none has a decimal point (a
+    German-locale export), so a file is read by one convention, never a mix.
+    """
+    values = [v for v in plate.readings.values() if v]
+    if any(_DECIMAL_COMMA.match(v) for v in values) and not any("." in v for v in values):
+        readings = {
+            w: v.replace(",", ".") if _DECIMAL_COMMA.match(v) else v
+            for w, v in plate.readings.items()
+        }
+        return Plate(plate.path, plate.name, plate.size, readings)
+    return plate
+
+
+def _cells_from_xlsx(p: Path) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(p, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zipfile, KeyError or its own errors
+        raise DataError(f"{p}: cannot read as .xlsx ({type(exc).__name__})") from None
+    sheet = book.worksheets[0]
+    rows = []
+    for row in sheet.iter_rows(values_only=True):
+        rows.append(
+            [
+                "" if v is None else (f"{v:.15g}" if isinstance(v, float) else str(v)).strip()
+                for v in row
+            ]
+        )
+        if len(rows) > 100_000:
+            raise DataError(f"{p}: more than 100,000 rows; a plate export is far smaller")
+    book.close()
+    return rows
+
+
+def _choose(found: list[tuple[int, Plate]], p: Path, grid: int | None) -> Plate | None:
+    if not found:
+        return None
+    if grid is None:
+        if len(found) > 1:
+            lines = ", ".join(str(line) for line, _ in found)
+            raise DataError(
+                f"{p}: holds {len(found)} plate grids (headers on lines {lines}); choose one "
+                "with --grid N"
+            )
+        return found[0][1]
+    if not 1 <= grid <= len(found):
+        raise DataError(f"{p}: --grid {grid}, but the file holds {len(found)} grid(s)")
+    return found[grid - 1][1]
+
+
+def read_plate(path: str | Path, grid: int | None = None) -> Plate:
+    """Read a plate export in grid or long (``well`` + reading) form.
+
+    CSV (comma, semicolon or tab; semicolon exports may use the decimal comma) or ``.xlsx``
+    (first sheet). A file with several grids (e.g. several reads) needs ``grid`` (1-based).
+    """
     p = Path(path)
     if not p.is_file():
         raise DataError(f"{p}: no such file")
+    if p.suffix.lower() == ".xlsx":
+        plate = _choose(_grids(_cells_from_xlsx(p), str(p)), p, grid)
+        if plate is None:
+            raise DataError(f"{p}: no plate grid (header 1..12 or 1..24, rows A..) on sheet 1")
+        return plate
     try:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -91,9 +161,9 @@ def read_plate(path: str | Path) -> Plate:
         except csv.Error as exc:
             raise DataError(f"{p}: cannot read as CSV ({exc})") from None
         cells = [[c.strip() for c in r] for r in rows]
-        grid = _grid(cells, str(p))
-        if grid is not None:
-            return grid
+        plate = _choose(_grids(cells, str(p)), p, grid)
+        if plate is not None:
+            return _decimal_comma(plate) if delimiter == ";" else plate
     df = read_table(p)
     cols = {c.lower(): c for c in df.columns}
     if "well" not in cols:

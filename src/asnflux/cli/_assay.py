@@ -42,9 +42,24 @@ Report = Annotated[Path | None, typer.Option(help="Write a self-contained HTML r
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")]
 
 
-def _load(inputs: list[Path], layout: Path | None, value: str, types: tuple[str, ...]) -> Any:
+Grid = Annotated[
+    int | None,
+    typer.Option(help="Plate exports with several grids (reads): which one, 1-based.", min=1),
+]
+
+
+def _load(
+    inputs: list[Path],
+    layout: Path | None,
+    value: str,
+    types: tuple[str, ...],
+    grid: int | None = None,
+) -> Any:
     if layout is not None:
-        return apply_layout([read_plate(p) for p in inputs], read_layout(layout), value, types)
+        plates = [read_plate(p, grid) for p in inputs]
+        return apply_layout(plates, read_layout(layout), value, types)
+    if grid is not None:
+        raise DataError("--grid goes with plate exports and --layout")
     return concat_tables([read_table(p) for p in inputs])
 
 
@@ -92,6 +107,7 @@ def asparaginase(
         str, typer.Option(help='Incubation time, e.g. "10 min".', callback=quantity("min"))
     ],
     layout: Layout = None,
+    grid: Grid = None,
     readout: Annotated[
         str, typer.Option(help="nessler (NH3, absorbance) or aspartate-lcms (peak report).")
     ] = "nessler",
@@ -123,7 +139,7 @@ def asparaginase(
         )
     elif readout == "nessler":
         result = asparaginase_activity(
-            _load(inputs, layout, "absorbance", NESSLER_TYPES),
+            _load(inputs, layout, "absorbance", NESSLER_TYPES, grid),
             reaction_volume=reaction_volume,
             sample_volume=sample_volume,
             time=time,
@@ -179,6 +195,7 @@ def asns(
         str, typer.Option(help='Lysate per reaction, e.g. "10 uL".', callback=quantity("mL"))
     ],
     layout: Layout = None,
+    grid: Grid = None,
     readout: Annotated[str, typer.Option(help="amp-glo or c14.")] = "amp-glo",
     specific_radioactivity: Annotated[
         str | None, typer.Option(help='c14: substrate, e.g. "50 mCi/mmol" or "2000 dpm/nmol".')
@@ -206,7 +223,7 @@ def asns(
     """ASNS specific activity (nmol/min/mg) by AMP-Glo or 14C counts, with Bradford protein."""
     check_output(report, "html", "--report")
     result = asns_activity(
-        _load(inputs, layout, "signal", ASNS_TYPES),
+        _load(inputs, layout, "signal", ASNS_TYPES, grid),
         reaction_volume=reaction_volume,
         lysate_volume=lysate_volume,
         readout=readout,
