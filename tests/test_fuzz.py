@@ -347,3 +347,20 @@ def patient_sbml() -> str:
     from asnflux.network import to_sbml
 
     return to_sbml(build_cell_model(CellConfig()))
+
+
+@FUZZ
+@given(data=st.data())
+def test_plate_export_mutations(data):
+    folder = Path(tempfile.mkdtemp(prefix="asnflux-fuzz-"))
+    assays = EX / "assays"
+    for name in ("asns_luminescence.csv", "asns_layout.csv"):
+        (folder / name).write_bytes((assays / name).read_bytes())
+    text = (assays / "asns_bradford.csv").read_text(encoding="utf-8")
+    (folder / "asns_bradford.csv").write_text(mutate_csv(text, data), encoding="utf-8")
+    r = run_cli(
+        "assay", "asns", str(folder / "asns_luminescence.csv"), str(folder / "asns_bradford.csv"),
+        "--layout", str(folder / "asns_layout.csv"), "--reaction-volume", "50 uL",
+        "--lysate-volume", "10 uL", "--json",
+    )  # fmt: skip
+    assert_clean(r, json_out=True)
