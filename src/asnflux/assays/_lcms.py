@@ -19,6 +19,7 @@ the x-intercept of response vs added analyte).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -227,6 +228,8 @@ def _qcs(
     qc: pd.DataFrame, cal: Calibration, r: dict[str, float], where: str = "peak table"
 ) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
     rows = []
+    pooled = qc[qc["nominal_uM"].isna()]
+    qc = qc[qc["nominal_uM"].notna()]
     for rec in _records(qc):
         if not (math.isfinite(rec["nominal_uM"]) and rec["nominal_uM"] > 0):
             raise DataError(
@@ -254,9 +257,10 @@ def _qcs(
         )
     table = pd.DataFrame(rows)
     findings: list[str] = []
+    pools = _pooled_qcs(pooled, cal, findings)
     if table.empty:
         findings.append("no QC samples: the run cannot be accepted under ICH M10 §4.4")
-        return table, {"n": 0, "passed": 0, "pass": False}, findings
+        return table, {"n": 0, "passed": 0, "pass": False, "pooled": pools}, findings
     n, ok = len(table), int(table["pass"].sum())
     overall = ok / n >= r["qc_pass"] - _ROUNDING
     per_level = {}
@@ -271,8 +275,50 @@ def _qcs(
     if not overall:
         findings.append(f"{ok} of {n} QCs within limits; ICH M10 requires ≥ two-thirds")
     level_ok = all(v >= r["qc_pass_level"] - _ROUNDING for v in per_level.values())
-    verdict = {"n": n, "passed": ok, "per_level": per_level, "pass": bool(overall and level_ok)}
+    verdict = {
+        "n": n,
+        "passed": ok,
+        "per_level": per_level,
+        "pass": bool(overall and level_ok),
+        "pooled": pools,
+    }
     return table, verdict, findings
+
+
+def _pooled_qcs(
+    pooled: pd.DataFrame, cal: Calibration, findings: list[str]
+) -> dict[str, dict[str, Any]]:
+    """QCs without a nominal value (pooled study samples): precision only, not accuracy.
+
+    Their between-injection %CV is reported against ICH M10's 15 % precision limit for QCs
+    (accuracy-and-precision section); they do not enter the run's QC acceptance, which needs
+    nominal values.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    # A pool is named by its sample, or by its replicates' common stem (PoolQC_1, PoolQC_2).
+    names = [
+        sample if sample != rep else re.sub(r"[_\-\s]*\d+$", "", rep) or rep
+        for sample, rep in zip(pooled["sample"], pooled["replicate"], strict=True)
+    ]
+    for pool, grp in pooled.groupby(pd.Series(names, index=pooled.index), sort=False):
+        found = [cal.inverse(float(r)).value for r in grp["ratio"]]
+        values = np.array([v for v in found if v is not None], float)
+        entry: dict[str, Any] = {"n": len(grp), "in_range": len(values)}
+        if len(values) >= 2 and values.mean() > 0:
+            cv = float(100 * values.std(ddof=1) / values.mean())
+            entry |= {"mean_uM": float(values.mean()), "cv_pct": cv, "precise": cv <= 15.0}
+            if cv > 15.0:
+                findings.append(
+                    f"pooled QC {pool}: CV {cv:.1f} % over {len(values)} injections (> 15 %)"
+                )
+        else:
+            findings.append(f"pooled QC {pool}: fewer than 2 injections in range; no precision")
+        out[str(pool)] = entry
+    if out:
+        findings.append(
+            f"{len(out)} pooled QC(s) without a nominal value: precision only, not accuracy"
+        )
+    return out
 
 
 def _blanks(
@@ -437,6 +483,14 @@ def lcms_quantify(
     blank_table = pd.DataFrame()
     rows: list[dict[str, Any]] = []
     if strategy == "calibration":
+        zero = (peaks["sample_type"] == "standard") & (peaks["nominal_uM"] == 0)
+        if zero.any():
+            # A standard at 0 is ICH M10's "zero sample" (matrix with IS only): a blank.
+            peaks = peaks.copy()
+            peaks.loc[zero, "sample_type"] = "blank"
+            findings.append(
+                f"{int(zero.sum())} standard(s) at 0 µM treated as zero samples (blanks)"
+            )
         std = peaks[peaks["sample_type"] == "standard"]
         if std.empty:
             raise DataError(f"{where}: no rows of sample type 'Standard'")

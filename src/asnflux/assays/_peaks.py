@@ -259,12 +259,12 @@ def read_peak_table(
                 f"{df[order[0]].iloc[i]!r} as an injection time or order number"
             )
         out = out.iloc[np.argsort(key.to_numpy(), kind="stable")].reset_index(drop=True)
-    for kind, col in (("standard", "nominal_uM"), ("qc", "nominal_uM")):
-        rows = out[(out["sample_type"] == kind) & out[col].isna()]
-        if len(rows):
-            raise DataError(
-                f"{where}: row {rows['row'].iloc[0]} ({kind}) has no nominal concentration"
-            )
+    # A QC without a nominal value is a pooled QC (precision only); a standard needs one.
+    rows = out[(out["sample_type"] == "standard") & out["nominal_uM"].isna()]
+    if len(rows):
+        raise DataError(
+            f"{where}: row {rows['row'].iloc[0]} (standard) has no nominal concentration"
+        )
     out.attrs["path"] = where
     return out, molecule
 
