@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -429,8 +430,13 @@ def lcms_quantify(
     cell_volume: Any = None,
     label: str | None = None,
     label_purity: float = 0.99,
+    is_label: str | None = None,
+    transitions: str = "sum",
 ) -> LcmsResult:
     """Quantify an analyte from a peak report (or several), with ICH M10 run acceptance.
+
+    ``is_label`` names the internal standard's Skyline label type when a long report has
+    several; ``transitions`` ("sum" or "quantifier") reduces per-transition rows.
 
     ``extract_volume`` (e.g. ``"0.2 mL"``) turns extract concentrations into amounts, which
     are normalised to the report's cell-count and protein columns; ``cell_volume`` (a
@@ -446,7 +452,13 @@ def lcms_quantify(
     parts = []
     molecule = "analyte"
     for t in tables:
-        part, molecule = read_peak_table(t, concentration_unit=concentration_unit, analyte=analyte)
+        part, molecule = read_peak_table(
+            t,
+            concentration_unit=concentration_unit,
+            analyte=analyte,
+            is_label=is_label,
+            transitions=transitions,
+        )
         if len(tables) > 1:
             part["row"] = [f"{part.attrs['path']}:{r}" for r in part["row"]]
         parts.append(part)
@@ -502,7 +514,12 @@ def lcms_quantify(
         blank_table, verdicts["blanks"], f = _blanks(peaks, std_table, r)
         findings += f
         for rec in _records(unknown):
-            pred = cal.inverse(float(rec["ratio"]))
+            if rec["ratio"] is None or not math.isfinite(rec["ratio"]):
+                # Skyline's #N/A: no peak was found; the sample is flagged, the run goes on.
+                pred: Any = SimpleNamespace(value=None, se=None, status="no peak")
+                findings.append(f"{rec['replicate']}: no analyte peak (#N/A); not quantified")
+            else:
+                pred = cal.inverse(float(rec["ratio"]))
             dil = 1.0 if not np.isfinite(rec["dilution"]) else float(rec["dilution"])
             if dil < 1:
                 raise DataError(f"{where}: row {rec['row']}: dilution {dil:g} must be ≥ 1")

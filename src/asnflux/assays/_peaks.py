@@ -76,10 +76,21 @@ def _find(columns: dict[str, tuple[str, str | None]], role: str) -> tuple[str, s
     return None
 
 
-def _numbers(df: pd.DataFrame, col: str, where: str, *, allow_missing: bool) -> pd.Series:
+#: How Skyline writes a peak it did not find.
+NO_PEAK = ("#N/A", "N/A")
+#: How per-transition rows become one area per injection and label.
+TRANSITIONS = ("sum", "quantifier")
+
+
+def _numbers(
+    df: pd.DataFrame, col: str, where: str, *, allow_missing: bool, no_peak: bool = False
+) -> pd.Series:
     raw = df[col]
     vals = pd.Series(finite_numbers(raw), index=raw.index)
-    bad = vals.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
+    text = raw.astype(object).where(raw.notna(), "").astype(str).str.strip()
+    bad = vals.isna() & raw.notna() & (text != "")
+    if no_peak:
+        bad &= ~text.isin(NO_PEAK)
     if not allow_missing:
         bad |= vals.isna()
     if bad.any():
@@ -106,10 +117,60 @@ def _unit_factor(header_unit: str | None, default: str, target: str, where: str,
         ) from None
 
 
+def _collapse(
+    part: pd.DataFrame, rep: str, area: str, transitions: str, where: str, name: str
+) -> pd.DataFrame:
+    """One row per replicate: transitions summed (Skyline's Total Area) or the quantifier.
+
+    The quantifier is the transition marked ``Quantitative`` (Skyline's column) when the
+    report has it, else the most intense transition over the run (mean area).
+    """
+    if transitions not in TRANSITIONS:
+        raise DataError(f"transitions {transitions!r} is not one of {', '.join(TRANSITIONS)}")
+    counts = part.groupby(rep, sort=False).size()
+    if counts.max() == 1:
+        return part.set_index(rep)
+    product = next((c for c in part.columns if _key(c) in ("productmz", "fragmention")), None)
+    if product is None:
+        dup = counts.index[counts > 1][0]
+        raise DataError(
+            f"{where}: replicate {dup!r} has {counts.max()} {name} rows and no 'Product Mz' "
+            "column to tell transitions apart"
+        )
+    areas = pd.Series(finite_numbers(part[area]), index=part.index)
+    first = part.groupby(rep, sort=False).head(1).set_index(rep)
+    if transitions == "sum":
+        # A transition without a peak (#N/A) leaves the injection without a peak.
+        summed = areas.groupby(part[rep], sort=False).agg(lambda v: v.sum(min_count=len(v)))
+        first[area] = summed.reindex(first.index).to_numpy()
+        return first
+    quant = next((c for c in part.columns if _key(c) == "quantitative"), None)
+    if quant is not None:
+        keep = text_column(part, quant).str.lower().isin(["true", "1", "yes"])
+    else:
+        key = text_column(part, product)
+        best = areas.groupby(key).mean().idxmax()
+        keep = key == best
+    chosen = part[keep.to_numpy()]
+    if chosen.groupby(rep).size().max() != 1 or set(chosen[rep]) != set(first.index):
+        raise DataError(f"{where}: cannot pick one quantifier transition per {name} injection")
+    return chosen.set_index(rep)
+
+
 def read_peak_table(
-    df: pd.DataFrame, *, concentration_unit: str = "µM", analyte: str | None = None
+    df: pd.DataFrame,
+    *,
+    concentration_unit: str = "µM",
+    analyte: str | None = None,
+    is_label: str | None = None,
+    transitions: str = "sum",
 ) -> tuple[pd.DataFrame, str]:
     """Normalise a peak report. Returns the table and the molecule analysed.
+
+    Long reports may label the internal standard with any Skyline label type (``heavy``,
+    ``heavyD5``, …; ``is_label`` chooses one when there are several); per-transition rows
+    are summed or reduced to the quantifier (``transitions``). A ``#N/A`` area (no peak)
+    is kept as missing for unknowns, which are then reported as not quantified.
 
     Output columns: ``row`` (spreadsheet row of the first source line), ``replicate``,
     ``sample``, ``sample_type`` (standard, qc, blank, double_blank, solvent, unknown),
@@ -158,20 +219,26 @@ def read_peak_table(
         if area is None:
             raise DataError(f"{where}: long report has 'Isotope Label Type' but no 'Total Area'")
         kinds = text_column(df, label[0]).str.lower()
-        bad = ~kinds.isin(["light", "heavy"])
-        if bad.any():
-            i = int(np.nonzero(bad.to_numpy())[0][0])
+        others = sorted(set(kinds) - {"light"})
+        if is_label is not None:
+            if is_label.lower() not in others:
+                raise DataError(
+                    f"{where}: --is-label {is_label!r} is not a label type of the report "
+                    f"(found {', '.join(sorted(set(kinds)))})"
+                )
+            heavy_kind = is_label.lower()
+        elif len(others) == 1:
+            heavy_kind = others[0]
+        else:
             raise DataError(
-                f"{where}: row {df['_row'].iloc[i]}, column {label[0]!r}: "
-                f"{df[label[0]].iloc[i]!r} is not 'light' or 'heavy'"
+                f"{where}: label types {', '.join(others) or '(none besides light)'}: choose "
+                "the internal standard's with --is-label"
             )
         df = df.assign(_kind=kinds.to_numpy())
-        light = df[df["_kind"] == "light"].set_index(rep[0])
-        heavy = df[df["_kind"] == "heavy"].set_index(rep[0])
-        for name, part in (("light", light), ("heavy", heavy)):
-            dup = part.index[part.index.duplicated()]
-            if len(dup):
-                raise DataError(f"{where}: replicate {dup[0]!r} has two {name} rows")
+        light = _collapse(df[df["_kind"] == "light"], rep[0], area[0], transitions, where, "light")
+        heavy = _collapse(
+            df[df["_kind"] == heavy_kind], rep[0], area[0], transitions, where, heavy_kind
+        )
         missing = [r for r in light.index if r not in heavy.index]
         wide = light.copy()
         wide["_is"] = heavy[area[0]].reindex(light.index)
@@ -204,7 +271,20 @@ def read_peak_table(
     ]
     sample = _find(columns, "sample")
     out["sample"] = text_column(df, sample[0]).to_numpy() if sample else out["replicate"]
-    out["analyte_area"] = _numbers(df, a_col, where, allow_missing=False).to_numpy()
+    analyte_area = _numbers(df, a_col, where, allow_missing=True, no_peak=True).to_numpy()
+    kinds_out = out["sample_type"].to_numpy()
+    # No peak in a blank means nothing detected (area 0); an unknown without a peak is
+    # reported as not quantified; a standard or QC needs its peak.
+    blankish = np.isin(kinds_out, ["blank", "double_blank", "solvent"])
+    analyte_area = np.where(np.isnan(analyte_area) & blankish, 0.0, analyte_area)
+    no_peak = np.isnan(analyte_area) & (kinds_out != "unknown")
+    if no_peak.any():
+        k = int(np.nonzero(no_peak)[0][0])
+        raise DataError(
+            f"{where}: row {out['row'].iloc[k]} ({kinds_out[k]}): no analyte peak area; "
+            "standards and QCs need one (integrate the peak or remove the injection)"
+        )
+    out["analyte_area"] = analyte_area
     is_area = _numbers(df, i_col, where, allow_missing=True).to_numpy()
     needs_is = out["sample_type"].isin(["standard", "qc", "blank", "unknown"]).to_numpy()
     lacking = needs_is & ~(is_area > 0)

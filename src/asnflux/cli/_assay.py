@@ -262,8 +262,25 @@ def asns(
 def lcms(
     inputs: Inputs,
     analyte: Annotated[
-        str | None, typer.Option(help="Molecule to quantify when the report holds several.")
+        str | None,
+        typer.Option(
+            "--molecule", "--analyte", help="Molecule to quantify when the report holds several."
+        ),
     ] = None,
+    is_label: Annotated[
+        str | None,
+        typer.Option(
+            help="Skyline label type of the internal standard (heavy, heavyD5, …) when a long "
+            "report has several."
+        ),
+    ] = None,
+    transitions: Annotated[
+        str,
+        typer.Option(
+            help="Per-transition rows: sum (Skyline's Total Area) or quantifier (the "
+            "'Quantitative' transition, else the most intense)."
+        ),
+    ] = "sum",
     model: Annotated[str, typer.Option(help="Calibration model.")] = "linear",
     weight: Annotated[str, typer.Option(help="Calibration weighting.")] = "1/x2",
     unit: Annotated[str, typer.Option(help="Unit of nominal concentrations.")] = "µM",
@@ -281,7 +298,8 @@ def lcms(
         typer.Option(help='Cell volume, e.g. "0.6 pL", or a record id (cell.all_blast.volume).'),
     ] = None,
     label: Annotated[
-        str | None, typer.Option(help='Internal standard label, e.g. "13C4,15N2" or "15N2,d8".')
+        str | None,
+        typer.Option(help='Internal standard\'s labelled atoms, e.g. "13C4,15N2" or "15N2,d8".'),
     ] = None,
     purity: Annotated[
         float,
@@ -350,6 +368,8 @@ def lcms(
         cell_volume=cell_volume,
         label=label,
         label_purity=purity,
+        is_label=is_label,
+        transitions=transitions,
     )
     _report(result, report, f"LC-MS/MS quantification of {result.molecule}", inputs)
     if json_:
