@@ -249,8 +249,11 @@ def test_nessler_quantity_options(vol, smp, time):
 @FUZZ
 @given(data=st.data())
 def test_lcms_report_mutations(data):
-    path = _tmp("l.csv", mutate_csv(LCMS.read_text(encoding="utf-8"), data))
-    assert_clean(run_cli("assay", "lcms", str(path), "--json"), json_out=True)
+    source = data.draw(st.sampled_from([LCMS, LCMS.with_name("lcms_skyline_transitions.csv")]))
+    path = _tmp("l.csv", mutate_csv(source.read_text(encoding="utf-8"), data))
+    mode = data.draw(st.sampled_from(["sum", "quantifier"]))
+    r = run_cli("assay", "lcms", str(path), "--transitions", mode, "--json")
+    assert_clean(r, json_out=True)
 
 
 @FUZZ
