@@ -41,7 +41,7 @@ def test_semicolon_grid(tmp_path):
     rows = [";" + ";".join(str(c) for c in range(1, 13))]
     rows += [chr(65 + r) + ";" + ";".join("0,5" for _ in range(12)) for r in range(8)]
     p.write_text("\n".join(rows), encoding="utf-8")
-    assert read_plate(p).readings["A1"] == "0,5"
+    assert read_plate(p).readings["A1"] == "0.5"  # a decimal-comma export, read as such
 
 
 def test_long_form_and_layout_join(tmp_path):

@@ -55,16 +55,19 @@ class Plate:
 def _grids(cells: list[list[str]], path: str) -> list[tuple[int, Plate]]:
     """Every plate grid in the cells, with the (1-based) line of its header."""
     found: list[tuple[int, Plate]] = []
-    for i, row in enumerate(cells):
+    i = 0
+    while i < len(cells):
+        row = cells[i]
+        i += 1
         for size, (n_rows, n_cols) in sorted(_FORMATS.items(), reverse=True):
             header = [str(c) for c in range(1, n_cols + 1)]
             if list(row[1 : n_cols + 1]) != header:
                 continue
             readings: dict[str, str] = {}
             for k in range(n_rows):
-                if i + 1 + k >= len(cells):
+                if i + k >= len(cells):
                     raise DataError(f"{path}: the {size}-well grid ends after {k} rows")
-                line = cells[i + 1 + k]
+                line = cells[i + k]
                 letter = chr(ord("A") + k)
                 if not line or line[0].upper() != letter:
                     raise DataError(
@@ -73,7 +76,8 @@ def _grids(cells: list[list[str]], path: str) -> list[tuple[int, Plate]]:
                     )
                 for c in range(n_cols):
                     readings[f"{letter}{c + 1}"] = line[c + 1] if c + 1 < len(line) else ""
-            found.append((i + 1, Plate(path, Path(path).stem, size, readings)))
+            found.append((i, Plate(path, Path(path).stem, size, readings)))
+            i += n_rows  # the grid's rows are data, not headers
             break
     return found
 
