@@ -547,3 +547,11 @@ def test_fit_error_not_a_traceback_for_extreme_scales():
     x = np.array([1e-300, 2e-300, 3e-300, 4e-300])
     with pytest.raises((FitError, DataError)):
         fit_curve("michaelis-menten", x, np.array([1e308, 1.2e308, 1.3e308, 1.35e308]))
+
+
+def test_empty_items_in_dose_lists_are_refused(cli):
+    one_error_line(cli("therapy", "simulate", *PEG, "--at", "0,,14"), "an empty day")
+    one_error_line(
+        cli("therapy", "simulate", "--formulation", "peg", "--dose", "2500 IU/m**2,"),
+        "an empty amount",
+    )

@@ -145,7 +145,11 @@ def regimen_from_options(
     if at is not None and (every is not None or doses is not None):
         raise DataError("give either --at or --every/--doses, not both")
     if at is not None:
-        items = [x.strip() for x in str(at).split(",") if x.strip()]
+        items = [x.strip() for x in str(at).split(",")]
+        if not any(items) or any(x == "" for x in items):
+            raise DataError(
+                f"--at {at!r}: an empty day; expected comma-separated days, e.g. 0,14,28"
+            )
         if len(items) > MAX_DOSES:
             raise DataError(f"--at lists {len(items)} days; at most {MAX_DOSES} doses")
         try:
@@ -153,11 +157,8 @@ def regimen_from_options(
         except ValueError:
             raise DataError(f"--at {at!r}: expected comma-separated days, e.g. 0,14,28") from None
         bad = [x for x, d in zip(items, days, strict=True) if not (math.isfinite(d) and d >= 0)]
-        if bad or not days:
-            raise DataError(
-                f"--at {at!r}: {bad[0] if bad else 'no day'} is not a day ≥ 0; "
-                "expected e.g. 0,14,28"
-            )
+        if bad:
+            raise DataError(f"--at {at!r}: {bad[0]} is not a day ≥ 0; expected e.g. 0,14,28")
     else:
         n = 1 if doses is None else int(doses)
         if not 1 <= n <= MAX_DOSES:
@@ -168,7 +169,9 @@ def regimen_from_options(
         if n > 1 and every is None:
             raise DataError("--doses > 1 needs --every")
         days = [k * step for k in range(n)]
-    amounts_text = [x.strip() for x in str(dose).split(",") if x.strip()]
+    amounts_text = [x.strip() for x in str(dose).split(",")]
+    if any(x == "" for x in amounts_text):
+        raise DataError(f"--dose {dose!r}: an empty amount; write e.g. '2500 IU/m**2'")
     if len(amounts_text) == 1:
         amounts_text *= len(days)
     if len(amounts_text) != len(days):
