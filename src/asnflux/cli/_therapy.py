@@ -169,7 +169,8 @@ def simulate_cmd(
     check_output(output, "table", "--output")
     check_output(plot, "figure", "--plot")
     reg = _regimen(form, dose, route, every, doses, at, regimen_file)
-    res = simulate(typical_patient(bsa), reg, days, threshold=threshold)
+    with progress_bar(f"{days:g} days") as advance:
+        res = simulate(typical_patient(bsa), reg, days, threshold=threshold, progress=advance)
     table = res.to_dataframe()
     if output is not None:
         write_table(
@@ -263,6 +264,8 @@ def cohort_cmd(
 ) -> None:
     """A seeded virtual cohort: per-day SAA quantiles (troughs on dose days), endpoints."""
     _patient_checks(age, sex)
+    if no_immunogenicity and (p_allergy is not None or p_silent is not None):
+        raise DataError("--no-immunogenicity excludes --p-allergy and --p-silent")
     check_output(output, "table", "--output")
     check_output(plot, "figure", "--plot")
     reg = _regimen(form, dose, route, every, doses, at, regimen_file)
@@ -299,7 +302,7 @@ def cohort_cmd(
         echo_json(summary)
         return
     console = wide_console()
-    t = Table(title=f"Cohort of {n} (seed {seed}): endpoints (median [p5, p95])")
+    t = Table(title=f"Cohort of {n} (seed {seed}): endpoints (median \\[p5, p95])")
     t.add_column("endpoint")
     t.add_column("value")
     for k, v in summary["endpoints"].items():
@@ -345,7 +348,7 @@ def compare_cmd(
     if json_:
         echo_json(out)
         return
-    t = Table(title=f"{n} patients per regimen (seed {seed}): median [p5, p95]")
+    t = Table(title=f"{n} patients per regimen (seed {seed}): median \\[p5, p95]")
     t.add_column("endpoint")
     for label in out:
         t.add_column(label)
