@@ -40,6 +40,13 @@ Layout = Annotated[
 ]
 Report = Annotated[Path | None, typer.Option(help="Write a self-contained HTML report here.")]
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")]
+Purity = Annotated[
+    float,
+    typer.Option(
+        help="Isotopic enrichment per labelled atom (0-1].",
+        callback=bounded(0, 1, low_inclusive=False),
+    ),
+]
 
 
 Grid = Annotated[
@@ -301,13 +308,7 @@ def lcms(
         str | None,
         typer.Option(help='Internal standard\'s labelled atoms, e.g. "13C4,15N2" or "15N2,d8".'),
     ] = None,
-    purity: Annotated[
-        float,
-        typer.Option(
-            help="Isotopic enrichment per labelled atom (0-1].",
-            callback=bounded(0, 1, low_inclusive=False),
-        ),
-    ] = 0.99,
+    purity: Purity = 0.99,
     sheet: Annotated[
         Path | None, typer.Option(help="mzML input: sample sheet (File, Sample Type, …).")
     ] = None,
@@ -405,13 +406,7 @@ def isotopes(
     label: Annotated[str, typer.Option(help='Label, e.g. "13C4,15N2" or "15N2,d8".')] = (
         "13C4,15N2"
     ),
-    purity: Annotated[
-        float,
-        typer.Option(
-            help="Isotopic enrichment per labelled atom (0-1].",
-            callback=bounded(0, 1, low_inclusive=False),
-        ),
-    ] = 0.99,
+    purity: Purity = 0.99,
     json_: Json = False,
 ) -> None:
     """Computed isotope facts: [M+H]+ masses, exchangeable H, natural M+n, crosstalk."""

@@ -13,7 +13,7 @@ from .._errors import DataError
 from .._export import check_output, write_table
 from .._io import atomic_write_text
 from ..models.cell import CellConfig, output_columns, simulate_cell
-from ._common import bounded, echo_json, wide_console
+from ._common import bounded, echo_json, name_values, wide_console
 
 cell_app = typer.Typer(help="The cell model: simulate, export, scenarios.", no_args_is_help=True)
 
@@ -48,24 +48,6 @@ Sets = Annotated[
 ]
 
 
-def _pairs(items: list[str] | None, what: str) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise DataError(f"{what} {item!r}: expected NAME=VALUE")
-        try:
-            number = float(value) if len(value) <= 40 else math.nan
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):
-            raise DataError(f"{what} {item[:60]!r}: {value[:40]!r} is not a finite number")
-        if key.strip() in out:
-            raise DataError(f"{what} {key.strip()!r} is given twice")
-        out[key.strip()] = number
-    return out
-
-
 def _config(
     cell_type: list[str] | None,
     medium: str,
@@ -82,11 +64,11 @@ def _config(
         medium=medium,
         asparaginase=asparaginase,
         enzyme=enzyme,
-        knockdown=_pairs(knockdown, "--knockdown"),
+        knockdown=name_values(knockdown, "--knockdown"),
         knockout=tuple(knockout or ()),
         er_stress=er_stress,
         rapamycin=rapamycin,
-        overrides=_pairs(set_, "--set"),
+        overrides=name_values(set_, "--set"),
     )
 
 

@@ -20,7 +20,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from .._errors import AsnfluxError
+from .._errors import AsnfluxError, DataError
 from .._export import strict_json
 from .._io import atomic_write_text
 from ..units import as_quantity
@@ -134,3 +134,34 @@ def quantity(dimension: str) -> Callable[[Any], Any]:
         return value
 
     return check
+
+
+def name_values(
+    items: list[str] | None, option: str, *, text_values: bool = False
+) -> dict[str, Any]:
+    """``["a=1", "b=2"]`` → ``{"a": 1.0, "b": 2.0}``: finite numbers (or text), each name once.
+
+    Raises
+    ------
+    DataError
+        On an item without ``=``, a value that is not a finite number, or a name given twice.
+    """
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise DataError(f"{option} {item.strip()[:60]!r}: expected NAME=VALUE")
+        if key in out:
+            raise DataError(f"{option}: {key!r} is given twice")
+        if text_values:
+            out[key] = value.strip()
+            continue
+        try:
+            number = float(value) if len(value) <= 40 else math.nan
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise DataError(f"{option} {key}: {value.strip()[:40]!r} is not a finite number")
+        out[key] = number
+    return out

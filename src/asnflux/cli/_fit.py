@@ -16,7 +16,7 @@ from .._tables import file_row, numeric_column, read_table
 from ..fitting import MODELS, WEIGHTS, fit_curve
 from ..fitting._diagnostics import aicc, compare_fits, replicates_test, rout_outliers, runs_test
 from ..fitting._equation import equation_model
-from ._common import bounded, echo_json
+from ._common import bounded, echo_json, name_values
 
 
 def fit(
@@ -246,28 +246,9 @@ def fit(
 
 
 def _pairs(text: str | None, option: str, *, text_values: bool = False) -> dict[str, Any]:
-    """``"a=1,b=2"`` → ``{"a": 1.0, "b": 2.0}`` (finite numbers), or text values."""
-    out: dict[str, Any] = {}
-    for item in (text or "").split(","):
-        if not item.strip():
-            continue
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise DataError(f"{option} {item.strip()!r}: expected NAME=VALUE")
-        if key in out:
-            raise DataError(f"{option}: {key} is given twice")
-        if text_values:
-            out[key] = value.strip()
-            continue
-        try:
-            number = float(value) if len(value) <= 40 else math.nan
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):
-            raise DataError(f"{option} {key}: {value.strip()[:40]!r} is not a finite number")
-        out[key] = number
-    return out
+    """``"a=1,b=2"`` → ``{"a": 1.0, "b": 2.0}`` (see :func:`name_values`)."""
+    items = [item for item in (text or "").split(",") if item.strip()]
+    return name_values(items, option, text_values=text_values)
 
 
 def _range(text: str, name: str) -> tuple[float, float]:
