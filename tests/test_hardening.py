@@ -555,3 +555,27 @@ def test_empty_items_in_dose_lists_are_refused(cli):
         cli("therapy", "simulate", "--formulation", "peg", "--dose", "2500 IU/m**2,"),
         "an empty amount",
     )
+
+
+def test_yaml_bombs_huge_numbers_and_deep_nesting(cli, tmp_path):
+    bomb = tmp_path / "bomb.yaml"
+    levels = ["&a0 [x, x, x, x, x, x, x, x, x]"] + [
+        f"&a{k} [" + ", ".join([f"*a{k - 1}"] * 9) + "]" for k in range(1, 9)
+    ]
+    bomb.write_text(
+        "doses:\n  - {day: 0, formulation: peg, dose: [" + ", ".join(levels) + "]}\n",
+        encoding="utf-8",
+    )
+    one_error_line(cli("therapy", "simulate", "--regimen", str(bomb)), "aliases")
+    huge = tmp_path / "huge.yaml"
+    huge.write_text("doses:\n  - {day: " + "9" * 400 + ", formulation: peg, dose: 1 IU/m**2}\n")
+    one_error_line(cli("therapy", "simulate", "--regimen", str(huge)), "'day'")
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("doses: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    one_error_line(cli("therapy", "simulate", "--regimen", str(deep)), str(deep))
+
+
+def test_too_many_levels_for_one_patient(cli, tmp_path):
+    rows = "".join(f"{7 + k * 0.01:.2f},0.5\n" for k in range(600))
+    lv = _levels(tmp_path, "day,saa_IU_per_mL\n" + rows)
+    one_error_line(cli("therapy", "tdm", *PEG, "--at", "0,21", "--levels", str(lv)), "at most 500")

@@ -184,10 +184,26 @@ def regimen_from_options(
     )
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """yaml's safe loader without anchors and aliases: a regimen has no use for them, and
+    nested aliases expand exponentially (a few lines can hang the reader)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.MarkedYAMLError(
+                None, None, "aliases (*name) are not allowed in a regimen", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
 def _yaml_number(value: Any, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise DataError(f"'{key}' must be a number, got {value!r}")
-    v = float(value)
+        raise DataError(f"'{key}' must be a number, got {str(value)[:40]!r}")
+    try:
+        v = float(value)
+    except (OverflowError, ValueError):
+        raise DataError(f"'{key}' must be a finite number ≥ 0, got {str(value)[:40]!r}") from None
     if not (math.isfinite(v) and v >= 0):
         raise DataError(f"'{key}' must be a finite number ≥ 0, got {value!r}")
     return v
@@ -207,9 +223,11 @@ def read_regimen(path: str | Path) -> Regimen:
     try:
         if p.stat().st_size > 1_000_000:
             raise DataError(f"{p}: larger than 1 MB; a regimen file is a few lines")
-        data = yaml.safe_load(p.read_text(encoding="utf-8-sig"))
+        data = yaml.load(p.read_text(encoding="utf-8-sig"), Loader=_NoAliasLoader)
     except UnicodeDecodeError:
         raise DataError(f"{p}: not UTF-8 text") from None
+    except RecursionError:
+        raise DataError(f"{p}: nested too deeply for a regimen file") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""

@@ -37,6 +37,7 @@ _TAIL = 0.01  # prior-predictive tail probability that flags a level as implausi
 # levels after the largest doses in use stay below ~15 IU/mL (native E. coli 25,000 IU/m²
 # IV; Asselin 1993), so 50 is a safe ceiling, not a clinical threshold.
 _MAX_LEVEL = 50.0
+_MAX_LEVELS = 500
 
 
 @dataclass(repr=False)
@@ -90,6 +91,11 @@ def _levels(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     vcol = cols.get("saa_iu_per_ml") or cols.get("activity_iu_per_ml") or cols.get("saa")
     if tcol is None or vcol is None:
         raise DataError(f"{where}: need a 'day' (or 'time_h') column and an 'saa_IU_per_mL' column")
+    if len(table) > _MAX_LEVELS:
+        raise DataError(
+            f"{where}: {len(table):,} levels; at most {_MAX_LEVELS} for one patient (a course "
+            "of therapy has tens)"
+        )
     t = finite_numbers(table[tcol])
     if tcol == cols.get("time_h"):
         t = t / 24.0
