@@ -579,3 +579,17 @@ def test_too_many_levels_for_one_patient(cli, tmp_path):
     rows = "".join(f"{7 + k * 0.01:.2f},0.5\n" for k in range(600))
     lv = _levels(tmp_path, "day,saa_IU_per_mL\n" + rows)
     one_error_line(cli("therapy", "tdm", *PEG, "--at", "0,21", "--levels", str(lv)), "at most 500")
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("{day: 0, day: 5, formulation: peg, dose: 2500 IU/m**2}", "'day' appears twice"),
+        ("{day: 0, formulation: peg, dose: 2500 IU/m**2, route: false}", "'route' must be"),
+        ("{day: 0, formulation: peg, dose: 2500 IU/m**2, route: ''}", "'route' must be"),
+    ],
+)
+def test_yaml_duplicate_keys_and_empty_routes(cli, tmp_path, entry, message):
+    reg = tmp_path / "r.yaml"
+    reg.write_text(f"doses:\n  - {entry}\n", encoding="utf-8")
+    one_error_line(cli("therapy", "simulate", "--regimen", str(reg), "--days", "7"), message)

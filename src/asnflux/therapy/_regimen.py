@@ -196,6 +196,17 @@ class _NoAliasLoader(yaml.SafeLoader):
             )
         return super().compose_node(parent, index)
 
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.MarkedYAMLError(
+                    None, None, f"key {key!r} appears twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
 
 def _yaml_number(value: Any, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
@@ -262,7 +273,13 @@ def read_regimen(path: str | Path) -> Regimen:
             step = _interval_h(entry["every"]) if "every" in entry else 0.0
             name = str(entry["formulation"])
             amount = _dose_amount(entry["dose"], name)
-            route = str(entry.get("route") or formulation(name).routes[0])
+            if "route" in entry:
+                given = entry["route"]
+                if not isinstance(given, str) or not given.strip():
+                    raise DataError(f"'route' must be iv or im (or left out), got {given!r}")
+                route = given.strip()
+            else:
+                route = formulation(name).routes[0]
         except (DataError, UnitError, ValueError, TypeError) as exc:
             raise DataError(f"{where}: {exc}") from None
         out += [Dose(day * 24 + k * step, name, amount, route) for k in range(count)]
