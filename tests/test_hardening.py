@@ -593,3 +593,56 @@ def test_yaml_duplicate_keys_and_empty_routes(cli, tmp_path, entry, message):
     reg = tmp_path / "r.yaml"
     reg.write_text(f"doses:\n  - {entry}\n", encoding="utf-8")
     one_error_line(cli("therapy", "simulate", "--regimen", str(reg), "--days", "7"), message)
+
+
+def test_second_review_reproducers(cli, tmp_path):
+    # An undefined user equation is a clear error, not an internal one.
+    one_error_line(
+        cli("fit", str(ROOT / "examples" / "fit" / "puromycin.csv"), "--equation",
+            "y = b1/(x-x)", "--start", "b1=1"),
+        "undefined or infinite",
+    )  # fmt: skip
+    # Cell counts and volumes must be positive.
+    one_error_line(cli("cell", "simulate", "--set", "cells_all_blast=0"), "must be positive")
+    # Dilution errors name the file line of the sample, not a group position.
+    path = nessler_with(tmp_path, lambda ls: set_dilution(ls, "P03_day3", "5 (note)"))
+    row = next(
+        i + 1 for i, ln in enumerate(path.read_text().splitlines()) if ln.startswith("P03_day3,")
+    )
+    one_error_line(cli("assay", "asparaginase", str(path), *NESSLER_ARGS), f"row {row},")
+    # Absurdly wide tables and runs that cannot finish are refused with the limit named.
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(f"c{k}" for k in range(5000)) + "\n" + "1," * 4999 + "1\n")
+    one_error_line(cli("fit", str(wide), "--model", "linear"), "more than 1,000 columns")
+    one_error_line(cli("therapy", "cohort", *PEG, "--n", "1000000"), "limit 15 min")
+    # cell export takes the format from the suffix.
+    one_error_line(cli("cell", "export", str(tmp_path / "m.json")), "unknown file type")
+    one_error_line(
+        cli("cell", "export", str(tmp_path / "m.xml"), "--format", "antimony"), "does not match"
+    )
+
+
+def test_native_solver_output_never_precedes_the_error(tmp_path):
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "-m", "asnflux", "cell", "simulate", "--hours", "2", "--set",
+         "Asn_med=1e300"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode in (0, 1), r.stderr
+    if r.returncode == 1:
+        assert len(lines) == 1, r.stderr
+        assert lines[0].startswith("error:")
+        assert "rr::" not in lines[0]
+    assert "[ERROR]" not in r.stderr + r.stdout
+
+
+def test_demo_checks_every_target_before_writing(cli, tmp_path):
+    out = tmp_path / "d"
+    out.mkdir()
+    os.mkfifo(out / "therapy_cohort.png")
+    one_error_line(cli("demo", "--out", str(out)), "FIFO")
+    assert sorted(p.name for p in out.iterdir()) == ["therapy_cohort.png"]

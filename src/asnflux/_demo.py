@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._errors import DataError
-from ._io import atomic_write_text
+from ._io import atomic_write_text, check_writable
 from .knowledge import load_knowledge_base
 from .report import knowledge_summary_markdown
 from .report._knowledge import seed_oddities
@@ -23,6 +23,21 @@ class DemoResult:
 
 #: The demo's steps, in order (``progress`` is told each one as it starts).
 STEPS = ("knowledge base", "cell model", "therapy")
+#: Every file the demo writes, checked before the first step so a bad target never leaves
+#: a half-written report.
+FILES = (
+    "knowledge_base.md",
+    "knowledge_base.csv",
+    "knowledge_base.json",
+    "references.bib",
+    "cell_model.md",
+    "cell_asparaginase.png",
+    "therapy.md",
+    "therapy_patient_1.png",
+    "therapy_patient_2.png",
+    "therapy_patient_3.png",
+    "therapy_cohort.png",
+)
 
 
 def run_demo(out: str | Path, progress: Callable[[str], None] | None = None) -> DemoResult:
@@ -37,6 +52,10 @@ def run_demo(out: str | Path, progress: Callable[[str], None] | None = None) -> 
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DataError(f"cannot create output folder {folder}: {exc.strerror}") from None
+    if not folder.is_dir():
+        raise DataError(f"cannot use {folder} as the output folder: it is not a folder")
+    for name in FILES:
+        check_writable(folder / name)
     kb = load_knowledge_base()
     files = (
         atomic_write_text(folder / "knowledge_base.md", knowledge_summary_markdown(kb)),

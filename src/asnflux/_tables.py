@@ -43,6 +43,8 @@ __all__ = [
 MAX_ROWS = 1_000_000
 #: Longest cell, in characters.
 MAX_CELL = 10_000
+#: Most columns (a wide Skyline report has a few dozen; a plate grid is read elsewhere).
+MAX_COLUMNS = 1_000
 
 _NUMBER = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$")
 _INTEGER = re.compile(r"^\s*[-+]?\d+\s*$")
@@ -96,6 +98,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise DataError(f"{p}: the file is empty (no header line)")
     header = lines[start]
     sep = max((",", ";", "\t"), key=header.count)
+    if header.count(sep) >= MAX_COLUMNS:
+        raise DataError(f"{p}: more than {MAX_COLUMNS:,} columns; not a table AsnFlux reads")
     names = [str(c).strip() for c in next(csv.reader([header], delimiter=sep))]
     # Whole-line comments become blank lines, so row numbers stay those of the file.
     body = ["" if line.lstrip().startswith("#") else line for line in lines[start + 1 :]]

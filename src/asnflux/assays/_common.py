@@ -81,7 +81,16 @@ def locate(df: pd.DataFrame, i: int) -> str:
     if "well" in df.columns and "_file" in df.columns:
         return f"{df['_file'].iloc[i]}, well {df['well'].iloc[i]}"
     where = df.attrs.get("path", "table")
-    row = int(df["_row"].iloc[i]) if "_row" in df.columns else file_row(df, i)
+    if "_row" in df.columns:
+        row = int(df["_row"].iloc[i])
+    else:
+        rows = df.attrs.get("rows")
+        label = df.index[i]
+        # A group of a read table keeps the table's positional index and its attrs.
+        if rows is not None and isinstance(label, int | np.integer) and 0 <= label < len(rows):
+            row = int(rows[int(label)])
+        else:
+            row = file_row(df, i)
     return f"{where}: row {row}"
 
 

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from .._errors import DataError
 from .._export import check_output, write_table
-from .._io import atomic_write_text
+from .._io import atomic_write_text, check_writable
 from ..models.cell import CellConfig, output_columns, simulate_cell
 from ._common import bounded, echo_json, name_values, wide_console
 
@@ -196,7 +196,10 @@ def _summary(run: Any, hours: float) -> dict[str, Any]:
 @cell_app.command("export")
 def export(
     path: Annotated[Path, typer.Argument(help="Output file (.xml for SBML, .txt/.ant).")],
-    format_: Annotated[str, typer.Option("--format", help="sbml or antimony.")] = "sbml",
+    format_: Annotated[
+        str | None,
+        typer.Option("--format", help="sbml or antimony (default: from the file's suffix)."),
+    ] = None,
     cell_type: CellTypes = None,
     medium: Medium = "rpmi-1640",
     asparaginase: Asnase = None,
@@ -215,12 +218,18 @@ def export(
         cell_type, medium, asparaginase, enzyme, knockdown, knockout, er_stress, rapamycin, set_
     )
     model = build_cell_model(cfg)
-    if format_ == "sbml":
-        text = to_sbml(model)
-    elif format_ == "antimony":
-        text = to_antimony(model)
-    else:
-        raise DataError(f"--format {format_!r}: choose sbml or antimony")
+    by_suffix = {".xml": "sbml", ".sbml": "sbml", ".txt": "antimony", ".ant": "antimony"}
+    implied = by_suffix.get(path.suffix.lower())
+    if implied is None:
+        raise DataError(
+            f"{path}: unknown file type {path.suffix or '(none)'!r}; expected .xml or .sbml "
+            "(SBML), .ant or .txt (Antimony)"
+        )
+    if format_ is not None and format_ != implied:
+        raise DataError(f"--format {format_} does not match {path} ({implied})")
+    format_ = implied
+    check_writable(path)
+    text = to_sbml(model) if format_ == "sbml" else to_antimony(model)
     atomic_write_text(path, text)
     typer.echo(
         f"wrote {path} ({format_}, {len(model.species)} species, "

@@ -138,6 +138,11 @@ def equation_model(
                 f"{', '.join(symbols) or 'none'})"
             )
     expr = expr.subs({symbols[n]: sympy.Float(v, 17) for n, v in fixed.items()})
+    if expr.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
+        raise DataError(
+            f"equation {text!r}: is undefined or infinite as written (e.g. a division by "
+            "zero such as x-x); rewrite it"
+        )
     params = [n for n in symbols if n not in fixed]
     if not params:
         raise DataError(f"equation {text!r}: no free parameter to fit")

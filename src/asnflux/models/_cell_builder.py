@@ -563,6 +563,8 @@ def _check_override(key: str, value: float, unit: str) -> None:
         raise DataError(f"--set {key}={value:g}: must be ≥ 0 ({unit})")
     if key.startswith(_FRACTION_PREFIXES) and value > 1:
         raise DataError(f"--set {key}={value:g}: a fraction, must be between 0 and 1")
+    if key.startswith(("cells_", "Vcell_")) and value <= 0:
+        raise DataError(f"--set {key}={value:g}: a cell count or volume must be positive")
     if key.startswith("knockdown_") and value >= 1:
         raise DataError(f"--set {key}={value:g}: a knockdown fraction must be below 1")
 

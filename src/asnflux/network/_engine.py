@@ -7,7 +7,11 @@ implement the same :class:`Engine` protocol.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -45,6 +49,36 @@ class Engine(Protocol):
     def steady_state(
         self, sbml: str, selections: list[str], overrides: dict[str, float] | None = None
     ) -> dict[str, float]: ...
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Discard what native code (CVODE) writes to file descriptor 2 during the block.
+
+    libroadrunner's C++ logger and CVODE's error handler write to the process's stderr,
+    ahead of AsnFlux's one-line message; the failure still arrives as an exception.
+    """
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable stderr: nothing to protect
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+
+
+def _solver_reason(exc: BaseException) -> str:
+    """The solver's message without the C++ frame text ("In virtual double rr::…")."""
+    text = " ".join(str(exc).split())
+    text = re.split(r"\s*In (?:virtual |static )?[\w:<>,\s*&]*rr::", text)[0]
+    return text[:200] or type(exc).__name__
 
 
 class RoadRunnerEngine:
@@ -121,13 +155,15 @@ class RoadRunnerEngine:
         self._apply(rr, overrides)
         sel = ["time", *self._selections(rr, selections)]
         try:
-            out = rr.simulate(times=list(t), selections=sel)
+            with _native_stderr_silenced():
+                out = rr.simulate(times=list(t), selections=sel)
         except RuntimeError as exc:
             reached = rr.model.getTime()
             raise SolverError(
-                f"the integrator failed at t = {reached:.4g} h of {t[-1]:g} h ({exc}). Check "
-                "parameter overrides for extreme or negative values; a stiff start (very high "
-                "enzyme doses) may need a finer output grid."
+                f"the integrator failed at t = {reached:.4g} h of {t[-1]:g} h "
+                f"({_solver_reason(exc)}). Check parameter overrides for extreme, zero or "
+                "negative values; a stiff start (very high enzyme doses) may need a finer "
+                "output grid."
             ) from None
         data = np.asarray(out)
         if not np.all(np.isfinite(data)):
@@ -142,9 +178,12 @@ class RoadRunnerEngine:
         rr = self._runner(sbml)
         self._apply(rr, overrides)
         try:
-            rr.simulate(0, 1e4, 200)
+            with _native_stderr_silenced():
+                rr.simulate(0, 1e4, 200)
         except RuntimeError as exc:
-            raise SolverError(f"no steady state: the integrator failed ({exc})") from None
+            raise SolverError(
+                f"no steady state: the integrator failed ({_solver_reason(exc)})"
+            ) from None
         rates = np.asarray(rr.model.getFloatingSpeciesConcentrationRates())
         scale = np.maximum(np.abs(rr.model.getFloatingSpeciesConcentrations()), 1e-9)
         if np.max(np.abs(rates) / scale, initial=0.0) > 1e-6:
