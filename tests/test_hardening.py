@@ -646,3 +646,22 @@ def test_demo_checks_every_target_before_writing(cli, tmp_path):
     os.mkfifo(out / "therapy_cohort.png")
     one_error_line(cli("demo", "--out", str(out)), "FIFO")
     assert sorted(p.name for p in out.iterdir()) == ["therapy_cohort.png"]
+
+
+def test_second_review_silent_answers(cli, tmp_path):
+    one_error_line(
+        cli("assay", "asparaginase", str(NESSLER), "--reaction-volume", "1 mL",
+            "--sample-volume", "2 mL", "--time", "10 min"),
+        "exceeds reaction_volume",
+    )  # fmt: skip
+    huge = nessler_with(tmp_path, lambda ls: set_dilution(ls, "P03_day3", "1e300"))
+    one_error_line(cli("assay", "asparaginase", str(huge), *NESSLER_ARGS), "from 1 to")
+    one_error_line(cli("assay", "lcms", str(LCMS), "--unit", "mM"), "states 'uM'")
+    one_error_line(cli("assay", "lcms", str(LCMS), "--unit", "kg"), "--unit", code=2)
+    one_error_line(cli("therapy", "simulate", *PEG, "--at", "0,0"), "two doses at day 0")
+    one_error_line(cli("cell", "simulate", "--set", "Asn_med=1_0"), "not a finite number")
+    puro = str(ROOT / "examples" / "fit" / "puromycin.csv")
+    one_error_line(
+        cli("fit", puro, "--model", "linear", "--x", "conc_ppm", "--y", "conc_ppm"),
+        "also the x column",
+    )

@@ -74,6 +74,11 @@ def _reaction(reaction_volume: Any, sample_volume: Any, time: Any) -> tuple[floa
     for name, val in (("reaction_volume", v_rxn), ("sample_volume", v_smp), ("time", t_min)):
         if val <= 0:
             raise DataError(f"{name} must be positive, got {val:g}")
+    if v_smp > v_rxn:
+        raise DataError(
+            f"sample_volume {v_smp:g} mL exceeds reaction_volume {v_rxn:g} mL (the sample is "
+            "part of the reaction)"
+        )
     return v_rxn, v_smp, t_min
 
 

@@ -22,6 +22,9 @@ __all__ = [
     "parse_dilution",
 ]
 
+#: Largest dilution factor read (serial dilutions of serum or lysate stay far below).
+MAX_DILUTION = 1e6
+
 # How labs write a dilution factor: 5, 5x, 5×, x5, 1:5, 1/5 (all a factor of 5: one part
 # sample in five parts total, the convention of Nessler and Bradford protocols).
 _DILUTION = re.compile(
@@ -48,8 +51,8 @@ def parse_dilution(value: object, where: str) -> float:
                 f"{where}: dilution {clip(value)} is not a factor; write e.g. 5, 5x or 1:5"
             )
         factor = float(next(g for g in m.groupdict().values() if g is not None))
-    if not (math.isfinite(factor) and factor >= 1):
-        raise DataError(f"{where}: dilution {factor:g} must be a finite factor ≥ 1")
+    if not (math.isfinite(factor) and 1 <= factor <= MAX_DILUTION):
+        raise DataError(f"{where}: dilution {factor:g} must be a factor from 1 to {MAX_DILUTION:g}")
     return factor
 
 

@@ -424,7 +424,7 @@ def lcms_quantify(
     analyte: str | None = None,
     model: str = "linear",
     weights: str = "1/x2",
-    concentration_unit: str = "µM",
+    concentration_unit: str | None = None,
     strategy: str = "calibration",
     extract_volume: Any = None,
     cell_volume: Any = None,

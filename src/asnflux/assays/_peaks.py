@@ -160,7 +160,7 @@ def _collapse(
 def read_peak_table(
     df: pd.DataFrame,
     *,
-    concentration_unit: str = "µM",
+    concentration_unit: str | None = None,
     analyte: str | None = None,
     is_label: str | None = None,
     transitions: str = "sum",
@@ -304,7 +304,14 @@ def read_peak_table(
             out[target] = np.nan
             continue
         col, unit = found
-        factor = _unit_factor(unit, default, "µM", where, col)
+        if unit is not None and default is not None and _unit_factor(
+            unit, "µM", "µM", where, col
+        ) != _unit_factor(default, "µM", "µM", where, col):
+            raise UnitError(
+                f"{where}: column {col!r} states {unit!r}, but the unit given is {default!r}; "
+                "the header's unit is used when there is one, so leave the unit option out"
+            )
+        factor = _unit_factor(unit, default or "µM", "µM", where, col)
         out[target] = _numbers(df, col, where, allow_missing=True).to_numpy() * factor
     dil = _find(columns, "dilution")
     out["dilution"] = (

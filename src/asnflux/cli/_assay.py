@@ -49,6 +49,12 @@ Purity = Annotated[
 ]
 
 
+def _concentration_unit(value: str | None) -> str | None:
+    if value is not None:
+        quantity("mM")(f"1 {value}")
+    return value
+
+
 Grid = Annotated[
     int | None,
     typer.Option(help="Plate exports with several grids (reads): which one, 1-based.", min=1),
@@ -174,7 +180,7 @@ def asparaginase(
         t.add_column(col)
     for row in result.samples.to_dict(orient="records"):
         act = row["activity_IU_per_mL"]
-        shown = "—" if act is None else f"{act:.3g} ± {row['activity_se']:.2g}"
+        shown = "—" if act is None or pd.isna(act) else f"{act:.3g} ± {row['activity_se']:.2g}"
         advice = ""
         if row.get("recommended_dilution") is not None and pd.notna(row["recommended_dilution"]):
             advice = f"re-assay at dilution {row['recommended_dilution']:g}"
@@ -290,7 +296,13 @@ def lcms(
     ] = "sum",
     model: Annotated[str, typer.Option(help="Calibration model.")] = "linear",
     weight: Annotated[str, typer.Option(help="Calibration weighting.")] = "1/x2",
-    unit: Annotated[str, typer.Option(help="Unit of nominal concentrations.")] = "µM",
+    unit: Annotated[
+        str | None,
+        typer.Option(
+            help="Unit of nominal concentrations when the header states none (default µM).",
+            callback=_concentration_unit,
+        ),
+    ] = None,
     strategy: Annotated[str, typer.Option(help="calibration or standard-addition.")] = (
         "calibration"
     ),

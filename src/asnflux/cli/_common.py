@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -157,11 +158,13 @@ def name_values(
         if text_values:
             out[key] = value.strip()
             continue
-        try:
-            number = float(value) if len(value) <= 40 else math.nan
-        except ValueError:
-            number = math.nan
+        text = value.strip()
+        number = float(text) if len(text) <= 40 and _PLAIN_NUMBER.match(text) else math.nan
         if not math.isfinite(number):
-            raise DataError(f"{option} {key}: {value.strip()[:40]!r} is not a finite number")
+            raise DataError(f"{option} {key}: {text[:40]!r} is not a finite number")
         out[key] = number
     return out
+
+
+# A number as written in a file cell: no underscores, no words (Python's float() takes both).
+_PLAIN_NUMBER = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")

@@ -110,6 +110,8 @@ def fit(
                 f"{data}: {opt} {name!r} is not a column; columns are {', '.join(cols)}"
             )
     xcol = x or cols[0]
+    if y is not None and y in (xcol, x2):
+        raise DataError(f"--y {y!r} is also the x column; choose another")
     sd_cols = [c for c in cols if c.lower() in _SD_NAMES and c not in (xcol, x2, y)]
     if weight is None:
         weight = sd_cols[0] if len(sd_cols) == 1 else "none"

@@ -10,6 +10,7 @@ Build one from CLI-style options (:func:`regimen_from_options`) or read a YAML f
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -75,6 +76,11 @@ class Regimen:
             raise DataError(f"dose times must be ≥ 0 h, got {min(times):g} h")
         if times != sorted(times):
             raise DataError("dose times must be in increasing order")
+        same = [t for a, t in itertools.pairwise(times) if t == a]
+        if same:
+            raise DataError(
+                f"two doses at day {same[0] / 24:g}; give one dose (the sum) or separate times"
+            )
         for d in self.doses:
             f = formulation(d.formulation)
             if d.route not in f.routes:
