@@ -665,3 +665,31 @@ def test_second_review_silent_answers(cli, tmp_path):
         cli("fit", puro, "--model", "linear", "--x", "conc_ppm", "--y", "conc_ppm"),
         "also the x column",
     )
+
+
+def test_second_review_yaml_levels_and_sheet(cli, tmp_path):
+    for text, message in (("1:30", "'1:30'"), ("1_0", "'1_0'")):
+        reg = tmp_path / "r.yaml"
+        reg.write_text(f"doses:\n  - {{day: {text}, formulation: peg, dose: 2500 IU/m**2}}\n")
+        one_error_line(cli("therapy", "simulate", "--regimen", str(reg)), message)
+    lv = _levels(tmp_path, "day,saa_IU_per_mL,note\n14,0.2,trough\n")
+    one_error_line(
+        cli("therapy", "tdm", *PEG, "--at", "0,21", "--levels", str(lv)), "unknown column(s)"
+    )
+    r = cli("therapy", "cohort", "--help")
+    assert "--no-no-immunogenicity" not in r.out
+
+
+def test_mzml_sheet_row_without_its_file_is_refused(tmp_path):
+    from asnflux.assays._mzml import peak_table_from_mzml
+    from helpers import write_mzml
+
+    t = np.linspace(0, 5, 1501)
+    y = 1e5 * np.exp(-0.5 * ((t - 2.3) / 0.04) ** 2)
+    traces = {"SRM SIC Q1=133.1": (t, y), "SRM SIC Q1=139.1": (t, y)}
+    a = write_mzml(tmp_path / "a.mzML", traces)
+    sheet = pd.DataFrame({"File": ["a", "b"], "Sample Type": ["Unknown", "Unknown"]})
+    with pytest.raises(DataError, match="the sheet lists 'b'"):
+        peak_table_from_mzml(
+            [a], sheet, analyte_trace="Q1=133.1", is_trace="Q1=139.1", rt=2.3, half_window=0.3
+        )

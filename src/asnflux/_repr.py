@@ -48,7 +48,11 @@ class CompactRepr:
     """Mixin for dataclasses (declared with ``repr=False``): short repr and HTML."""
 
     def _fields(self) -> list[tuple[str, Any]]:
-        return [(f.name, getattr(self, f.name)) for f in dataclasses.fields(self)]  # type: ignore[arg-type]
+        return [
+            (f.name, getattr(self, f.name))
+            for f in dataclasses.fields(self)  # type: ignore[arg-type]
+            if not f.name.startswith("_")
+        ]
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{k}={summarise(v)}" for k, v in self._fields())

@@ -185,6 +185,13 @@ def peak_table_from_mzml(
         rows.append(rec)
     if not rows:
         raise DataError("no mzML files given")
+    given = {Path(f).name for f in files} | {Path(f).stem for f in files}
+    absent = [n for n in names if n not in given]
+    if absent:
+        raise DataError(
+            f"{where}: the sheet lists {absent[0]!r}, which is not among the mzML files given "
+            "(give every file the sheet lists, or remove its row)"
+        )
     out = pd.DataFrame(rows)
     out.attrs["path"] = f"{where} + {len(rows)} mzML file(s)"
     return out

@@ -304,9 +304,12 @@ def read_peak_table(
             out[target] = np.nan
             continue
         col, unit = found
-        if unit is not None and default is not None and _unit_factor(
-            unit, "µM", "µM", where, col
-        ) != _unit_factor(default, "µM", "µM", where, col):
+        if (
+            unit is not None
+            and default is not None
+            and _unit_factor(unit, "µM", "µM", where, col)
+            != _unit_factor(default, "µM", "µM", where, col)
+        ):
             raise UnitError(
                 f"{where}: column {col!r} states {unit!r}, but the unit given is {default!r}; "
                 "the header's unit is used when there is one, so leave the unit option out"

@@ -241,7 +241,9 @@ def cohort_cmd(
     n: Patients = 1000,
     seed: Seed = 1,
     threshold: Threshold = 0.1,
-    no_immunogenicity: Annotated[bool, typer.Option(help="No allergy or inactivation.")] = False,
+    no_immunogenicity: Annotated[
+        bool, typer.Option("--no-immunogenicity", help="No allergy or inactivation.")
+    ] = False,
     p_allergy: Annotated[
         float | None,
         typer.Option(

@@ -190,6 +190,9 @@ def regimen_from_options(
     )
 
 
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+
+
 class _NoAliasLoader(yaml.SafeLoader):
     """yaml's safe loader without anchors and aliases: a regimen has no use for them, and
     nested aliases expand exponentially (a few lines can hang the reader)."""
@@ -214,8 +217,30 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+# YAML 1.1 reads 1:30 as 90 (base 60) and 1_0 as 10; a regimen means neither. Numbers are
+# resolved as YAML 1.2's core schema does; anything else stays text (and is refused).
+_NoAliasLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in rules if tag not in (_INT, _FLOAT)]
+    for first, rules in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_NoAliasLoader.add_implicit_resolver(_INT, re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+_NoAliasLoader.add_implicit_resolver(
+    _FLOAT,
+    re.compile(
+        r"^(?:[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
+        r"|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+_PLAIN = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$")
+
+
 def _yaml_number(value: Any, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | str)
+        or (isinstance(value, str) and not _PLAIN.match(value))
+    ):
         raise DataError(f"'{key}' must be a number, got {str(value)[:40]!r}")
     try:
         v = float(value)

@@ -91,6 +91,12 @@ def _levels(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     vcol = cols.get("saa_iu_per_ml") or cols.get("activity_iu_per_ml") or cols.get("saa")
     if tcol is None or vcol is None:
         raise DataError(f"{where}: need a 'day' (or 'time_h') column and an 'saa_IU_per_mL' column")
+    unknown = [c for c in table.columns if c not in (tcol, vcol, cols.get("lloq"))]
+    if unknown:
+        raise DataError(
+            f"{where}: unknown column(s) {', '.join(map(repr, unknown))}; a levels file has "
+            f"{tcol!r}, {vcol!r} and optionally 'lloq'"
+        )
     if len(table) > _MAX_LEVELS:
         raise DataError(
             f"{where}: {len(table):,} levels; at most {_MAX_LEVELS} for one patient (a course "
