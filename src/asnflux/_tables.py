@@ -80,8 +80,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
         limits.
     """
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise DataError(f"{p}: no such file")
+    if not p.is_file():
+        raise DataError(f"{p}: not a regular file (a folder or device); expected a CSV file")
     try:
         raw = p.read_bytes()
     except OSError as exc:
@@ -114,6 +116,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
     for k, name in enumerate(names):
         if name == "":
             raise DataError(f"{p}: row {start + 1}: column {k + 1} has no name")
+        if len(name) > 200:
+            raise DataError(
+                f"{p}: row {start + 1}: column {k + 1}'s name is {len(name):,} characters "
+                "long (at most 200)"
+            )
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise DataError(

@@ -156,7 +156,7 @@ def concentrations(
             out[k] = float(Q_(float(v), unit).to(target).magnitude)
         except Exception:  # pint's undefined-unit and dimensionality errors alike
             raise UnitError(
-                f"{locate(df, i)}: unit {unit!r} does not convert to {target} "
+                f"{locate(df, i)}: unit {clip(unit)} does not convert to {target} "
                 f"(standards of this type are {target}-like concentrations)"
             ) from None
     return out

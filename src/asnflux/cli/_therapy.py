@@ -409,11 +409,12 @@ def tdm_cmd(
     if weight is not None:
         if body_weight is not None:
             raise DataError("give --body-weight only (--weight is its old name)")
-        log.warning("--weight is now --body-weight (--weight means curve weighting in 'fit')")
         body_weight = weight
     check_output(plot, "figure", "--plot")
     reg = _regimen(form, dose, route, every, doses, at, regimen_file)
     res = tdm(read_table(levels), reg, bsa=bsa, weight=body_weight, target_trough=target_trough)
+    if weight is not None:  # after the work, so it never precedes an error line
+        log.warning("--weight is now --body-weight (--weight means curve weighting in 'fit')")
     if plot is not None:
         from ..report._therapy_plots import plot_tdm
 

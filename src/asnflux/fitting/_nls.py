@@ -369,12 +369,9 @@ def _multistart(
         if len(p0) != len(m.params):
             raise DataError(f"p0 has {len(p0)} values; {m.name} has parameters {m.params}")
         starts.insert(0, np.asarray(p0, float))
-    best: Any = None
-    failures = []
-    for s in starts:
-        s = np.clip(s, np.where(lower > -np.inf, lower + 1e-12, lower), upper)
-        if not np.all(np.isfinite(s)):
-            continue
+    failures: list[str] = []
+
+    def solve(s: Array, tol: float, nfev: int) -> Any:
         with np.errstate(all="ignore"):
             try:
                 sol = optimize.least_squares(
@@ -384,16 +381,37 @@ def _multistart(
                     bounds=(lower, upper),
                     method="trf",
                     x_scale="jac",
-                    ftol=_TOL,
-                    xtol=_TOL,
-                    gtol=_TOL,
-                    max_nfev=2000 * len(s),
+                    ftol=tol,
+                    xtol=tol,
+                    gtol=tol,
+                    max_nfev=nfev,
                 )
             except (ValueError, np.linalg.LinAlgError) as exc:
                 failures.append(str(exc))
-                continue
-        if not np.all(np.isfinite(sol.fun)) or sol.status <= 0:
+                return None
+        if not np.all(np.isfinite(sol.fun)):
             failures.append(sol.message)
+            return None
+        return sol
+
+    # Explore every start cheaply, then polish the three best to full precision: a start on
+    # a flat valley no longer costs thousands of evaluations (logistic5 on hyperbolic data
+    # took 40 s), and the answer is the same polished optimum.
+    explored = []
+    for s in starts:
+        s = np.clip(s, np.where(lower > -np.inf, lower + 1e-12, lower), upper)
+        if not np.all(np.isfinite(s)):
+            continue
+        sol = solve(s, 1e-9, 100 * len(s))
+        if sol is not None:
+            explored.append(sol)
+    explored.sort(key=lambda sol: sol.cost)
+    best: Any = None
+    for candidate in explored[:3]:
+        sol = solve(candidate.x, _TOL, 2000 * len(candidate.x))
+        if sol is None or sol.status <= 0:
+            if sol is not None:
+                failures.append(sol.message)
             continue
         if best is None or sol.cost < best.cost * (1 - 1e-13):
             best = sol
@@ -553,6 +571,12 @@ def _profiles(
     return out
 
 
+# Profile-interval ends are reported to 4 significant digits; locating them to 1e-8
+# relative costs a third of the evaluations that 1e-12 did, with the same printed answer.
+_ROOT_XTOL = 1e-10
+_ROOT_RTOL = 1e-8
+
+
 def _bracket_root(g: Any, p: float, sign: float, se: float, lo: float, hi: float) -> float | None:
     step = se if se > 0 and np.isfinite(se) else max(abs(p) * 1e-3, 1e-12)
     inner = p
@@ -565,12 +589,14 @@ def _bracket_root(g: Any, p: float, sign: float, se: float, lo: float, hi: float
             outer = edge + (1e-12 if sign < 0 else -1e-12) * max(1.0, abs(edge))
             a, b = sorted((inner, outer))
             try:
-                return float(optimize.brentq(g, a, b, xtol=1e-12 * max(1.0, abs(p))))
+                return float(optimize.brentq(g, a, b, xtol=_ROOT_XTOL * max(1.0, abs(p))))
             except ValueError:
                 return None  # the interval reaches the parameter's bound
         if g(outer) > 0:
             a, b = (outer, inner) if sign < 0 else (inner, outer)
-            return float(optimize.brentq(g, a, b, xtol=1e-12 * max(1.0, abs(p)), rtol=1e-12))
+            return float(
+                optimize.brentq(g, a, b, xtol=_ROOT_XTOL * max(1.0, abs(p)), rtol=_ROOT_RTOL)
+            )
         inner = outer
         step *= 1.6
     return None
