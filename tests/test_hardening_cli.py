@@ -1066,3 +1066,74 @@ def test_huge_cohort_size_fails_fast(tmp_path):
     )
     assert time.monotonic() - t0 < 25
     assert_clean_error(res, "--n")
+
+
+# --------------------------------------------------------------- second review, session 4
+
+
+def test_fit_error_names_the_file_and_its_line(run, tmp_path):
+    # the SD row counted data rows (2) and named no file; a blank line shifts file lines
+    f = tmp_path / "f.csv"
+    f.write_text("x,y,sd\n1,2,1\n\n2,3,-1\n3,4,1\n4,5,1\n", encoding="utf-8")
+    line = assert_clean_error(run("fit", f, "--model", "michaelis-menten"), "f.csv")
+    assert "rows 4 are ≤ 0" in line, line
+
+
+def test_fit_equal_x_names_the_file(run, tmp_path):
+    f = tmp_path / "e.csv"
+    f.write_text("x,y\n1,2\n1,3\n1,4\n1,5\n", encoding="utf-8")
+    assert_clean_error(run("fit", f, "--model", "michaelis-menten"), "e.csv", "equal")
+
+
+def test_nessler_too_few_levels_names_the_file(run, tmp_path):
+    rows = nessler_rows()
+    kept = [r for r in rows if r.split(",")[1] != "standard" or r.split(",")[2] in ("0", "0.1")]
+    f = tmp_path / "few.csv"
+    f.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    assert_clean_error(run("assay", "asparaginase", f, *Q_N), "few.csv", "3 distinct")
+
+
+def test_zero_reaction_volume_is_a_usage_error(run):
+    res = run(
+        "assay",
+        "asparaginase",
+        NESSLER,
+        "--reaction-volume",
+        "0 mL",
+        "--sample-volume",
+        "0.1 mL",
+        "--time",
+        "10 min",
+    )
+    line = assert_clean_error(res, "--reaction-volume", "greater than 0", codes=(2,))
+    assert "reaction_volume" not in line
+
+
+def test_allergy_plus_silent_above_one_names_the_options(run):
+    res = run("therapy", "cohort", *PEG, "--at", "0", "--days", "3", "--n", "10",
+              "--p-allergy", "0.7", "--p-silent", "0.6")  # fmt: skip
+    line = assert_clean_error(res, "--p-allergy", "--p-silent")
+    assert "p_allergy" not in line
+
+
+def test_tdm_level_after_the_inferred_next_dose_names_the_row(run, tmp_path):
+    # was: "sample time 21600 h lies outside 0-1008 h" (no file, no row)
+    f = tmp_path / "lv.csv"
+    f.write_text("day,saa_IU_per_mL\n0.5,0.2\n900,0.1\n", encoding="utf-8")
+    res = run("therapy", "tdm", *PEG, "--at", "0,14", "--levels", f, "--bsa", "1")
+    assert_clean_error(res, "lv.csv", "row 3", "next dose")
+
+
+def test_plus_minus_after_the_unit_is_explained(run):
+    res = run("therapy", "simulate", "--formulation", "peg", "--dose", "1000 IU/m2 ± 5")
+    assert_clean_error(res, "--dose", "± after the unit")
+
+
+def test_missing_option_value_points_to_the_subcommand_help(run):
+    line = assert_clean_error(run("therapy", "simulate", "--formulation", "peg", "--dose"))
+    assert "asnflux therapy simulate --help" in line, line
+    assert ".;" not in line
+
+
+def test_demo_into_a_device_says_not_a_folder(run):
+    assert_clean_error(run("demo", "--out", "/dev/null"), "not a folder")

@@ -48,6 +48,8 @@ def run_demo(out: str | Path, progress: Callable[[str], None] | None = None) -> 
     tell = progress or (lambda step: None)
     tell(STEPS[0])
     folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise DataError(f"cannot use {folder} as the output folder: it is not a folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

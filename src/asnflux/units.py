@@ -413,6 +413,11 @@ def parse_quantity(
 
     def unit_of(unit_text: str) -> Any:
         unit_text = unit_text.strip()
+        if "±" in unit_text or "+/-" in unit_text:
+            raise UnitError(
+                f"{context}: {text[:60]!r} puts ± after the unit (a value ± uncertainty is "
+                "written '1 ± 0.1 mL', where one is accepted)"
+            )
         if unit_text:
             return _parse_unit(unit_text, context)
         if default_unit is None:

@@ -77,15 +77,21 @@ def _load(
 
 
 def _names_inputs(command: Callable[..., None]) -> Callable[..., None]:
-    """A fit or solve failure in ``command`` names the input file(s) it came from."""
+    """A data, fit or solve failure in ``command`` names the input file(s) it came from.
+
+    Messages that already name a file, or that are about an option, are left as they are.
+    """
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> None:
         try:
             command(*args, **kwargs)
-        except FitError as exc:
-            names = ", ".join(str(p) for p in kwargs.get("inputs") or [])
-            raise FitError(f"{names}: {exc}" if names else str(exc)) from None
+        except (DataError, FitError) as exc:
+            paths = [str(p) for p in kwargs.get("inputs") or []]
+            text = str(exc)
+            if not paths or "--" in text or any(p in text for p in paths):
+                raise
+            raise type(exc)(f"{', '.join(paths)}: {text}") from None
 
     return run
 

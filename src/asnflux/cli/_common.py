@@ -118,20 +118,23 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
         yield advance
 
 
-def quantity(dimension: str) -> Callable[[Any], Any]:
+def quantity(dimension: str, *, positive: bool = True) -> Callable[[Any], Any]:
     """A typer option callback: the text must be one quantity of ``dimension``.
 
-    The text is returned unchanged (the library reads it); a range, a bare number or a
-    wrong unit is a usage error naming the option.
+    The text is returned unchanged (the library reads it); a range, a bare number, a
+    wrong unit or (with ``positive``, as for every volume, time and concentration option)
+    a value ≤ 0 is a usage error naming the option.
     """
 
     def check(value: Any) -> Any:
         if value is None:
             return value
         try:
-            as_quantity(value, dimension, name="value")
+            q = as_quantity(value, dimension, name="value")
         except AsnfluxError as exc:
             raise typer.BadParameter(str(exc).removeprefix("value: ")) from None
+        if positive and not q.magnitude > 0:
+            raise typer.BadParameter(f"{value!r} must be greater than 0")
         return value
 
     return check

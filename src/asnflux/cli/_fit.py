@@ -128,7 +128,9 @@ def fit(
     x2v = numeric_column(table, x2) if x2 else None
     weights = numeric_column(table, weight) if weight in cols else weight
     names = {"x": xcol, "y": ycol, "x2": x2 or "x2", "sd": weight}
-    result = fit_curve(curve, xv, yv, x2=x2v, weights=weights, names=names)
+    lines = [file_row(table, i) for i in range(len(table))]
+    where: dict[str, Any] = {"names": names, "rows": lines, "source": str(data)}
+    result = fit_curve(curve, xv, yv, x2=x2v, weights=weights, **where)
     diagnostics: dict[str, Any] = {
         "aicc": aicc(result),
         "runs_test": runs_test(result),
@@ -136,7 +138,7 @@ def fit(
     }
     comparison = None
     if compare is not None:
-        other = fit_curve(compare, xv, yv, x2=x2v, weights=weights, names=names)
+        other = fit_curve(compare, xv, yv, x2=x2v, weights=weights, **where)
         simple, rich = sorted((result, other), key=lambda r: -r.dof)
         if simple.dof == rich.dof:
             raise DataError(f"--compare {compare}: both models have {simple.dof} dof; need nested")

@@ -13,7 +13,7 @@ import logging
 import re
 import sys
 import warnings
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -97,6 +97,19 @@ def one_line(message: str) -> str:
     return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
+def _command_path(argv: list[str]) -> str:
+    """'asnflux therapy simulate' for argv naming that (sub)command, however it failed."""
+    command: Any = typer.main.get_command(app)
+    words = ["asnflux"]
+    for word in argv:
+        sub = getattr(command, "commands", {}).get(word)
+        if sub is None:
+            break
+        words.append(word)
+        command = sub
+    return " ".join(words)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and exit with its status (see the module docstring)."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -116,7 +129,9 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(0)  # the help text is printed when the error is made
         except click_exc.UsageError as exc:
             path = exc.ctx.command_path if exc.ctx is not None else "asnflux"
-            fail("usage error", f"{exc.format_message()}; see '{path} --help'", 2)
+            if path == "asnflux":  # click names the top level for some parse errors
+                path = _command_path(sys.argv[1:] if argv is None else argv)
+            fail("usage error", f"{exc.format_message().rstrip('.')}; see '{path} --help'", 2)
         except click_exc.ClickException as exc:
             fail("error", exc.format_message(), exc.exit_code or 1)
         except typer_exc.Abort:

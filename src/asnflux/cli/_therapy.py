@@ -268,6 +268,11 @@ def cohort_cmd(
     _patient_checks(age, sex)
     if no_immunogenicity and (p_allergy is not None or p_silent is not None):
         raise DataError("--no-immunogenicity excludes --p-allergy and --p-silent")
+    if p_allergy is not None and p_silent is not None and p_allergy + p_silent > 1:
+        raise DataError(
+            f"--p-allergy {p_allergy:g} plus --p-silent {p_silent:g} exceeds 1 (they are "
+            "probabilities of exclusive outcomes)"
+        )
     check_output(output, "table", "--output")
     check_output(plot, "figure", "--plot")
     reg = _regimen(form, dose, route, every, doses, at, regimen_file)

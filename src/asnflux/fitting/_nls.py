@@ -125,19 +125,26 @@ _SCALE_EXP = 100
 _MAX_SCALE = 10.0**_SCALE_EXP
 
 
-def _rows(mask: Any) -> str:
-    """1-based row numbers where ``mask`` is true (the first ten), for error messages."""
-    return ", ".join(str(i + 1) for i in np.nonzero(mask)[0][:10])
+def _rows(mask: Any, lines: Sequence[int] | None = None) -> str:
+    """Row numbers where ``mask`` is true (the first ten), for error messages.
+
+    ``lines`` gives each point's row in its file (as an editor numbers lines); without it
+    the points are numbered from 1.
+    """
+    idx = np.nonzero(mask)[0][:10]
+    if lines is not None and len(lines) == len(np.asarray(mask)):
+        return ", ".join(str(int(lines[i])) for i in idx)
+    return ", ".join(str(i + 1) for i in idx)
 
 
-def _as_column(values: Any, name: str) -> Array:
+def _as_column(values: Any, name: str, lines: Sequence[int] | None = None) -> Array:
     try:
         arr = np.asarray(values, dtype=float).ravel()
     except (TypeError, ValueError):
         raise DataError(f"column {name!r}: expected numbers") from None
     if not np.all(np.isfinite(arr)):
         raise DataError(
-            f"column {name!r}: rows {_rows(~np.isfinite(arr))} are missing or not finite; "
+            f"column {name!r}: rows {_rows(~np.isfinite(arr), lines)} are missing or not finite; "
             "remove them or fill them in (AsnFlux never drops data silently)"
         )
     return arr
@@ -147,21 +154,23 @@ def weight_values(
     scheme: str | Sequence[float] | Array,
     x: Array,
     y: Array,
-    label: dict[str, str] | None = None,
+    label: dict[str, Any] | None = None,
 ) -> Array:
     """Weights for a named scheme (or 1/sd² for a column of SDs), checked.
 
-    ``label`` names the columns in messages (keys ``x``, ``y``, ``sd``).
+    ``label`` names the columns in messages (keys ``x``, ``y``, ``sd``; ``rows``, the
+    points' file rows).
     """
     label = {"x": "x", "y": "y", "sd": "sd"} | dict(label or {})
+    lines = label.get("rows")
     if not isinstance(scheme, str):
-        sd = _as_column(scheme, label["sd"])
+        sd = _as_column(scheme, label["sd"], lines)
         if len(sd) != len(y):
             raise DataError(f"weights: {len(sd)} standard deviations for {len(y)} points")
         if np.any(sd <= 0):
             raise DataError(
-                f"column {label['sd']!r}: rows {_rows(sd <= 0)} are ≤ 0; a standard deviation "
-                "must be positive"
+                f"column {label['sd']!r}: rows {_rows(sd <= 0, lines)} are ≤ 0; a standard "
+                "deviation must be positive"
             )
         return 1.0 / sd**2
     if scheme not in WEIGHTS:
@@ -174,7 +183,7 @@ def weight_values(
     power = 2 if scheme.endswith("2") else 1
     if np.any(base == 0):
         raise DataError(
-            f"weighting {scheme}: column {col!r} is 0 in rows {_rows(base == 0)}; "
+            f"weighting {scheme}: column {col!r} is 0 in rows {_rows(base == 0, lines)}; "
             "use another weighting or remove them"
         )
     return 1.0 / np.abs(base) ** power
@@ -190,6 +199,8 @@ def fit_curve(
     p0: Sequence[float] | None = None,
     profile: bool = True,
     names: dict[str, str] | None = None,
+    rows: Sequence[int] | None = None,
+    source: str | None = None,
 ) -> FitResult:
     """Fit ``model`` to (x[, x2], y) by weighted nonlinear least squares.
 
@@ -212,6 +223,9 @@ def fit_curve(
     names
         What to call ``x``, ``x2``, ``y`` and ``sd`` in messages (e.g. the file's column
         names); default the argument names.
+    rows, source
+        Each point's row in its file and the file's name, so that messages point there
+        (default: points numbered from 1, no file named).
 
     Raises
     ------
@@ -220,14 +234,17 @@ def fit_curve(
     FitError
         Too few points, all x equal, no convergence, or a model the data cannot identify.
     """
-    label = {"x": "x", "x2": "x2", "y": "y", "sd": "sd"} | dict(names or {})
+    label: dict[str, Any] = {"x": "x", "x2": "x2", "y": "y", "sd": "sd"} | dict(names or {})
+    label["rows"] = rows
     try:
         # Overflow or 0/0 inside a trial step is judged by the result (finite or FitError),
         # not surfaced as a warning.
         with np.errstate(all="ignore"):
             result = _fit_curve(model, x, y, x2, weights, p0, profile, label)
-    except AsnfluxError:
-        raise
+    except AsnfluxError as exc:
+        if source is None:
+            raise
+        raise type(exc)(f"{source}: {exc}") from None
     except (ValueError, ArithmeticError, RuntimeError, np.linalg.LinAlgError) as exc:
         raise FitError(
             f"the fit failed numerically ({exc}); rescale the data (e.g. other units) or "
@@ -250,28 +267,31 @@ def _fit_curve(
     weights: str | Sequence[float] | Array,
     p0: Sequence[float] | None,
     profile: bool,
-    label: dict[str, str],
+    label: dict[str, Any],
 ) -> FitResult:
     if isinstance(weights, str) and weights in _CURVE_WEIGHTS:
         return _curve_weighted(model, x, y, x2, weights, p0, profile, label)
     m = get_model(model) if isinstance(model, str) else model
-    xa = _as_column(x, label["x"])
-    ya = _as_column(y, label["y"])
+    lines = label.get("rows")
+    xa = _as_column(x, label["x"], lines)
+    ya = _as_column(y, label["y"], lines)
     if len(xa) != len(ya):
         raise DataError(f"{label['x']} has {len(xa)} values but {label['y']} has {len(ya)}")
     x2a: Array | None = None
     if m.needs_x2:
         if x2 is None:
             raise DataError(f"model {m.name!r} needs a second variable x2 ({m.equation})")
-        x2a = _as_column(x2, label["x2"])
+        x2a = _as_column(x2, label["x2"], lines)
         if len(x2a) != len(xa):
             raise DataError(f"{label['x2']} has {len(x2a)} values but {label['x']} has {len(xa)}")
         if np.any(x2a < 0):
             raise DataError(
-                f"column {label['x2']!r}: negative concentrations in rows {_rows(x2a < 0)}"
+                f"column {label['x2']!r}: negative concentrations in rows {_rows(x2a < 0, lines)}"
             )
     if m.nonnegative_x and np.any(xa < 0):
-        raise DataError(f"column {label['x']!r}: negative concentrations in rows {_rows(xa < 0)}")
+        raise DataError(
+            f"column {label['x']!r}: negative concentrations in rows {_rows(xa < 0, lines)}"
+        )
     k = len(m.params)
     n = len(xa)
     if n <= k:
@@ -333,7 +353,7 @@ def _curve_weighted(
     scheme: str,
     p0: Sequence[float] | None,
     profile: bool,
-    label: dict[str, str],
+    label: dict[str, Any],
 ) -> FitResult:
     """Weights 1/Ŷ (or 1/Ŷ²) from the fitted curve, iterated to a fixed point."""
     power = _CURVE_WEIGHTS[scheme]

@@ -114,12 +114,12 @@ class Regimen:
         ]
 
 
-def _dose_amount(text: Any, form: str) -> float:
+def _dose_amount(text: Any, form: str, name: str = "dose") -> float:
     f = formulation(form)
     try:
-        q = as_quantity(text, f.dose_unit, name="dose")
+        q = as_quantity(text, f.dose_unit, name=name)
     except UnitError as exc:
-        raise UnitError(f"{form} doses are in {f.dose_unit}: {exc}") from None
+        raise UnitError(f"{exc} ({form} doses are in {f.dose_unit})") from None
     return float(q.to(f.dose_unit).magnitude)
 
 
@@ -184,7 +184,7 @@ def regimen_from_options(
         raise DataError(f"--dose lists {len(amounts_text)} amounts for {len(days)} dose times")
     return Regimen(
         tuple(
-            Dose(day * 24, formulation_name, _dose_amount(a, formulation_name), route)
+            Dose(day * 24, formulation_name, _dose_amount(a, formulation_name, "--dose"), route)
             for day, a in zip(days, amounts_text, strict=True)
         )
     )

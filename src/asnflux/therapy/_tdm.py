@@ -178,6 +178,13 @@ def tdm(
     elif len(given) > 1:
         gap = given[-1].time_h - given[-2].time_h
         nxt = Dose(given[-1].time_h + gap, given[-1].formulation, given[-1].amount, given[-1].route)
+        if nxt.time_h <= last_level_h:
+            raise DataError(
+                f"{levels.attrs.get('path', 'levels')}: row {file_row(levels, len(t_day) - 1)}: "
+                f"the last level (day {t_day[-1]:g}) comes after the next dose inferred from "
+                f"the regimen (day {nxt.time_h / 24:g}, every {gap / 24:g} d); give every dose "
+                "up to the last level and the next one"
+            )
     else:
         raise DataError(
             "the regimen must include the next dose (or two given doses, to infer the interval)"
