@@ -367,3 +367,158 @@ def test_plate_export_mutations(data):
         "--lysate-volume", "10 uL", "--json",
     )  # fmt: skip
     assert_clean(r, json_out=True)
+
+
+# Options of fit, cell, isotopes and params; the layout file of plate assays.
+EQUATION_PARTS = [
+    "y",
+    "=",
+    "x",
+    "x2",
+    "a",
+    "b",
+    "*",
+    "/",
+    "^",
+    "**",
+    "(",
+    ")",
+    "exp(",
+    "ln(",
+    "log(",
+    "sqrt(",
+    "-",
+    "+",
+    "1",
+    "0",
+    "1e308",
+    "inf",
+    "nan",
+    "pi",
+    ";",
+    "==",
+]
+equation = st.one_of(
+    st.lists(st.sampled_from(EQUATION_PARTS), max_size=12).map(" ".join),
+    st.sampled_from(["y = a*x/(b+x)", "y = a*exp(-b*x)", "y = a", "y = x", "a*x/(b+x)"]),
+    token,
+)
+
+
+@FUZZ
+@given(eq=equation, start=token, bounds=token, fix=token)
+@example(eq="y = a*x/(b+x)", start="a=200,b=0.1", bounds="a=0:inf", fix="")
+@example(eq="y = a*x/(b+x)", start="a=nan,b=0.1", bounds="", fix="")
+@example(eq="y = a*x/(b+x)", start="a=200,b=0.1", bounds="b=1:0", fix="a=1e400")
+def test_fit_equation_options(eq, start, bounds, fix):
+    args = ["fit", str(PUROMYCIN), "--equation", eq, "--json"]
+    for opt, value in (("--start", start), ("--bounds", bounds), ("--fix", fix)):
+        if value:
+            args += [opt, value]
+    assert_clean(run_cli(*args), json_out=True)
+
+
+@FUZZ
+@given(
+    model=st.sampled_from(["michaelis-menten", "hill", "logistic4", "substrate-inhibition"]),
+    weight=token,
+    interpolate=token,
+    rout=token,
+    compare=st.one_of(token, st.sampled_from(["michaelis-menten", "hill", "logistic4"])),
+)
+def test_fit_model_options(model, weight, interpolate, rout, compare):
+    args = ["fit", str(PUROMYCIN), "--model", model, "--json"]
+    for opt, value in (
+        ("--weight", weight),
+        ("--interpolate", interpolate),
+        ("--rout", rout),
+        ("--compare", compare),
+    ):
+        if value:
+            args += [opt, value]
+    assert_clean(run_cli(*args), json_out=True)
+
+
+CELL_NAMES = [
+    "Km_ASNS_Asp",
+    "f_Asn",
+    "knockdown_all_blast",
+    "er_stress",
+    "rapamycin",
+    "Vcell_all_blast",
+    "cells_all_blast",
+    "bogus",
+    "residues",
+    "Asn_med",
+]
+
+
+@settings(FUZZ, max_examples=max(10, settings.default.max_examples // 10))
+@given(name=st.one_of(st.sampled_from(CELL_NAMES), token), value=token, hours=token)
+@example(name="Km_ASNS_Asp", value="-1", hours="2")
+@example(name="knockdown_all_blast", value="5", hours="2")
+def test_cell_set_and_hours(name, value, hours):
+    # a cell build costs about a second, so the CI profile runs ten of these
+    r = run_cli("cell", "simulate", "--hours", hours or "2", "--set", f"{name}={value}", "--json")
+    assert_clean(r, json_out=True)
+
+
+@FUZZ
+@given(
+    label=st.one_of(
+        token,
+        st.lists(
+            st.sampled_from(
+                ["13C4", "15N2", "d8", "13C", "15N", "d3", "18O2", "C4", "13C99", "d-1", "x", ""]
+            ),
+            max_size=4,
+        ).map(",".join),
+    ),
+    analyte=st.one_of(st.sampled_from(["Asn", "Asp", "Gln", "Glu"]), token),
+    purity=token,
+)
+def test_isotope_options(label, analyte, purity):
+    args = ["assay", "isotopes", "--analyte", analyte, "--json"]
+    if label:
+        args += ["--label", label]
+    if purity:
+        args += ["--purity", purity]
+    assert_clean(run_cli(*args), json_out=True)
+
+
+@FUZZ
+@given(
+    field=st.sampled_from(
+        ["--entity", "--quantity", "--organism", "--source", "--topic", "--flag"]
+    ),
+    value=token,
+    record=token,
+)
+def test_params_options(field, value, record):
+    assert_clean(run_cli("params", "list", field, value, "--json"), json_out=True)
+    assert_clean(run_cli("params", "show", record or "x", "--json"), json_out=True)
+
+
+@FUZZ
+@given(data=st.data())
+def test_plate_layout_mutations(data):
+    folder = Path(tempfile.mkdtemp(prefix="asnflux-fuzz-"))
+    assays = EX / "assays"
+    for name in ("asns_luminescence.csv", "asns_bradford.csv"):
+        (folder / name).write_bytes((assays / name).read_bytes())
+    text = (assays / "asns_layout.csv").read_text(encoding="utf-8")
+    (folder / "asns_layout.csv").write_text(mutate_csv(text, data), encoding="utf-8")
+    r = run_cli(
+        "assay",
+        "asns",
+        str(folder / "asns_luminescence.csv"),
+        str(folder / "asns_bradford.csv"),
+        "--layout",
+        str(folder / "asns_layout.csv"),
+        "--reaction-volume",
+        "50 uL",
+        "--lysate-volume",
+        "10 uL",
+        "--json",
+    )
+    assert_clean(r, json_out=True)

@@ -536,6 +536,10 @@ def test_reprs_are_compact(kb):
     for obj in (kb, res, res.sim):
         assert len(repr(obj)) < 1000, type(obj)
         assert "<table" in obj._repr_html_() or "<p>" in obj._repr_html_()
+    long = regimen_from_options("erwinia", "25000 IU/m**2", "im", "2d", 1000, None)
+    assert len(repr(long)) < 300
+    assert "… 996 more" in repr(long)
+    assert "<table" in long._repr_html_()
     ds = res.to_xarray()
     assert ds.sizes["patient"] == 20
     assert ds["daily_saa_IU_per_mL"].attrs["units"] == "IU/mL"
@@ -693,3 +697,19 @@ def test_mzml_sheet_row_without_its_file_is_refused(tmp_path):
         peak_table_from_mzml(
             [a], sheet, analyte_trace="Q1=133.1", is_trace="Q1=139.1", rt=2.3, half_window=0.3
         )
+
+
+def test_compare_reports_progress_over_all_regimens():
+    from asnflux.therapy import compare_regimens, regimen_from_options
+
+    calls: list[tuple[int, int]] = []
+    regs = {
+        "a": regimen_from_options("peg", "2500 IU/m**2"),
+        "b": regimen_from_options("peg", "1000 IU/m**2"),
+    }
+    out = compare_regimens(regs, 5, 1, days=2, progress=lambda d, t: calls.append((d, t)))
+    assert set(out) == {"a", "b"}
+    done = [d for d, _ in calls]
+    assert done == sorted(done)
+    assert calls[-1][0] == calls[-1][1]
+    assert len({t for _, t in calls}) == 1

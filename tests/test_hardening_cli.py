@@ -1137,3 +1137,18 @@ def test_missing_option_value_points_to_the_subcommand_help(run):
 
 def test_demo_into_a_device_says_not_a_folder(run):
     assert_clean_error(run("demo", "--out", "/dev/null"), "not a folder")
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_params_list_is_readable_on_a_narrow_terminal(cli, monkeypatch, width):
+    # seven folded columns turned '0.53 ± 0.01 mM' into slivers ('0.5' / '3 ±' …)
+    from rich.console import Console
+
+    import asnflux.cli._params as params_cli
+
+    monkeypatch.setattr(params_cli, "wide_console", lambda: Console(width=width, highlight=False))
+    res = cli("params", "list", "--entity", "ASNS")
+    assert res.code == 0, res.err
+    assert all(len(ln) <= width for ln in res.out.splitlines())
+    assert "0.53 ± 0.01 mM" in res.out
+    assert "params show ID" in res.out

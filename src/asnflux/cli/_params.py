@@ -24,6 +24,10 @@ _Flag = Annotated[str | None, typer.Option(help="Only records with this flag.")]
 _Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
 
+_LIST_COLUMNS = ("id", "quantity", "entity", "substrate / organism", "value", "source", "flags")
+_FULL_WIDTH = 120
+
+
 @params_app.command("list")
 def list_(
     entity: _Entity = None,
@@ -42,21 +46,32 @@ def list_(
     if json_:
         echo_json([r.to_dict() for r in records])
         return
-    table = Table(title=f"{len(records)} records", show_lines=False)
-    table.add_column("id", no_wrap=True)
-    for col in ("quantity", "entity", "substrate / organism", "value", "source", "flags"):
-        table.add_column(col, overflow="fold")
+    console = wide_console()
+    # Below 120 columns seven columns fold into unreadable slivers: keep what identifies a
+    # record and its value, and say where the rest is.
+    narrow = console.width < _FULL_WIDTH
+    columns = ("id", "value", "source") if narrow else _LIST_COLUMNS
+    table = Table(
+        title=f"{len(records)} records",
+        show_lines=False,
+        caption="narrow terminal: 'asnflux params show ID' or --json for every field"
+        if narrow
+        else None,
+    )
+    for col in columns:
+        table.add_column(col, overflow="fold", no_wrap=col == "id" and not narrow)
     for r in records:
-        table.add_row(
-            r.id,
-            r.quantity,
-            r.entity,
-            " / ".join(x for x in (r.substrate, r.organism) if x),
-            r.display_value(),
-            r.source,
-            ", ".join(r.flags),
-        )
-    wide_console().print(table)
+        cells = {
+            "id": r.id,
+            "quantity": r.quantity,
+            "entity": r.entity,
+            "substrate / organism": " / ".join(x for x in (r.substrate, r.organism) if x),
+            "value": r.display_value(),
+            "source": r.source,
+            "flags": ", ".join(r.flags),
+        }
+        table.add_row(*(cells[c] for c in columns))
+    console.print(table)
 
 
 @params_app.command("show")

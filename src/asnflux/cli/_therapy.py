@@ -346,7 +346,10 @@ def compare_cmd(
     if twice:
         raise DataError(f"--regimen files share the name(s) {', '.join(twice)}; rename one")
     regs = {p.stem: read_regimen(p) for p in regimen_files}
-    out = compare_regimens(regs, n, seed, bsa=bsa, days=days, threshold=threshold)
+    with progress_bar(f"{len(regs)} regimens × {n:,} patients") as advance:
+        out = compare_regimens(
+            regs, n, seed, bsa=bsa, days=days, threshold=threshold, progress=advance
+        )
     if plot is not None:
         from ..report._therapy_plots import plot_cohort
 

@@ -239,7 +239,20 @@ def compare_regimens(
     regimens: dict[str, Regimen], n: int, seed: int, **kwargs: Any
 ) -> dict[str, dict[str, Any]]:
     """Cohort summaries side by side; the same seed gives every regimen the same patients
-    (covariates, random effects and the uniform draws behind immunogenicity)."""
+    (covariates, random effects and the uniform draws behind immunogenicity).
+
+    ``progress(done, total)``, if given, follows all the regimens' runs as one.
+    """
     if not regimens:
         raise DataError("no regimens to compare")
-    return {label: run_cohort(reg, n, seed, **kwargs).summary() for label, reg in regimens.items()}
+    progress = kwargs.pop("progress", None)
+    out: dict[str, dict[str, Any]] = {}
+    for k, (label, reg) in enumerate(regimens.items()):
+        step = None
+        if progress is not None:  # one bar over all regimens: regimen k fills its share
+
+            def step(done: int, total: int, k: int = k) -> None:
+                progress(k * total + done, len(regimens) * total)
+
+        out[label] = run_cohort(reg, n, seed, progress=step, **kwargs).summary()
+    return out

@@ -520,7 +520,7 @@ def simulate(
     tick = max(1, n_steps // 100)
     for step in range(n_steps + 1):
         t = step * GRID_H
-        if progress is not None and step % tick == 0:
+        if progress is not None and (step % tick == 0 or step == n_steps):
             progress(step, n_steps)
         for j in sample_steps.get(step, ()):
             samples[:, j] = saa_now

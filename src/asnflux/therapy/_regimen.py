@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from .._errors import DataError, UnitError
@@ -58,7 +59,10 @@ class Dose:
         return f"{self.amount:g} {formulation(self.formulation).dose_unit}"
 
 
-@dataclass(frozen=True)
+_REPR_DOSES = 4
+
+
+@dataclass(frozen=True, repr=False)
 class Regimen:
     doses: tuple[Dose, ...]
 
@@ -97,6 +101,18 @@ class Regimen:
             steps = d.time_h / GRID_H
             if abs(steps - round(steps)) > 1e-6:
                 raise DataError(f"dose time {d.time_h:g} h is not on the 3-minute integration grid")
+
+    def __repr__(self) -> str:
+        """``Regimen(3 doses: day 0 peg 2500 IU/m**2 iv; day 14 …)``: short, like the CLI."""
+        shown = "; ".join(
+            f"day {d.time_h / 24:g} {d.formulation} {d.per_m2_text()} {d.route}"
+            for d in self.doses[:_REPR_DOSES]
+        )
+        more = f"; … {len(self.doses) - _REPR_DOSES} more" if len(self.doses) > _REPR_DOSES else ""
+        return f"Regimen({len(self.doses)} dose{'s' * (len(self.doses) != 1)}: {shown}{more})"
+
+    def _repr_html_(self) -> str:
+        return pd.DataFrame(self.to_dict()).to_html(index=False, max_rows=20)
 
     @property
     def formulations(self) -> list[str]:
