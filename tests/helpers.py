@@ -19,9 +19,21 @@ def _array(values: np.ndarray, accession: str, name: str, unit: str) -> str:
     )
 
 
-def write_mzml(path: Path, traces: dict[str, tuple[np.ndarray, np.ndarray]]) -> Path:
-    """Write SRM chromatograms (time in minutes, intensity) as a valid mzML 1.1 file."""
-    minute = 'unitCvRef="UO" unitAccession="UO:0000031" unitName="minute"'
+_TIME_UNITS = {"minute": "UO:0000031", "second": "UO:0000010", "hour": "UO:0000032"}
+
+
+def write_mzml(
+    path: Path, traces: dict[str, tuple[np.ndarray, np.ndarray]], time_unit: str = "minute"
+) -> Path:
+    """Write SRM chromatograms (time in ``time_unit``, intensity) as a valid mzML 1.1 file.
+
+    ``time_unit`` is minute, second, hour, or ``"none"`` (no unit stated; invalid mzML).
+    """
+    minute = (
+        ""
+        if time_unit == "none"
+        else f'unitCvRef="UO" unitAccession="{_TIME_UNITS[time_unit]}" unitName="{time_unit}"'
+    )
     counts = 'unitCvRef="MS" unitAccession="MS:1000131" unitName="number of detector counts"'
     chroms = []
     for k, (cid, (t, y)) in enumerate(traces.items()):

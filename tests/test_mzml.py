@@ -85,3 +85,25 @@ def test_mzml_errors(tmp_path):
         read_chromatograms(bad)
     with pytest.raises(DataError, match="no such file"):
         read_chromatograms(tmp_path / "missing.mzML")
+
+
+def test_time_in_seconds_is_read_as_seconds(tmp_path):
+    # pyteomics returns the time array bare; a file in seconds read as minutes put a peak
+    # at 2.3 min at "138 min" and its area 60× too large.
+
+    minutes = read_chromatograms(write_mzml(tmp_path / "m.mzML", {ASN: (T, gauss(1e4))}))
+    seconds = read_chromatograms(
+        write_mzml(tmp_path / "s.mzML", {ASN: (T * 60, gauss(1e4))}, time_unit="second")
+    )
+    np.testing.assert_allclose(seconds[ASN][0], minutes[ASN][0], rtol=1e-12)
+    hours = read_chromatograms(
+        write_mzml(tmp_path / "h.mzML", {ASN: (T / 60, gauss(1e4))}, time_unit="hour")
+    )
+    np.testing.assert_allclose(hours[ASN][0], minutes[ASN][0], rtol=1e-12)
+
+
+def test_time_without_a_unit_is_refused(tmp_path):
+
+    f = write_mzml(tmp_path / "n.mzML", {ASN: (T, gauss(1e4))}, time_unit="none")
+    with pytest.raises(DataError, match=r"n\.mzML: chromatogram .*states no unit"):
+        read_chromatograms(f)

@@ -2,12 +2,14 @@
 
 The response is the analyte/internal-standard peak-area ratio. A weighted calibration
 (default linear, 1/x²) is fitted to the standards; standards outside ±15 % (±20 % at the
-LLOQ) are rejected one at a time, worst first, and the curve refitted, as ICH M10 §3.2.3
-prescribes; the run's standards pass when ≥ 75 % of them, over ≥ 6 levels, remain. QCs
-pass when ≥ 2/3 overall and ≥ 50 % per level are within ±15 % (±20 % for a QC at the
-LLOQ). Blanks and the blank injected after the ULOQ (carry-over) must show ≤ 20 % of the
-LLOQ analyte response and ≤ 5 % of the LLOQ internal-standard response. Every rule is a
-knowledge-base record citing the guideline.
+LLOQ) are rejected one at a time and the curve refitted, as ICH M10 §3.2.4 prescribes (the
+next to go is the standard farthest from the curve of the others); the run's standards
+pass when ≥ 75 % of them, over ≥ 6 levels and ≥ 50 % of each replicated level, remain.
+QCs (§3.3.1, §3.3.2: ≥ 3 levels in duplicate, ≥ max(6, 5 % of study samples), inside the
+calibrated range) pass when ≥ 2/3 overall and ≥ 50 % per level are within ±15 % (±20 %
+for a QC at the LLOQ). Blanks and the blank injected after the ULOQ (carry-over, §3.2.1,
+§3.2.6) must show ≤ 20 % of the LLOQ analyte response and ≤ 5 % of the LLOQ
+internal-standard response. Every rule is a knowledge-base record citing the guideline.
 
 Asparagine is endogenous, so standards are prepared in a surrogate matrix (the default
 ``strategy="calibration"``; ICH M10 §7.1 asks the method validation to show parallelism),
@@ -36,6 +38,8 @@ from ._calibration import Calibration, calibrate
 from ._isotopes import IsotopeReport, isotope_report
 from ._peaks import read_peak_table
 
+Array = np.ndarray
+
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as plain dicts (typed loosely: cells hold numbers and strings)."""
@@ -50,6 +54,11 @@ _RULES = {
     "std_bias_lloq": "ich_m10.standards.max_bias_lloq",
     "std_pass": "ich_m10.standards.min_pass_fraction",
     "std_levels": "ich_m10.standards.min_levels",
+    "std_pass_level": "ich_m10.standards.min_pass_fraction_per_level",
+    "qc_levels": "ich_m10.qc.min_levels",
+    "qc_replicates": "ich_m10.qc.min_replicates_per_level",
+    "qc_count": "ich_m10.qc.min_count",
+    "qc_fraction_of_samples": "ich_m10.qc.min_fraction_of_study_samples",
     "qc_bias": "ich_m10.qc.max_bias",
     "qc_pass": "ich_m10.qc.min_pass_fraction",
     "qc_pass_level": "ich_m10.qc.min_pass_fraction_per_level",
@@ -163,28 +172,66 @@ def _fit_standards(
             "'Blank' sample type)"
         )
     keep = np.ones(len(x), bool)
+
+    def fit(mask: Any) -> tuple[Calibration, Array, Array]:
+        lo, hi = float(x[mask].min()), float(x[mask].max())
+        cal = calibrate(x[mask], y[mask], model=model, weights=weights, lloq=lo, uloq=hi)
+        back = np.array([_read_back(cal, v) for v in y])
+        tol = np.where(np.isclose(x, lo), r["std_bias_lloq"], r["std_bias"])
+        return cal, (back - x) / x, tol
+
     while True:
         if len(np.unique(x[keep])) < 3:
             raise FitError(
                 "fewer than 3 standard levels remain within the acceptance limits; the "
                 "calibration cannot be accepted (check the standards' preparation)"
             )
-        lo, hi = float(x[keep].min()), float(x[keep].max())
-        cal = calibrate(x[keep], y[keep], model=model, weights=weights, lloq=lo, uloq=hi)
-        back = np.array([_read_back(cal, v) for v in y])
-        bias = (back - x) / x
-        tol = np.where(np.isclose(x, lo), r["std_bias_lloq"], r["std_bias"])
+        cal, bias, tol = fit(keep)
         excess = np.abs(bias) / tol
         failing = keep & ~(excess <= 1 + 1e-12)
         if not failing.any():
             break
-        keep[int(np.argmax(np.where(failing, excess, -np.inf)))] = False
+        keep[_most_deviant(keep, x, fit, r)] = False
+    back = x * (1 + bias)
+    # A standard rejected below the final range was judged as the LLOQ (±20 %), not ±15 %.
+    tol = np.where(~keep & (x < x[keep].min()), r["std_bias_lloq"], tol)
     out = std[["row", "replicate", "nominal_uM", "analyte_area", "is_area", "ratio"]].copy()
     out["back_calculated_uM"] = back
     out["bias_pct"] = 100 * bias
     out["limit_pct"] = 100 * tol
     out["accepted"] = keep
     return cal, out
+
+
+def _most_deviant(keep: Any, x: Any, fit: Any, r: dict[str, float]) -> int:
+    """The standard to reject next: the one farthest from the curve fitted without it.
+
+    Judging each standard by its bias on the curve that includes it lets a mis-prepared
+    standard with high weight (the LLOQ under 1/x²) drag the curve to itself, so that good
+    standards next to it fail and are rejected while it survives. Its deleted bias — read
+    back on the curve of the other standards — is not pulled that way, so the standard that
+    is really out of line goes first; the curve is refitted after each rejection, one at a
+    time, as ICH M10 §3.2.4 asks. ``fit(mask)`` returns (calibration, bias, limit).
+    """
+    best, worst = -1, -np.inf
+    for j in np.nonzero(keep)[0]:
+        rest = keep.copy()
+        rest[j] = False
+        if len(np.unique(x[rest])) < 3:
+            continue
+        try:
+            _, bias, _ = fit(rest)
+        except FitError:
+            continue
+        lowest = x[j] <= x[keep].min() * (1 + 1e-9)  # j is at the LLOQ of the current curve
+        limit = r["std_bias_lloq"] if lowest else r["std_bias"]
+        score = abs(bias[j]) / limit if np.isfinite(bias[j]) else np.inf
+        if score > worst:
+            best, worst = int(j), score
+    if best < 0:  # no refit possible: fall back to the worst on the current curve
+        _, bias, tol = fit(keep)
+        best = int(np.argmax(np.where(keep, np.abs(bias) / tol, -np.inf)))
+    return best
 
 
 def _read_back(cal: Calibration, response: float) -> float:
@@ -197,19 +244,46 @@ def _read_back(cal: Calibration, response: float) -> float:
 def _standards_verdict(table: pd.DataFrame, r: dict[str, float]) -> tuple[dict[str, Any], list]:
     n = len(table)
     n_ok = int(table["accepted"].sum())
-    levels = int(table.loc[table["accepted"], "nominal_uM"].nunique())
+    kept = table.loc[table["accepted"], "nominal_uM"]
+    levels = int(kept.nunique())
     frac_ok = n_ok / n >= r["std_pass"] - _ROUNDING
     lev_ok = levels >= r["std_levels"]
     findings = []
     if not frac_ok:
         findings.append(
             f"only {n_ok} of {n} standards ({100 * n_ok / n:.0f} %) meet the accuracy "
-            f"criteria; ICH M10 requires ≥ {100 * r['std_pass']:.0f} %"
+            f"criteria; ICH M10 §3.2.4 requires ≥ {100 * r['std_pass']:.0f} %"
         )
     if not lev_ok:
         findings.append(
-            f"only {levels} standard levels meet the criteria; ICH M10 requires ≥ "
+            f"only {levels} standard levels meet the criteria; ICH M10 §3.2.4 requires ≥ "
             f"{r['std_levels']:.0f}"
+        )
+    # Replicates: ≥ 50 % of each level within the calibrated range must pass (§3.2.4); a
+    # level wholly rejected at either end truncates the range instead.
+    lo, hi = (float(kept.min()), float(kept.max())) if len(kept) else (math.nan, math.nan)
+    per_level: dict[str, float] = {}
+    level_ok = True
+    for key, grp in table.groupby("nominal_uM"):
+        level = float(key)  # type: ignore[arg-type]
+        if len(grp) < 2 or not lo <= level <= hi:
+            continue
+        frac = float(grp["accepted"].mean())
+        per_level[f"{level:g}"] = frac
+        if frac < r["std_pass_level"] - _ROUNDING:
+            level_ok = False
+            findings.append(
+                f"standard level {level:g} µM: {int(grp['accepted'].sum())} of {len(grp)} "
+                f"replicates meet the criteria; ICH M10 §3.2.4 requires ≥ "
+                f"{100 * r['std_pass_level']:.0f} % per level"
+            )
+    nominal_lo, nominal_hi = float(table["nominal_uM"].min()), float(table["nominal_uM"].max())
+    truncated = len(kept) > 0 and (lo > nominal_lo or hi < nominal_hi)
+    if truncated:
+        findings.append(
+            f"calibration range truncated to {lo:g}–{hi:g} µM (every standard at "
+            f"{', '.join(f'{v:g}' for v in (nominal_lo, nominal_hi) if not lo <= v <= hi)} µM "
+            "rejected): the next accepted level is the run's LLOQ/ULOQ"
         )
     for rec in _records(table[~table["accepted"]]):
         findings.append(
@@ -220,13 +294,20 @@ def _standards_verdict(table: pd.DataFrame, r: dict[str, float]) -> tuple[dict[s
         "n": n,
         "accepted": n_ok,
         "levels_accepted": levels,
-        "pass": bool(frac_ok and lev_ok),
+        "per_level": per_level,
+        "range_uM": [lo, hi] if len(kept) else None,
+        "range_truncated": bool(truncated),
+        "pass": bool(frac_ok and lev_ok and level_ok),
     }
     return verdict, findings
 
 
 def _qcs(
-    qc: pd.DataFrame, cal: Calibration, r: dict[str, float], where: str = "peak table"
+    qc: pd.DataFrame,
+    cal: Calibration,
+    r: dict[str, float],
+    where: str = "peak table",
+    n_unknowns: int = 0,
 ) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
     rows = []
     pooled = qc[qc["nominal_uM"].isna()]
@@ -260,8 +341,9 @@ def _qcs(
     findings: list[str] = []
     pools = _pooled_qcs(pooled, cal, findings)
     if table.empty:
-        findings.append("no QC samples: the run cannot be accepted under ICH M10 §4.4")
+        findings.append("no QC samples: the run cannot be accepted under ICH M10 §3.3.2")
         return table, {"n": 0, "passed": 0, "pass": False, "pooled": pools}, findings
+    design_ok = _qc_design(table, cal, r, n_unknowns, findings)
     n, ok = len(table), int(table["pass"].sum())
     overall = ok / n >= r["qc_pass"] - _ROUNDING
     per_level = {}
@@ -274,16 +356,55 @@ def _qcs(
                 f"{100 * r['qc_pass_level']:.0f} % required)"
             )
     if not overall:
-        findings.append(f"{ok} of {n} QCs within limits; ICH M10 requires ≥ two-thirds")
+        findings.append(f"{ok} of {n} QCs within limits; ICH M10 §3.3.2 requires ≥ two-thirds")
     level_ok = all(v >= r["qc_pass_level"] - _ROUNDING for v in per_level.values())
     verdict = {
         "n": n,
         "passed": ok,
         "per_level": per_level,
-        "pass": bool(overall and level_ok),
+        "design_ok": design_ok,
+        "pass": bool(overall and level_ok and design_ok),
         "pooled": pools,
     }
     return table, verdict, findings
+
+
+def _qc_design(
+    table: pd.DataFrame, cal: Calibration, r: dict[str, float], n_unknowns: int, findings: list
+) -> bool:
+    """ICH M10 §3.3.1: QCs at ≥ 3 levels, each in ≥ duplicate, numbering ≥ max(6, 5 % of the
+    study samples), all within the run's calibrated range (which a rejected LLOQ or ULOQ
+    standard narrows)."""
+    ok = True
+    counts = table.groupby("nominal_uM").size()
+    if len(counts) < r["qc_levels"]:
+        ok = False
+        findings.append(
+            f"QCs at {len(counts)} level(s); ICH M10 §3.3.1 requires ≥ {r['qc_levels']:.0f} "
+            "(low, medium, high)"
+        )
+    thin = [f"{lvl:g}" for lvl, k in counts.items() if k < r["qc_replicates"]]
+    if thin:
+        ok = False
+        findings.append(
+            f"QC level(s) {', '.join(thin)} µM have fewer than {r['qc_replicates']:.0f} "
+            "replicates; ICH M10 §3.3.1 requires at least duplicates"
+        )
+    need = max(r["qc_count"], math.ceil(r["qc_fraction_of_samples"] * n_unknowns - 1e-9))
+    if len(table) < need:
+        ok = False
+        findings.append(
+            f"{len(table)} QCs for {n_unknowns} study samples; ICH M10 §3.3.1 requires ≥ "
+            f"{need:.0f} (at least six, or 5 % of the study samples if more)"
+        )
+    outside = [f"{lvl:g}" for lvl in counts.index if not cal.lloq <= lvl <= cal.uloq]
+    if outside:
+        ok = False
+        findings.append(
+            f"QC level(s) {', '.join(outside)} µM lie outside the run's calibrated range "
+            f"{cal.lloq:g}–{cal.uloq:g} µM; the range must cover every QC level"
+        )
+    return ok
 
 
 def _pooled_qcs(
@@ -509,7 +630,9 @@ def lcms_quantify(
         cal, std_table = _fit_standards(std, model, weights, r)
         verdicts["standards"], f = _standards_verdict(std_table, r)
         findings += f
-        qc_table, verdicts["qcs"], f = _qcs(peaks[peaks["sample_type"] == "qc"], cal, r, where)
+        qc_table, verdicts["qcs"], f = _qcs(
+            peaks[peaks["sample_type"] == "qc"], cal, r, where, n_unknowns=len(unknown)
+        )
         findings += f
         blank_table, verdicts["blanks"], f = _blanks(peaks, std_table, r)
         findings += f
@@ -590,6 +713,9 @@ def lcms_quantify(
     else:
         verdicts["run_accepted"] = None
         findings.append("standard addition: ICH M10 run acceptance (standards, QCs) not assessed")
+    if verdicts["run_accepted"] is False:
+        for row in rows:  # quantified, but not reportable from a rejected run
+            row["status"] = f"{row['status']}; run rejected"
     unknowns = pd.DataFrame(rows)
     return LcmsResult(
         molecule=molecule,

@@ -47,6 +47,42 @@ def _psi_ms_vocabulary() -> Any:
     return cv
 
 
+# Time units of a chromatogram's time array (Unit Ontology accessions), in minutes.
+_MINUTES_PER = {"UO:0000031": 1.0, "UO:0000010": 1.0 / 60.0, "UO:0000032": 60.0}
+_UNIT_NAMES = {"UO:0000031": "minute", "UO:0000010": "second", "UO:0000032": "hour"}
+_TIME_ARRAY = "MS:1000595"
+
+
+def _time_units(path: Path) -> dict[str, str | None]:
+    """Each chromatogram's time-array unit accession, read from the XML itself (pyteomics
+    returns the time array as a bare ndarray, so a file in seconds would read as minutes)."""
+    from lxml import etree
+
+    units: dict[str, str | None] = {}
+    for _, elem in etree.iterparse(str(path), events=("end",), tag="{*}chromatogram"):
+        unit = None
+        for param in elem.iterfind(".//{*}binaryDataArray/{*}cvParam"):
+            if param.get("accession") == _TIME_ARRAY:
+                unit = param.get("unitAccession")
+        units[str(elem.get("id", f"#{len(units) + 1}"))] = unit
+        elem.clear()
+    return units
+
+
+def _minutes_per_unit(path: Path, cid: str, units: dict[str, str | None]) -> float:
+    unit = units.get(cid)
+    if unit is None:
+        raise DataError(
+            f"{path}: chromatogram {cid!r}: the time array states no unit; expected minute "
+            "(UO:0000031) or second (UO:0000010)"
+        )
+    if unit not in _MINUTES_PER:
+        raise DataError(
+            f"{path}: chromatogram {cid!r}: time unit {unit!r} is not minute, second or hour"
+        )
+    return _MINUTES_PER[unit]
+
+
 def read_chromatograms(path: str | Path) -> dict[str, Trace]:
     """All chromatograms of an mzML file by id, as (time in min, intensity) arrays."""
     from pyteomics import mzml  # imported lazily: only mzML users pay for lxml/psims
@@ -57,6 +93,7 @@ def read_chromatograms(path: str | Path) -> dict[str, Trace]:
         raise DataError(f"{p}: no such file")
     out: dict[str, Trace] = {}
     try:
+        units = _time_units(p)
         with mzml.MzML(str(p), use_index=False, cv=_psi_ms_vocabulary()) as reader:
             for chrom in reader.iterfind("chromatogram"):
                 if "time array" not in chrom or "intensity array" not in chrom:
@@ -66,10 +103,7 @@ def read_chromatograms(path: str | Path) -> dict[str, Trace]:
                     warnings.simplefilter("ignore", RuntimeWarning)
                     t = np.asarray(chrom["time array"], float)
                     y = np.asarray(chrom["intensity array"], float)
-                unit = getattr(chrom["time array"], "unit_info", None)
-                if unit in ("second", "UO:0000010"):
-                    t = t / 60.0
-                out[cid] = _checked_trace(p, cid, t, y)
+                out[cid] = _checked_trace(p, cid, t * _minutes_per_unit(p, cid, units), y)
     except DataError:
         raise
     except (

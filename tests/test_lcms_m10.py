@@ -1,0 +1,166 @@
+"""ICH M10 run acceptance, rule by rule (chromatography, §3.2.4, §3.3.1, §3.3.2).
+
+Each test builds a run from the shipped Skyline example (or a small synthetic one) with one
+defect and checks the verdict the guideline gives; ``test_rejection_order_ablation`` shows
+that the rejection-order test fails when standards are judged on the curve that includes
+them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from asnflux import load_knowledge_base
+from asnflux._tables import read_table
+from asnflux.assays import _lcms, lcms_quantify
+
+EX = Path(__file__).parents[1] / "examples" / "assays" / "lcms_skyline_report.csv"
+HEADER = "Replicate Name,Molecule Name,Sample Type,Analyte Concentration (uM),Area,IS Area"
+LEVELS = [0.5, 1, 2.5, 5, 10, 25, 50, 100]
+NOISE = [1.02, 0.97, 1.03, 0.98, 1.01, 0.99, 1.02, 0.98]
+
+
+def single_replicate_run(tmp_path: Path, lloq_factor: float) -> Path:
+    """Eight levels, one standard each, 1/x²-weighted linear response; the LLOQ standard
+    mis-prepared by ``lloq_factor``; QCs in duplicate at three levels."""
+    rows = [HEADER, "Blank_01,Asn,Blank,,500,2000000"]
+    for c, e in zip(LEVELS, NOISE, strict=True):
+        f = lloq_factor if c == LEVELS[0] else 1.0
+        rows.append(f"Cal_{c:g}_1,Asn,Standard,{c},{round(c * 2e5 * e * f)},2000000")
+    rows.append("DB_01,Asn,Double Blank,,100,500")
+    for name, c in (("LQC", 1.5), ("MQC", 20), ("HQC", 80)):
+        for k in (1, 2):
+            area = round(c * 2e5 * (1 + 0.02 * (-1) ** k))
+            rows.append(f"{name}_{k},Asn,Quality Control,{c},{area},2000000")
+    rows.append("S1,Asn,Unknown,,600000,2000000")
+    path = tmp_path / "run.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def edited(tmp_path: Path, edit=lambda line: line, extra=()) -> Path:
+    lines = [edit(line) for line in EX.read_text(encoding="utf-8").splitlines()]
+    lines = [ln for ln in lines if ln is not None]
+    path = tmp_path / "run.csv"
+    path.write_text("\n".join([*lines, *extra]) + "\n", encoding="utf-8")
+    return path
+
+
+def scale_area(prefix: str, factor: float):
+    def edit(line: str) -> str:
+        if not line.startswith(prefix):
+            return line
+        cells = line.split(",")
+        cells[4] = str(round(float(cells[4]) * factor))
+        return ",".join(cells)
+
+    return edit
+
+
+def quantify(path: Path):
+    return lcms_quantify(read_table(path))
+
+
+def test_mis_prepared_lloq_goes_first_under_1_over_x2(tmp_path):
+    # Under 1/x² the LLOQ has the largest weight: judged on the curve it drags, it passed
+    # and the good 1 µM standard failed (-33 %), and then the LQC failed with it.
+    res = quantify(single_replicate_run(tmp_path, 1.6))
+    std = res.standards.set_index("replicate")
+    assert not std.loc["Cal_0.5_1", "accepted"]
+    assert std["accepted"].sum() == 7
+    assert res.verdicts["standards"]["range_truncated"]
+    assert res.verdicts["standards"]["range_uM"] == [1.0, 100.0]
+    assert res.verdicts["run_accepted"] is True
+    assert std.loc["Cal_0.5_1", "limit_pct"] == 20  # judged as the LLOQ it was
+
+
+def test_rejection_order_ablation(tmp_path, monkeypatch):
+    # Ablation: judge each standard on the curve that includes it (the previous rule); the
+    # good 1 µM standard is then rejected and the run fails, so the test above can fail.
+    def on_current_curve(keep, x, fit, r):
+        _, bias, tol = fit(keep)
+        return int(np.argmax(np.where(keep, np.abs(bias) / tol, -np.inf)))
+
+    monkeypatch.setattr(_lcms, "_most_deviant", on_current_curve)
+    res = quantify(single_replicate_run(tmp_path, 1.6))
+    std = res.standards.set_index("replicate")
+    assert std.loc["Cal_0.5_1", "accepted"]
+    assert not std.loc["Cal_1_1", "accepted"]
+    assert res.verdicts["run_accepted"] is False
+
+
+def test_a_good_run_keeps_every_good_standard(tmp_path):
+    res = quantify(single_replicate_run(tmp_path, 1.0))
+    assert res.standards["accepted"].all()
+    assert not res.verdicts["standards"]["range_truncated"]
+
+
+def test_half_of_each_replicated_level_must_pass(tmp_path):
+    # Both 10 µM standards 40 % high: 14 of 16 pass (88 % ≥ 75 %) and 7 levels remain, but
+    # an interior level with 0 of 2 fails §3.2.4's 50 %-per-level rule.
+    res = quantify(edited(tmp_path, scale_area("Cal_10uM", 1.4)))
+    assert res.verdicts["standards"]["per_level"]["10"] == 0.0
+    assert res.verdicts["standards"]["pass"] is False
+    assert res.verdicts["run_accepted"] is False
+    assert any("level 10 µM: 0 of 2" in f for f in res.findings)
+
+
+def test_qcs_need_three_levels(tmp_path):
+    res = quantify(edited(tmp_path, lambda ln: None if ln.startswith("HQC") else ln))
+    assert res.verdicts["qcs"]["design_ok"] is False
+    assert res.verdicts["run_accepted"] is False
+    assert any("≥ 3 (low, medium, high)" in f for f in res.findings)
+
+
+def test_qcs_need_duplicates(tmp_path):
+    drop = ("LQC_2", "LQC_3")
+    res = quantify(edited(tmp_path, lambda ln: None if ln.startswith(drop) else ln))
+    assert res.verdicts["qcs"]["design_ok"] is False
+    assert any("fewer than 2 replicates" in f for f in res.findings)
+
+
+def test_qcs_scale_with_the_number_of_study_samples(tmp_path):
+    # 9 QCs cover up to 180 study samples; 200 need ten (5 %).
+    extra = [f"S{i},Asn,Unknown,,453204,1903715,2e+06" for i in range(194)]
+    res = quantify(edited(tmp_path, extra=extra))
+    assert len(res.unknowns) == 200
+    assert res.verdicts["qcs"]["design_ok"] is False
+    assert any("requires ≥ 10" in f for f in res.findings)
+    fewer = quantify(edited(tmp_path, extra=extra[:174]))  # 180 study samples
+    assert fewer.verdicts["qcs"]["design_ok"] is True
+
+
+def test_truncated_range_must_cover_the_qcs(tmp_path):
+    # Both 100 µM standards 50 % high: the ULOQ becomes 50 µM and the 80 µM HQC lies outside.
+    res = quantify(edited(tmp_path, scale_area("Cal_100uM", 1.5)))
+    assert res.verdicts["standards"]["range_uM"] == [0.5, 50.0]
+    assert res.verdicts["qcs"]["design_ok"] is False
+    assert res.verdicts["run_accepted"] is False
+    assert any("outside the run's calibrated range" in f for f in res.findings)
+
+
+def test_unknowns_of_a_rejected_run_are_not_reported_ok(tmp_path, cli):
+    path = edited(tmp_path, lambda ln: None if ln.startswith("HQC") else ln)
+    out = json.loads(cli("assay", "lcms", str(path), "--json").out)
+    assert out["verdicts"]["run_accepted"] is False
+    assert all("run rejected" in u["status"] for u in out["unknowns"])
+    good = json.loads(cli("assay", "lcms", str(EX), "--json").out)
+    assert all("run rejected" not in u["status"] for u in good["unknowns"])
+
+
+@pytest.mark.parametrize(
+    ("record", "section"),
+    [
+        ("ich_m10.standards.max_bias", "3.2.4"),
+        ("ich_m10.standards.min_pass_fraction_per_level", "3.2.4"),
+        ("ich_m10.qc.min_pass_fraction", "3.3.2"),
+        ("ich_m10.qc.min_count", "3.3.1"),
+        ("ich_m10.blank.max_is_vs_is", "3.2.6 Carry-over"),
+    ],
+)
+def test_rules_cite_the_guideline_sections(record, section):
+    assert section in load_knowledge_base().get(record).locator
