@@ -164,3 +164,50 @@ def test_unknowns_of_a_rejected_run_are_not_reported_ok(tmp_path, cli):
 )
 def test_rules_cite_the_guideline_sections(record, section):
     assert section in load_knowledge_base().get(record).locator
+
+
+def dilution_run(tmp_path: Path, dqc_factor: float, unknown_dilution: int = 10) -> Path:
+    """The example with a Sample Dilution Factor column, three dilution QCs at 400 µM
+    diluted 10× (their areas ``dqc_factor`` × right) and one unknown diluted 10×."""
+    lines = EX.read_text(encoding="utf-8").splitlines()
+    out = []
+    for line in lines:
+        if line.startswith("#"):
+            out.append(line)
+        elif line.startswith("Replicate Name"):
+            out.append(line + ",Sample Dilution Factor")
+        else:
+            out.append(line + ",")
+    area = round(40 * 190_000 * dqc_factor)  # 40 µM in the vial (slope ≈ 0.095 per µM)
+    for k in (1, 2, 3):
+        out.append(f"DQC_{k},Asn,Quality Control,400,{area},2000000,,10")
+    out.append(f"ALL_hi_1,Asn,Unknown,,3000000,2000000,2e+06,{unknown_dilution}")
+    path = tmp_path / "run.csv"
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return path
+
+
+def test_dilution_qcs_are_judged_on_the_undiluted_value(tmp_path):
+    res = quantify(dilution_run(tmp_path, 1.0))
+    qcs = res.qcs.set_index("replicate")
+    # found = read-back × 10, near the 400 µM nominal; without the factor it read -90 %
+    assert abs(qcs.loc["DQC_1", "bias_pct"]) < 15
+    assert res.verdicts["qcs"]["dilution"]["10"]["pass"] is True
+    assert res.verdicts["qcs"]["n"] == 9  # the run's own QCs; dilution QCs are apart
+    assert res.verdicts["run_accepted"] is True
+    hi = res.unknowns.set_index("replicate").loc["ALL_hi_1"]
+    assert hi["status"] == "ok"
+
+
+def test_failed_dilution_qcs_make_diluted_unknowns_unreportable(tmp_path):
+    res = quantify(dilution_run(tmp_path, 1.4))
+    assert res.verdicts["qcs"]["dilution"]["10"]["pass"] is False
+    assert res.verdicts["run_accepted"] is True  # the run itself stands
+    unknowns = res.unknowns.set_index("replicate")
+    assert "dilution QC failed" in unknowns.loc["ALL_hi_1", "status"]
+    assert unknowns.loc["ALL_ctrl_1", "status"] == "ok"
+
+
+def test_a_dilution_without_its_qc_is_reported(tmp_path):
+    res = quantify(dilution_run(tmp_path, 1.0, unknown_dilution=5))
+    assert any("diluted 5× have no dilution QC" in f for f in res.findings)

@@ -95,3 +95,14 @@ def test_several_grids_need_a_choice(cli, folder):
     assert "--grid" in r.err
     first = run_asns(cli, path, "--grid", "1")
     assert first["samples"] == run_asns(cli, _as(folder, "asns_bradford.csv"))["samples"]
+
+
+def test_softmax_pro_export_reads_like_the_plain_one(cli, folder):
+    # End to end: the Bradford plate as SoftMax Pro writes it (UTF-16, PlateFormat block)
+    plain = run_asns(cli, _as(folder, "asns_bradford.csv"))
+    target = folder / "asns_bradford.csv"
+    target.unlink()
+    shutil.copy(EX / "asns_bradford_softmax.txt", folder / "asns_bradford.txt")
+    softmax = run_asns(cli, folder / "asns_bradford.txt")
+    assert softmax["samples"] == plain["samples"]
+    assert read_plate(EX / "asns_bradford_softmax.txt").label == "plate Plate1 data"

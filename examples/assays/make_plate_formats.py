@@ -5,6 +5,10 @@
 * ``asns_bradford_two_reads.csv``: an export holding two reads of the plate (the second
   read 1 % higher, as after a longer incubation), to show that a file with several grids
   needs ``--grid``.
+* ``asns_bradford_softmax.txt``: the plate as SoftMax Pro's "Export Plates as Text" writes
+  it (UTF-16 with BOM, tab-separated, CRLF; a ``##BLOCKS`` line, a PlateFormat endpoint
+  absorbance block at 595 nm with the temperature in the first row, ``~End``), laid out
+  like the real exports in ``tests/data/plates``.
 """
 
 from __future__ import annotations
@@ -26,6 +30,16 @@ def main() -> None:
         second.append(",".join([label, *(f"{float(c) * 1.01:.3f}" if c else "" for c in cells)]))
     two = ["Absorbance 595 nm, Bradford", "Read 1", "", *grid, "", "Read 2", "", *second]
     (HERE / "asns_bradford_two_reads.csv").write_text("\n".join(two) + "\n", encoding="utf-8")
+    fields = ["Plate:", "Plate1", "1.3", "PlateFormat", "Endpoint", "Absorbance", "Raw"]
+    fields += ["FALSE", "1", "", "", "", "", "", "1", "595 ", "1", "12", "96", "1", "8", "", ""]
+    smp = ["##BLOCKS= 1", "\t".join(fields)]
+    smp.append("\t".join(["", "Temperature(\u00a1C)", *map(str, range(1, 13)), "", ""]))
+    for k, line in enumerate(grid[1:]):
+        cells = line.split(",")[1:]
+        smp.append("\t".join(["", "22.6" if k == 0 else "", *cells, ""]))
+    smp += ["", "~End", "Original Filename: asns_bradford; Date Last Saved: 3/14/2024 10:21:07 AM"]
+    text = "\r\n".join(smp) + "\r\n"
+    (HERE / "asns_bradford_softmax.txt").write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
 
 
 if __name__ == "__main__":

@@ -282,8 +282,8 @@ def _standards_verdict(table: pd.DataFrame, r: dict[str, float]) -> tuple[dict[s
     if truncated:
         findings.append(
             f"calibration range truncated to {lo:g}–{hi:g} µM (every standard at "
-            f"{', '.join(f'{v:g}' for v in (nominal_lo, nominal_hi) if not lo <= v <= hi)} µM "
-            "rejected): the next accepted level is the run's LLOQ/ULOQ"
+            f"{', '.join(f'{v:g}' for v in sorted(set(table['nominal_uM'])) if not lo <= v <= hi)}"
+            " µM rejected): the next accepted level is the run's LLOQ/ULOQ"
         )
     for rec in _records(table[~table["accepted"]]):
         findings.append(
@@ -320,15 +320,19 @@ def _qcs(
                 "without analyte is a blank)"
             )
         pred = cal.inverse(float(rec["ratio"]))
-        found = pred.value
+        dil = float(rec["dilution"]) if np.isfinite(rec["dilution"]) else 1.0
+        # A dilution QC (§3.2.7, §3.3.1): nominal above the range, diluted into it; judged
+        # on the undiluted value it reports.
+        found = None if pred.value is None else pred.value * dil
         bias = None if found is None else 100 * (found - rec["nominal_uM"]) / rec["nominal_uM"]
-        at_lloq = bool(np.isclose(rec["nominal_uM"], cal.lloq))
+        at_lloq = dil == 1 and bool(np.isclose(rec["nominal_uM"], cal.lloq))
         limit = 100 * (r["std_bias_lloq"] if at_lloq else r["qc_bias"])
         rows.append(
             {
                 "row": rec["row"],
                 "replicate": rec["replicate"],
                 "nominal_uM": rec["nominal_uM"],
+                "dilution": dil,
                 "ratio": rec["ratio"],
                 "found_uM": found,
                 "status": pred.status,
@@ -337,12 +341,15 @@ def _qcs(
                 "pass": bool(bias is not None and abs(bias) <= limit + 1e-9),
             }
         )
-    table = pd.DataFrame(rows)
     findings: list[str] = []
+    diluted = pd.DataFrame([row for row in rows if row["dilution"] > 1])
+    dilution = _dilution_qcs(diluted, r, findings)
+    table = pd.DataFrame([row for row in rows if row["dilution"] == 1])
     pools = _pooled_qcs(pooled, cal, findings)
     if table.empty:
         findings.append("no QC samples: the run cannot be accepted under ICH M10 §3.3.2")
-        return table, {"n": 0, "passed": 0, "pass": False, "pooled": pools}, findings
+        verdict0 = {"n": 0, "passed": 0, "pass": False, "pooled": pools, "dilution": dilution}
+        return pd.concat([table, diluted], ignore_index=True), verdict0, findings
     design_ok = _qc_design(table, cal, r, n_unknowns, findings)
     n, ok = len(table), int(table["pass"].sum())
     overall = ok / n >= r["qc_pass"] - _ROUNDING
@@ -365,8 +372,32 @@ def _qcs(
         "design_ok": design_ok,
         "pass": bool(overall and level_ok and design_ok),
         "pooled": pools,
+        "dilution": dilution,
     }
-    return table, verdict, findings
+    return pd.concat([table, diluted], ignore_index=True), verdict, findings
+
+
+def _dilution_qcs(
+    diluted: pd.DataFrame, r: dict[str, float], findings: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Dilution QCs per factor: ≥ 2/3 within ±15 % (the QC rule), judged apart from the run.
+
+    They do not decide the run; a factor whose dilution QCs fail makes the unknowns diluted
+    by it unreportable (AsnFlux's reading of M10 §3.2.7 and §3.3.1, recorded in the docs).
+    """
+    out: dict[str, dict[str, Any]] = {}
+    if diluted.empty:
+        return out
+    for factor, grp in diluted.groupby("dilution"):
+        n, ok = len(grp), int(grp["pass"].sum())
+        passed = ok / n >= r["qc_pass"] - _ROUNDING
+        out[f"{factor:g}"] = {"n": n, "passed": ok, "pass": bool(passed)}
+        if not passed:
+            findings.append(
+                f"dilution QCs at {factor:g}×: {ok} of {n} within ±{100 * r['qc_bias']:.0f} %; "
+                f"unknowns diluted {factor:g}× are not reportable"
+            )
+    return out
 
 
 def _qc_design(
@@ -636,6 +667,8 @@ def lcms_quantify(
         findings += f
         blank_table, verdicts["blanks"], f = _blanks(peaks, std_table, r)
         findings += f
+        dilution_qcs: dict[str, dict[str, Any]] = verdicts["qcs"].get("dilution", {})
+        missing_factors: set[float] = set()
         for rec in _records(unknown):
             if rec["ratio"] is None or not math.isfinite(rec["ratio"]):
                 # Skyline's #N/A: no peak was found; the sample is flagged, the run goes on.
@@ -646,6 +679,14 @@ def lcms_quantify(
             dil = 1.0 if not np.isfinite(rec["dilution"]) else float(rec["dilution"])
             if dil < 1:
                 raise DataError(f"{where}: row {rec['row']}: dilution {dil:g} must be ≥ 1")
+            if dil > 1:
+                factor = dilution_qcs.get(f"{dil:g}")
+                if factor is None:
+                    missing_factors.add(dil)
+                elif not factor["pass"]:
+                    pred = SimpleNamespace(
+                        value=pred.value, se=pred.se, status=f"{pred.status}; dilution QC failed"
+                    )
             rows.append(
                 {
                     "row": rec["row"],
@@ -689,6 +730,11 @@ def lcms_quantify(
                 }
             )
         verdicts["standards"] = {"pass": True, "note": "standard addition: no external curve"}
+    if strategy == "calibration" and missing_factors:
+        findings.append(
+            f"unknowns diluted {', '.join(f'{d:g}×' for d in sorted(missing_factors))} have no "
+            "dilution QC at that factor; dilution integrity is not shown in this run"
+        )
     _normalise(rows, extract_ml, cell_pl)
     if iso is not None and not std_table.empty:
         blank_v = verdicts["blanks"]

@@ -57,7 +57,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "nominal": ("analyteconcentration", "nominalconcentration", "concentration", "nominal"),
     "added": ("addedconcentration", "added", "spike", "spikedconcentration"),
     "sample": ("samplename", "sample", "samplegroup", "group"),
-    "dilution": ("dilutionfactor", "dilution"),
+    "dilution": ("dilutionfactor", "sampledilutionfactor", "dilution"),
     "cells": ("cellcount", "cells", "cellnumber"),
     "protein": ("protein", "proteinmass", "proteinamount"),
     "order": ("acquiredtime", "injectionorder", "runorder", "order"),

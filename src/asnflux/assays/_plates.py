@@ -24,6 +24,7 @@ import pandas as pd
 
 from .._errors import DataError
 from .._tables import file_row, finite_numbers, read_table, text_column
+from ._softmax import decode, is_softmax, softmax_grids
 
 __all__ = ["Plate", "apply_layout", "read_layout", "read_plate"]
 
@@ -50,6 +51,7 @@ class Plate:
     name: str
     size: int
     readings: dict[str, str]
+    label: str = ""  # which grid of a multi-grid export (e.g. "plate Plate01 raw")
 
 
 def _grids(cells: list[list[str]], path: str) -> list[tuple[int, Plate]]:
@@ -123,15 +125,33 @@ def _cells_from_xlsx(p: Path) -> list[list[str]]:
     return rows
 
 
+def _size(readings: dict[str, str], p: Path) -> int:
+    """96 or 384, from the wells a grid names."""
+    wells = [_WELL.match(w) for w in readings]
+    if not all(wells):
+        raise DataError(f"{p}: a well name that is not A1 … P24")
+    big = any(m.group(1).upper() > "H" or int(m.group(2)) > 12 for m in wells if m)
+    if any(int(m.group(2)) > 24 for m in wells if m):
+        raise DataError(f"{p}: wells beyond column 24; AsnFlux reads 96- and 384-well plates")
+    return 384 if big else 96
+
+
 def _choose(found: list[tuple[int, Plate]], p: Path, grid: int | None) -> Plate | None:
     if not found:
         return None
     if grid is None:
         if len(found) > 1:
-            lines = ", ".join(str(line) for line, _ in found)
+            named = [pl.label for _, pl in found]
+            where = (
+                f"headers on lines {', '.join(str(line) for line, _ in found)}"
+                if not any(named)
+                else "; ".join(
+                    f"{k + 1}: {n} (line {line})"
+                    for k, ((line, _), n) in enumerate(zip(found, named, strict=True))
+                )
+            )
             raise DataError(
-                f"{p}: holds {len(found)} plate grids (headers on lines {lines}); choose one "
-                "with --grid N"
+                f"{p}: holds {len(found)} plate grids ({where}); choose one with --grid N"
             )
         return found[0][1]
     if not 1 <= grid <= len(found):
@@ -153,12 +173,17 @@ def read_plate(path: str | Path, grid: int | None = None) -> Plate:
         if plate is None:
             raise DataError(f"{p}: no plate grid (header 1..12 or 1..24, rows A..) on sheet 1")
         return plate
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{p}: cannot read as text ({exc})") from None
-    if len(text) > 50_000_000:
+    if p.stat().st_size > 50_000_000:
         raise DataError(f"{p}: larger than 50 MB; a plate export is far smaller")
+    text = decode(p.read_bytes(), p)
+    if is_softmax(text):
+        found = [
+            (line, Plate(str(p), p.stem, _size(readings, p), readings, label))
+            for line, label, readings in softmax_grids(text, p)
+        ]
+        plate = _choose(found, p, grid)
+        assert plate is not None
+        return plate
     for delimiter in (",", ";", "\t"):
         try:
             rows = list(csv.reader(text.splitlines(), delimiter=delimiter))
