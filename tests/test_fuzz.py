@@ -352,21 +352,27 @@ def patient_sbml() -> str:
     return to_sbml(build_cell_model(CellConfig()))
 
 
-@FUZZ
-@given(data=st.data())
-def test_plate_export_mutations(data):
+def _asns_with_mutated(mutated: str, data: st.DataObject) -> None:
+    """``assay asns`` on the plate example with one of its three files mutated."""
     folder = Path(tempfile.mkdtemp(prefix="asnflux-fuzz-"))
     assays = EX / "assays"
-    for name in ("asns_luminescence.csv", "asns_layout.csv"):
-        (folder / name).write_bytes((assays / name).read_bytes())
-    text = (assays / "asns_bradford.csv").read_text(encoding="utf-8")
-    (folder / "asns_bradford.csv").write_text(mutate_csv(text, data), encoding="utf-8")
+    for name in ("asns_luminescence.csv", "asns_bradford.csv", "asns_layout.csv"):
+        text = (assays / name).read_text(encoding="utf-8")
+        (folder / name).write_text(
+            mutate_csv(text, data) if name == mutated else text, encoding="utf-8"
+        )
     r = run_cli(
         "assay", "asns", str(folder / "asns_luminescence.csv"), str(folder / "asns_bradford.csv"),
         "--layout", str(folder / "asns_layout.csv"), "--reaction-volume", "50 uL",
         "--lysate-volume", "10 uL", "--json",
     )  # fmt: skip
     assert_clean(r, json_out=True)
+
+
+@FUZZ
+@given(data=st.data())
+def test_plate_export_mutations(data):
+    _asns_with_mutated("asns_bradford.csv", data)
 
 
 # Options of fit, cell, isotopes and params; the layout file of plate assays.
@@ -502,23 +508,4 @@ def test_params_options(field, value, record):
 @FUZZ
 @given(data=st.data())
 def test_plate_layout_mutations(data):
-    folder = Path(tempfile.mkdtemp(prefix="asnflux-fuzz-"))
-    assays = EX / "assays"
-    for name in ("asns_luminescence.csv", "asns_bradford.csv"):
-        (folder / name).write_bytes((assays / name).read_bytes())
-    text = (assays / "asns_layout.csv").read_text(encoding="utf-8")
-    (folder / "asns_layout.csv").write_text(mutate_csv(text, data), encoding="utf-8")
-    r = run_cli(
-        "assay",
-        "asns",
-        str(folder / "asns_luminescence.csv"),
-        str(folder / "asns_bradford.csv"),
-        "--layout",
-        str(folder / "asns_layout.csv"),
-        "--reaction-volume",
-        "50 uL",
-        "--lysate-volume",
-        "10 uL",
-        "--json",
-    )
-    assert_clean(r, json_out=True)
+    _asns_with_mutated("asns_layout.csv", data)
