@@ -12,10 +12,11 @@ from rich.table import Table
 
 from .._errors import DataError
 from .._export import check_output
-from .._tables import file_row, numeric_column, read_table
+from .._tables import file_row, numeric_column, read_table, text_column
 from ..fitting import MODELS, WEIGHTS, fit_curve
 from ..fitting._diagnostics import aicc, compare_fits, replicates_test, rout_outliers, runs_test
 from ..fitting._equation import equation_model
+from ..fitting._global import fit_global
 from ._common import bounded, echo_json, name_values
 
 
@@ -81,6 +82,17 @@ def fit(
             "named sd or sem if there is one, else none)."
         ),
     ] = None,
+    group: Annotated[
+        str | None,
+        typer.Option(help="Column naming each point's data set: a global fit (with --share)."),
+    ] = None,
+    share: Annotated[
+        str | None,
+        typer.Option(
+            help="Parameters shared by all data sets of --group, e.g. Km (the others are "
+            "fitted per set); compared with the fit sharing nothing."
+        ),
+    ] = None,
     json_: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
     plot: Annotated[
         Path | None, typer.Option(help="Write data, fit and residuals (.png/.svg).")
@@ -102,9 +114,17 @@ def fit(
             },
             fixed=_pairs(fix, "--fix"),
         )
+    if (group is None) != (share is None):
+        raise DataError("--share goes with --group (a global fit needs both)")
+    if group is not None:
+        clash = [o for o, v in (("--x2", x2), ("--compare", compare), ("--rout", rout),
+                                ("--interpolate", interpolate),
+                                ("--enzyme-concentration", enzyme_concentration)) if v]  # fmt: skip
+        if clash:
+            raise DataError(f"--group fits data sets globally; it does not combine with {clash[0]}")
     table = read_table(data)
     cols = list(table.columns)
-    for opt, name in (("--x", x), ("--x2", x2), ("--y", y)):
+    for opt, name in (("--x", x), ("--x2", x2), ("--y", y), ("--group", group)):
         if name is not None and name not in cols:
             raise DataError(
                 f"{data}: {opt} {name!r} is not a column; columns are {', '.join(cols)}"
@@ -117,7 +137,7 @@ def fit(
         weight = sd_cols[0] if len(sd_cols) == 1 else "none"
     ycol = y
     if ycol is None:
-        rest = [c for c in cols if c not in (xcol, x2, weight)]
+        rest = [c for c in cols if c not in (xcol, x2, weight, group)]
         if len(rest) != 1:
             raise DataError(
                 f"{data}: cannot tell which column is y (columns {', '.join(cols)}); "
@@ -130,13 +150,20 @@ def fit(
     names = {"x": xcol, "y": ycol, "x2": x2 or "x2", "sd": weight}
     lines = [file_row(table, i) for i in range(len(table))]
     where: dict[str, Any] = {"names": names, "rows": lines, "source": str(data)}
-    result = fit_curve(curve, xv, yv, x2=x2v, weights=weights, **where)
+    glob = None
+    if group is not None:
+        shared = [p.strip() for p in (share or "").split(",") if p.strip()]
+        glob = fit_global(curve, xv, yv, text_column(table, group), shared, weights=weights,
+                          **where)  # fmt: skip
+        result = glob.shared
+    else:
+        result = fit_curve(curve, xv, yv, x2=x2v, weights=weights, **where)
     diagnostics: dict[str, Any] = {
         "aicc": aicc(result),
         "runs_test": runs_test(result),
         "replicates_test": replicates_test(result),
     }
-    comparison = None
+    comparison = None if glob is None else glob.comparison
     if compare is not None:
         other = fit_curve(compare, xv, yv, x2=x2v, weights=weights, **where)
         simple, rich = sorted((result, other), key=lambda r: -r.dof)
@@ -179,7 +206,14 @@ def fit(
         plot_fit(result, plot, xlabel=xcol, ylabel=ycol)
     if json_:
         payload = result.to_dict() | {"diagnostics": diagnostics} | extras
-        if comparison is not None:
+        if glob is not None:
+            payload["global"] = {
+                "sets": list(glob.sets),
+                "shared": list(glob.shared_parameters),
+                "comparison": glob.comparison,
+                "separate": glob.separate.to_dict()["parameters"],
+            }
+        elif comparison is not None:
             payload["comparison"] = comparison
         echo_json(payload)
         return
@@ -235,6 +269,11 @@ def fit(
     for row in extras.get("interpolated", []):
         shown = "—" if row["value"] is None else f"{row['value']:.4g} ± {row['se']:.2g}"
         console.print(f"{ycol} {row['response']:g} → {xcol} {shown} ({row['status']})")
+    if glob is not None:
+        console.print(
+            f"Global fit of {len(glob.sets)} data sets ({', '.join(glob.sets)}), shared "
+            f"{', '.join(glob.shared_parameters)}; compared with the fit sharing nothing:"
+        )
     if comparison is not None:
         ft, ac = comparison["f_test"], comparison["aicc"]
         if ft is not None:

@@ -1,6 +1,8 @@
 """Curve fitting: weighted nonlinear least squares with Wald and profile intervals."""
 
 from ._equation import equation_model as equation_model
+from ._global import GlobalFit as GlobalFit
+from ._global import fit_global as fit_global
 from ._models import MODELS as MODELS
 from ._models import CurveModel as CurveModel
 from ._models import get_model as get_model
@@ -15,8 +17,10 @@ __all__ = [
     "WEIGHTS",
     "CurveModel",
     "FitResult",
+    "GlobalFit",
     "ParameterEstimate",
     "equation_model",
     "fit_curve",
+    "fit_global",
     "get_model",
 ]
