@@ -211,3 +211,55 @@ def test_failed_dilution_qcs_make_diluted_unknowns_unreportable(tmp_path):
 def test_a_dilution_without_its_qc_is_reported(tmp_path):
     res = quantify(dilution_run(tmp_path, 1.0, unknown_dilution=5))
     assert any("diluted 5× have no dilution QC" in f for f in res.findings)
+
+
+def test_report_shows_accuracy_is_response_qc_levels_and_metadata(cli, tmp_path):
+    out = tmp_path / "run.html"
+    r = cli("assay", "lcms", str(EX), "--report", str(out), "--analyst", "A. Lab",
+            "--instrument", "QTRAP 6500+")  # fmt: skip
+    assert r.code == 0, r.err
+    page = out.read_text(encoding="utf-8")
+    for heading in ("Accuracy of standards and QCs", "QC levels", "Internal-standard response"):
+        assert f"<h2>{heading}</h2>" in page
+    assert "A. Lab" in page
+    assert "QTRAP 6500+" in page
+    assert "modified" in page
+    # 0.5-100 µM spans 200×: log–log axes keep the straight line straight (no symlog)
+    assert "log–log axes" in page
+    assert "symlog" not in page
+
+
+def test_curve_axes_are_linear_for_a_narrow_range():
+    from asnflux.report._html import _curve_figure
+
+    wide = quantify(EX).calibration  # 0.5-100 µM
+    assert wide is not None
+    assert "log–log" in _curve_figure(wide, "x", "y")
+    from asnflux.assays import calibrate
+
+    lin = calibrate(np.array([1.0, 2, 4, 8, 16]), np.array([1.0, 2.1, 3.9, 8.2, 15.8]))
+    assert "linear axes" in _curve_figure(lin, "x", "y")
+
+
+def test_qc_levels_table(tmp_path):
+    res = quantify(EX)
+    levels = res.qc_levels().set_index("nominal_uM")
+    assert list(levels.index) == [1.5, 20.0, 80.0]
+    assert (levels["n"] == 3).all()
+    found = res.qcs[res.qcs["nominal_uM"] == 80.0]["found_uM"].astype(float)
+    assert levels.loc[80.0, "cv_pct"] == pytest.approx(100 * found.std() / found.mean())
+
+
+def test_low_is_response_of_an_unknown_is_flagged(tmp_path):
+    def low_is(line: str) -> str:
+        if not line.startswith("ALL_ctrl_1,"):
+            return line
+        cells = line.split(",")
+        cells[5] = str(round(float(cells[5]) * 0.3))  # 30 % of the usual IS area
+        return ",".join(cells)
+
+    res = quantify(edited(tmp_path, low_is))
+    assert any("ALL_ctrl_1" in f and "IS response" in f for f in res.findings)
+    assert not any("IS response" in f for f in quantify(EX).findings)
+    inj = res.injections.set_index("replicate")
+    assert inj.loc["ALL_ctrl_1", "is_pct_of_calibrators"] < 50

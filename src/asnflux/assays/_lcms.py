@@ -64,6 +64,8 @@ _RULES = {
     "qc_pass_level": "ich_m10.qc.min_pass_fraction_per_level",
     "blank_analyte": "ich_m10.blank.max_analyte_vs_lloq",
     "blank_is": "ich_m10.blank.max_is_vs_is",
+    "is_low": "lcms.is_response.min_fraction",
+    "is_high": "lcms.is_response.max_fraction",
 }
 # Fractions are stored to four decimals (2/3 as 0.6667); compare within that rounding.
 _ROUNDING = 5e-5
@@ -125,6 +127,7 @@ class LcmsResult(CompactRepr):
     isotopes: IsotopeReport | None = None
     concentration_unit: str = "µM"
     rules: dict[str, float] = field(default_factory=dict)
+    injections: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def accepted(self) -> bool:
@@ -158,7 +161,31 @@ class LcmsResult(CompactRepr):
             "findings": self.findings,
             "rules": self.rules,
             "isotopes": None if self.isotopes is None else self.isotopes.to_dict(),
+            "injections": records(self.injections),
         }
+
+    def qc_levels(self) -> pd.DataFrame:
+        """Per QC level (and dilution): n, mean found, %CV and mean %bias."""
+        qc = self.qcs
+        if qc.empty or "found_uM" not in qc:
+            return pd.DataFrame()
+        rows = []
+        for (level, dil), grp in qc.groupby(["nominal_uM", "dilution"]):
+            found = grp["found_uM"].dropna().astype(float)
+            mean = float(found.mean()) if len(found) else math.nan
+            cv = float(100 * found.std(ddof=1) / mean) if len(found) > 1 and mean else math.nan
+            rows.append(
+                {
+                    "nominal_uM": level,
+                    "dilution": dil,
+                    "n": len(grp),
+                    "mean_found_uM": mean,
+                    "cv_pct": cv,
+                    "mean_bias_pct": float(100 * (mean - level) / level),  # type: ignore[operator]
+                    "passed": int(grp["pass"].sum()),
+                }
+            )
+        return pd.DataFrame(rows)
 
 
 def _fit_standards(
@@ -759,6 +786,10 @@ def lcms_quantify(
     else:
         verdicts["run_accepted"] = None
         findings.append("standard addition: ICH M10 run acceptance (standards, QCs) not assessed")
+    injections = peaks[["row", "replicate", "sample_type", "analyte_area", "is_area"]].copy()
+    injections.insert(0, "injection", np.arange(1, len(injections) + 1))
+    if strategy == "calibration":
+        _is_response(injections, r, findings)
     if verdicts["run_accepted"] is False:
         for row in rows:  # quantified, but not reportable from a rejected run
             row["status"] = f"{row['status']}; run rejected"
@@ -776,4 +807,23 @@ def lcms_quantify(
         isotopes=iso,
         concentration_unit="µM",
         rules=r,
+        injections=injections,
     )
+
+
+def _is_response(injections: pd.DataFrame, r: dict[str, float], findings: list[str]) -> None:
+    """IS response of each study sample against the mean of the run's standards and QCs
+    (ICH M10 asks for IS monitoring; the window is a lab convention, see the KB record)."""
+    ref_rows = injections["sample_type"].isin(["standard", "qc"])
+    ref = float(injections.loc[ref_rows, "is_area"].mean()) if ref_rows.any() else math.nan
+    injections["is_pct_of_calibrators"] = 100 * injections["is_area"] / ref
+    if not math.isfinite(ref) or ref <= 0:
+        return
+    lo, hi = 100 * r["is_low"], 100 * r["is_high"]
+    for rec in _records(injections[injections["sample_type"] == "unknown"]):
+        pct = rec["is_pct_of_calibrators"]
+        if math.isfinite(pct) and not lo <= pct <= hi:
+            findings.append(
+                f"{rec['replicate']} (injection {rec['injection']}): IS response {pct:.0f} % "
+                f"of the calibrators' and QCs' mean (review window {lo:.0f}–{hi:.0f} %)"
+            )

@@ -91,20 +91,28 @@ def _names_inputs(command: Callable[..., None]) -> Callable[..., None]:
             text = str(exc)
             if not paths or "--" in text or any(p in text for p in paths):
                 raise
-            raise type(exc)(f"{', '.join(paths)}: {text}") from None
+            kind = FitError if isinstance(exc, FitError) else DataError
+            raise kind(f"{', '.join(paths)}: {text}") from None
 
     return run
 
 
-def _report(result: Any, report: Path | None, title: str, inputs: list[Path]) -> None:
+def _report(
+    result: Any,
+    report: Path | None,
+    title: str,
+    inputs: list[Path],
+    metadata: dict[str, str] | None = None,
+) -> None:
     if report is None:
         return
     check_output(report, "html", "--report")
     from ..report._html import assay_report_html  # matplotlib only when a report is asked for
 
-    atomic_write_text(
-        report, assay_report_html(result, title=title, inputs=[str(p) for p in inputs])
+    page = assay_report_html(
+        result, title=title, inputs=[str(p) for p in inputs], metadata=metadata
     )
+    atomic_write_text(report, page)
     typer.echo(f"wrote {report}", err=True)
 
 
@@ -349,6 +357,8 @@ def lcms(
     ] = 0.25,
     json_: Json = False,
     report: Report = None,
+    analyst: Annotated[str | None, typer.Option(help="Analyst, shown in the report.")] = None,
+    instrument: Annotated[str | None, typer.Option(help="Instrument, shown in the report.")] = None,
 ) -> None:
     """LC-MS/MS isotope-dilution quantification with ICH M10 run acceptance.
 
@@ -390,7 +400,8 @@ def lcms(
         is_label=is_label,
         transitions=transitions,
     )
-    _report(result, report, f"LC-MS/MS quantification of {result.molecule}", inputs)
+    meta = {"analyst": analyst or "", "instrument": instrument or ""}
+    _report(result, report, f"LC-MS/MS quantification of {result.molecule}", inputs, meta)
     if json_:
         echo_json(result.to_dict())
         return

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import io
 import math
+import os
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -45,6 +46,14 @@ def _svg(fig: Any) -> str:
     return text[text.index("<svg") :]  # drop the XML prolog and DOCTYPE
 
 
+def _mtime(path: str) -> str:
+    try:
+        t = os.stat(path).st_mtime
+    except OSError:
+        return "unknown"
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _fmt(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
@@ -76,20 +85,76 @@ def _table(df: pd.DataFrame, columns: dict[str, str]) -> str:
 
 
 def _curve_figure(cal: Calibration, xlabel: str, ylabel: str, rejected: Any = None) -> str:
+    """The curve on linear axes, or on log–log axes when the standards span more than 50×
+    (a symmetric-log axis bends a straight calibration line; log–log keeps it straight)."""
     fit = cal.fit
     fig, ax = plt.subplots(figsize=(6, 3.8))
     x, y = fit.x, fit.y
-    grid = np.linspace(0.0, float(x.max()) * 1.05, 300)
-    ax.plot(grid, fit.predict(grid), "-", color="#1f4e99", label=f"{fit.model.name} fit")
-    ax.plot(x, y, "o", color="#1f4e99", ms=4, label="standards")
-    if rejected is not None and len(rejected):
+    positive = x[x > 0]
+    wide = len(positive) > 0 and x.max() / positive.min() > 50 and bool(np.all(y[x > 0] > 0))
+    if wide:
+        grid = np.geomspace(positive.min() / 1.5, float(x.max()) * 1.05, 300)
+    else:
+        grid = np.linspace(0.0, float(x.max()) * 1.05, 300)
+    curve = fit.predict(grid)
+    keep = curve > 0 if wide else np.ones_like(curve, bool)
+    ax.plot(grid[keep], curve[keep], "-", color="#1f4e99", label=f"{fit.model.name} fit")
+    shown = x > 0 if wide else np.ones_like(x, bool)
+    ax.plot(x[shown], y[shown], "o", color="#1f4e99", ms=4, label="standards")
+    if rejected is not None and len(rejected[0]):
         ax.plot(rejected[0], rejected[1], "x", color="#b00020", ms=7, label="rejected")
     ax.axvspan(cal.lloq, cal.uloq, color="#1f4e99", alpha=0.06, label="calibrated range")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    if x.max() / max(x[x > 0].min(), 1e-300) > 50:
-        ax.set_xscale("symlog", linthresh=float(x[x > 0].min()))
-        ax.set_yscale("symlog", linthresh=float(abs(y[y > 0]).min()) if (y > 0).any() else 1.0)
+    if wide:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+    ax.legend(fontsize=7)
+    scale = "log–log axes" if wide else "linear axes"
+    return f"<figure>{_svg(fig)}<figcaption class='note'>{scale}</figcaption></figure>"
+
+
+def _bias_figure(r: LcmsResult) -> str:
+    """%bias of every standard and QC against nominal, with the acceptance limits."""
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    std, qc = r.standards, r.qcs
+    xs = std["nominal_uM"].to_numpy(float)
+    acc = std["accepted"].to_numpy(bool)
+    ax.plot(xs[acc], std["bias_pct"].to_numpy(float)[acc], "o", color="#1f4e99", ms=4,
+            label="standards")  # fmt: skip
+    ax.plot(xs[~acc], std["bias_pct"].to_numpy(float)[~acc], "x", color="#b00020", ms=7,
+            label="rejected standards")  # fmt: skip
+    if not qc.empty and "bias_pct" in qc:
+        qx = qc["nominal_uM"].to_numpy(float) / qc.get("dilution", 1.0)
+        ax.plot(qx, qc["bias_pct"].to_numpy(float), "s", mfc="none", color="#6b3fa0", ms=5,
+                label="QCs (diluted at their vial level)")  # fmt: skip
+    limit = 100 * r.rules.get("std_bias", 0.15)
+    ax.axhspan(-limit, limit, color="#126b12", alpha=0.07, label=f"±{limit:.0f} %")
+    ax.axhline(0, color="#888", lw=0.8)
+    positive = xs[xs > 0]
+    if len(positive) and xs.max() / positive.min() > 50:
+        ax.set_xscale("log")
+    ax.set_xlabel(f"nominal {r.molecule} (µM)")
+    ax.set_ylabel("bias (%)")
+    ax.legend(fontsize=7)
+    return f"<figure>{_svg(fig)}</figure>"
+
+
+def _is_figure(r: LcmsResult) -> str:
+    """Internal-standard response in injection order, by sample type."""
+    inj = r.injections
+    if inj.empty or "is_pct_of_calibrators" not in inj:
+        return '<p class="note">no injections</p>'
+    fig, ax = plt.subplots(figsize=(6, 3.0))
+    for kind, marker in (("standard", "o"), ("qc", "s"), ("unknown", "^"), ("blank", "v")):
+        sel = inj["sample_type"] == kind
+        if sel.any():
+            ax.plot(inj.loc[sel, "injection"], inj.loc[sel, "is_pct_of_calibrators"], marker,
+                    ms=4, label=kind)  # fmt: skip
+    lo, hi = 100 * r.rules.get("is_low", 0.5), 100 * r.rules.get("is_high", 1.5)
+    ax.axhspan(lo, hi, color="#126b12", alpha=0.07, label=f"review window {lo:.0f}–{hi:.0f} %")
+    ax.set_xlabel("injection")
+    ax.set_ylabel("IS response (% of calibrators' mean)")
     ax.legend(fontsize=7)
     return f"<figure>{_svg(fig)}</figure>"
 
@@ -153,6 +218,25 @@ def _lcms_sections(r: LcmsResult) -> list[tuple[str, str]]:
                 ),
             )
         )
+        out.append(("Accuracy of standards and QCs", _bias_figure(r)))
+        out.append(
+            (
+                "QC levels",
+                _table(
+                    r.qc_levels(),
+                    {
+                        "nominal_uM": "nominal (µM)",
+                        "dilution": "dilution",
+                        "n": "n",
+                        "mean_found_uM": "mean found (µM)",
+                        "cv_pct": "CV %",
+                        "mean_bias_pct": "mean bias %",
+                        "passed": "within limits",
+                    },
+                ),
+            )
+        )
+        out.append(("Internal-standard response", _is_figure(r)))
         out.append(
             (
                 "Quality controls",
@@ -323,8 +407,14 @@ def _aspartate_sections(r: AspartateActivityResult) -> list[tuple[str, str]]:
     ]
 
 
-def assay_report_html(result: Any, *, title: str, inputs: list[str]) -> str:
-    """A single self-contained HTML page for any protocol result."""
+def assay_report_html(
+    result: Any, *, title: str, inputs: list[str], metadata: dict[str, str] | None = None
+) -> str:
+    """A single self-contained HTML page for any protocol result.
+
+    ``metadata`` (analyst, instrument, …) is printed under the title as given; each input
+    file is listed with its modification time.
+    """
     if isinstance(result, LcmsResult):
         sections = _lcms_sections(result)
     elif isinstance(result, AsnsResult):
@@ -342,12 +432,18 @@ def assay_report_html(result: Any, *, title: str, inputs: list[str]) -> str:
     sections.append(("Findings", f"<ul>{items}</ul>"))
     body = "".join(f"<h2>{html.escape(h)}</h2>{content}" for h, content in sections)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    files = ", ".join(html.escape(f) for f in inputs)
+    files = ", ".join(f"{html.escape(f)} (modified {_mtime(f)})" for f in inputs)
+    meta = "".join(
+        f"<tr><td class='l'>{html.escape(k)}</td><td class='l'>{html.escape(v)}</td></tr>"
+        for k, v in (metadata or {}).items()
+        if v
+    )
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{html.escape(title)}</h1><p class='note'>Inputs: {files}. AsnFlux "
-        f"{__version__}, {stamp}.</p>{body}</body></html>"
+        f"{__version__}, {stamp}.</p>{f'<table>{meta}</table>' if meta else ''}{body}"
+        "</body></html>"
     )
     # Guard the promise of a single file: no external resource may sneak in.
     if re.search(r"""(src|href)=["']?(https?:|//|file:)""", page):
