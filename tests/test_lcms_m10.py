@@ -263,3 +263,100 @@ def test_low_is_response_of_an_unknown_is_flagged(tmp_path):
     assert not any("IS response" in f for f in quantify(EX).findings)
     inj = res.injections.set_index("replicate")
     assert inj.loc["ALL_ctrl_1", "is_pct_of_calibrators"] < 50
+
+
+# --------------------------------------------------------------- Levey–Jennings / Westgard
+
+HISTORY_FACTORS = [0.99, 1.01, 0.985, 1.015, 1.0, 0.995, 1.005]
+
+
+def qc_scaled(factors: dict[str, float]):
+    def edit(line: str) -> str:
+        for prefix, f in factors.items():
+            if line.startswith(prefix):
+                cells = line.split(",")
+                cells[4] = str(round(float(cells[4]) * f))
+                return ",".join(cells)
+        return line
+
+    return edit
+
+
+def history(tmp_path: Path, cli) -> list[str]:
+    """Seven earlier runs: the example with every QC's area scaled by ±1.5 %."""
+    files = []
+    for k, f in enumerate(HISTORY_FACTORS):
+        run_dir = tmp_path / f"h{k}"
+        run_dir.mkdir()
+        path = edited(run_dir, qc_scaled({"LQC": f, "MQC": f, "HQC": f}))
+        out = cli("assay", "lcms", str(path), "--json")
+        assert out.code == 0, out.err
+        js = run_dir / "run.json"
+        js.write_text(out.out, encoding="utf-8")
+        files.append(str(js))
+    return files
+
+
+def test_levey_jennings_in_control(tmp_path, cli):
+    past = history(tmp_path, cli)
+    args = [a for f in past for a in ("--history", f)]
+    out = json.loads(cli("assay", "lcms", str(EX), *args, "--json").out)
+    lj = out["levey_jennings"]
+    assert lj["history_runs"] == 7
+    assert set(lj["levels"]) == {"1.5", "20", "80"}
+    assert [v["rule"] for v in lj["violations"]] == []
+    assert lj["reject"] is False
+    assert any("Westgard's assume about 20" in f for f in out["findings"])
+
+
+def test_levey_jennings_flags_a_shifted_qc(tmp_path, cli):
+    past = history(tmp_path, cli)
+    args = [a for f in past for a in ("--history", f)]
+    shifted = edited(tmp_path, qc_scaled({"HQC": 1.10}))  # +10 % where the history spreads ±1 %
+    out = json.loads(cli("assay", "lcms", str(shifted), *args, "--json").out)
+    lj = out["levey_jennings"]
+    rules = {(v["rule"], v["level_uM"]) for v in lj["violations"]}
+    assert ("1_3s", 80.0) in rules
+    assert lj["levels"]["80"]["z"] > 3
+    assert abs(lj["levels"]["20"]["z"]) < 2  # the other levels stay in control
+    assert lj["reject"] is True
+    assert out["verdicts"]["run_accepted"] is True  # ICH M10 acceptance is separate
+    assert any(f.startswith("Westgard 1_3s") for f in out["findings"])
+    page = tmp_path / "r.html"
+    cli("assay", "lcms", str(shifted), *args, "--report", str(page))
+    assert "Levey–Jennings (QC levels across runs)" in page.read_text(encoding="utf-8")
+
+
+def test_westgard_multirules_on_constructed_series():
+    from asnflux.assays._levey import levey_jennings
+
+    def run(values):  # one QC per level with the given found values
+        return {"qcs": [{"nominal_uM": lvl, "found_uM": v, "dilution": 1.0}
+                        for lvl, v in values.items()]}  # fmt: skip
+
+    base = [run({1.0: 1.0 + d, 10.0: 10.0 + 10 * d}) for d in (-0.01, 0.01, -0.02, 0.02, 0.0)]
+    hist = [(f"r{i}", r) for i, r in enumerate(base)]
+    sd = float(np.std([1.0 + d for d in (-0.01, 0.01, -0.02, 0.02, 0.0)], ddof=1))
+    # R_4s: one level above +2 SD, the other below -2 SD in this run
+    lj = levey_jennings(run({1.0: 1.0 + 2.5 * sd, 10.0: 10.0 - 25 * sd})["qcs"], hist)
+    assert "R_4s" in {v["rule"] for v in lj["violations"]}
+    # 2_2s across levels: both levels beyond +2 SD (but within 3)
+    lj = levey_jennings(run({1.0: 1.0 + 2.5 * sd, 10.0: 10.0 + 25 * sd})["qcs"], hist)
+    assert "2_2s" in {v["rule"] for v in lj["violations"]}
+    assert "1_3s" not in {v["rule"] for v in lj["violations"]}
+    # 1_2s alone is a warning, not a rejection
+    lj = levey_jennings(run({1.0: 1.0 + 2.5 * sd, 10.0: 10.0})["qcs"], hist)
+    assert {v["rule"] for v in lj["violations"]} == {"1_2s"}
+    assert lj["reject"] is False
+
+
+def test_history_of_another_assay_is_refused(tmp_path, cli):
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"protocol": "lcms-isotope-dilution", "molecule": "Gln"}))
+    r = cli("assay", "lcms", str(EX), "--history", str(other))
+    assert r.code == 1
+    assert "a run of 'Gln', not 'Asn'" in r.err
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    r = cli("assay", "lcms", str(EX), "--history", str(bad))
+    assert "bad.json: not JSON" in r.err

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -128,6 +128,7 @@ class LcmsResult(CompactRepr):
     concentration_unit: str = "µM"
     rules: dict[str, float] = field(default_factory=dict)
     injections: pd.DataFrame = field(default_factory=pd.DataFrame)
+    levey_jennings: dict[str, Any] | None = None  # QC levels against earlier runs
 
     @property
     def accepted(self) -> bool:
@@ -162,7 +163,20 @@ class LcmsResult(CompactRepr):
             "rules": self.rules,
             "isotopes": None if self.isotopes is None else self.isotopes.to_dict(),
             "injections": records(self.injections),
+            "levey_jennings": self.levey_jennings,
         }
+
+    def with_history(self, history: list[tuple[str, dict[str, Any]]]) -> LcmsResult:
+        """This result with its QC levels charted against earlier runs (Westgard rules);
+        each rule that fires becomes a finding. Run acceptance under ICH M10 is unchanged:
+        the rules are the lab's statistical QC, not the guideline's."""
+        from ._levey import levey_jennings
+
+        lj = levey_jennings(self.to_dict()["qcs"], history)
+        extra = [f"Westgard {v['rule']}: {v['text']}" for v in lj["violations"]]
+        if lj["note"]:
+            extra.append(f"Levey–Jennings: {lj['note']}")
+        return replace(self, levey_jennings=lj, findings=[*self.findings, *extra])
 
     def qc_levels(self) -> pd.DataFrame:
         """Per QC level (and dilution): n, mean found, %CV and mean %bias."""

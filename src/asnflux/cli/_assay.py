@@ -357,6 +357,13 @@ def lcms(
     ] = 0.25,
     json_: Json = False,
     report: Report = None,
+    history: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="An earlier run's --json output (repeatable): QC levels on a Levey–Jennings "
+            "chart with Westgard rules."
+        ),
+    ] = None,
     analyst: Annotated[str | None, typer.Option(help="Analyst, shown in the report.")] = None,
     instrument: Annotated[str | None, typer.Option(help="Instrument, shown in the report.")] = None,
 ) -> None:
@@ -400,6 +407,10 @@ def lcms(
         is_label=is_label,
         transitions=transitions,
     )
+    if history:
+        from ..assays._levey import read_history
+
+        result = result.with_history(read_history(list(history), result.molecule))
     meta = {"analyst": analyst or "", "instrument": instrument or ""}
     _report(result, report, f"LC-MS/MS quantification of {result.molecule}", inputs, meta)
     if json_:

@@ -140,6 +140,31 @@ def _bias_figure(r: LcmsResult) -> str:
     return f"<figure>{_svg(fig)}</figure>"
 
 
+def _lj_figure(lj: dict[str, Any]) -> str:
+    """One Levey–Jennings panel per QC level: run means, history mean and ±1/2/3 SD."""
+    charted = {k: v for k, v in lj["levels"].items() if "series_uM" in v}
+    if not charted:
+        notes = "; ".join(f"{k} µM: {v.get('note')}" for k, v in lj["levels"].items())
+        return f'<p class="note">not charted ({html.escape(notes)})</p>'
+    fig, axes = plt.subplots(len(charted), 1, figsize=(6, 1.9 * len(charted)), squeeze=False)
+    for ax, (level, d) in zip(axes[:, 0], charted.items(), strict=True):
+        series = np.asarray(d["series_uM"], float)
+        runs = np.arange(1, len(series) + 1)
+        ax.plot(runs[:-1], series[:-1], "o-", color="#1f4e99", ms=3, lw=0.8)
+        ax.plot(runs[-1:], series[-1:], "D", color="#b00020", ms=5, label="this run")
+        for k, style in ((0, "-"), (1, ":"), (2, "--"), (3, "-.")):
+            for sign in (1, -1) if k else (1,):
+                ax.axhline(d["mean_uM"] + sign * k * d["sd_uM"], color="#888", ls=style, lw=0.7)
+        ax.set_ylabel(f"QC {level} µM")
+    axes[-1, 0].set_xlabel("run")
+    axes[0, 0].legend(fontsize=7)
+    items = [
+        f"<li>{html.escape(v['rule'])}: {html.escape(v['text'])}</li>" for v in lj["violations"]
+    ]
+    rules = "".join(items) or "<li>no rule violated</li>"
+    return f"<figure>{_svg(fig)}</figure><ul>{rules}</ul>"
+
+
 def _is_figure(r: LcmsResult) -> str:
     """Internal-standard response in injection order, by sample type."""
     inj = r.injections
@@ -288,6 +313,8 @@ def _lcms_sections(r: LcmsResult) -> list[tuple[str, str]]:
             ),
         )
     )
+    if r.levey_jennings is not None:
+        out.append(("Levey–Jennings (QC levels across runs)", _lj_figure(r.levey_jennings)))
     if r.isotopes is not None:
         d = r.isotopes.to_dict()
         s = d["standard"]
