@@ -105,3 +105,20 @@ def test_8bit_text_is_accepted_only_for_softmax(tmp_path):
     f.write_bytes("Temperature \xb0C\n,1,2\n".encode("cp1252"))
     with pytest.raises(DataError, match="cannot read as text"):
         read_plate(f)
+
+
+def test_bmg_mars_table_view_matches_tidy_bmg():
+    # A MARS "table view" workbook: wells across, one row per channel and kinetic cycle.
+    p = DATA / "bmg_lumistar_omega.xlsx"
+    with pytest.raises(DataError, match=r"holds 42 plate grids \(1: Raw Data \(535 A\)"):
+        read_plate(p)
+    expected = pd.read_csv(DATA / "bmg_lumistar_omega_expected.csv")
+    grids = {1: ("A535", 0), 2: ("A535", 65), 22: ("B475", 0), 23: ("B475", 65)}
+    for grid, (channel, t) in grids.items():
+        plate = read_plate(p, grid=grid)
+        assert f"(Time [s] {t})" in plate.label
+        ref = expected[expected["time_s"] == t]
+        for well, value in zip(ref["well"], ref[channel], strict=True):
+            name = f"{well[0]}{int(well[1:])}"
+            assert float(plate.readings[name]) == value, (grid, well)
+    assert read_plate(p, grid=1).size == 96

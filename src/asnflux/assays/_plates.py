@@ -55,7 +55,48 @@ class Plate:
 
 
 def _grids(cells: list[list[str]], path: str) -> list[tuple[int, Plate]]:
-    """Every plate grid in the cells, with the (1-based) line of its header."""
+    """Every plate grid in the cells (plate layout or BMG MARS table view), by line."""
+    return sorted(_layout_grids(cells, path) + _table_view(cells, path), key=lambda g: g[0])
+
+
+_TABLE_META = ("content", "group", "sample", "well row", "well col")
+
+
+def _table_view(cells: list[list[str]], path: str) -> list[tuple[int, Plate]]:
+    """BMG MARS "table view": a ``Well`` row naming wells (A01 …) across, then ``Content``
+    and ``Group`` rows, then one row per reading (``Raw Data (535 A)``, a blank-corrected
+    or ratio row, or one per kinetic cycle, its time in the second column). Each reading
+    row is a grid, labelled by its first cells."""
+    found: list[tuple[int, Plate]] = []
+    for i, row in enumerate(cells):
+        if not row or row[0].strip().lower() != "well":
+            continue
+        wells = {k: m for k, c in enumerate(row) if k and (m := _WELL.match(c))}
+        if len(wells) < 2:
+            continue
+        names = {k: f"{m.group(1).upper()}{int(m.group(2))}" for k, m in wells.items()}
+        size = 384 if any(n[0] > "H" or int(n[1:]) > 12 for n in names.values()) else 96
+        extra = [k for k in range(1, min(wells)) if k < len(row)]  # e.g. the time column
+        for j in range(i + 1, len(cells)):
+            line = cells[j]
+            if not line or not any(c.strip() for c in line):
+                break
+            head = line[0].strip()
+            if head.lower() == "well":
+                break
+            if head.lower() in _TABLE_META or not head:
+                continue
+            readings = {n: (line[k].strip() if k < len(line) else "") for k, n in names.items()}
+            when = " ".join(line[k].strip() for k in extra if k < len(line) and line[k].strip())
+            unit = next((cells[i + 1][k] for k in extra if i + 1 < len(cells)
+                         and k < len(cells[i + 1]) and cells[i + 1][k].strip()), "")  # fmt: skip
+            label = head + (f" ({unit} {when})".replace("( ", "(") if when else "")
+            found.append((j + 1, Plate(path, Path(path).stem, size, readings, label)))
+    return found
+
+
+def _layout_grids(cells: list[list[str]], path: str) -> list[tuple[int, Plate]]:
+    """Every grid in plate layout (header ``1 … 12``, rows ``A …``), by header line."""
     found: list[tuple[int, Plate]] = []
     i = 0
     while i < len(cells):
@@ -136,6 +177,11 @@ def _size(readings: dict[str, str], p: Path) -> int:
     return 384 if big else 96
 
 
+def _listing(items: list[str], most: int = 6, sep: str = "; ") -> str:
+    shown = sep.join(items[:most])
+    return shown if len(items) <= most else f"{shown}{sep}… {len(items) - most} more"
+
+
 def _choose(found: list[tuple[int, Plate]], p: Path, grid: int | None) -> Plate | None:
     if not found:
         return None
@@ -143,11 +189,13 @@ def _choose(found: list[tuple[int, Plate]], p: Path, grid: int | None) -> Plate 
         if len(found) > 1:
             named = [pl.label for _, pl in found]
             where = (
-                f"headers on lines {', '.join(str(line) for line, _ in found)}"
+                "headers on lines " + _listing([str(line) for line, _ in found], sep=", ")
                 if not any(named)
-                else "; ".join(
-                    f"{k + 1}: {n} (line {line})"
-                    for k, ((line, _), n) in enumerate(zip(found, named, strict=True))
+                else _listing(
+                    [
+                        f"{k + 1}: {n} (line {line})"
+                        for k, ((line, _), n) in enumerate(zip(found, named, strict=True))
+                    ]
                 )
             )
             raise DataError(
