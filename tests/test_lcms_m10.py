@@ -360,3 +360,15 @@ def test_history_of_another_assay_is_refused(tmp_path, cli):
     bad.write_text("{not json")
     r = cli("assay", "lcms", str(EX), "--history", str(bad))
     assert "bad.json: not JSON" in r.err
+
+
+@pytest.mark.parametrize(
+    ("dropped", "missing"),
+    [("DoubleBlank", "no blank (Double Blank"), ("Blank_01", "no zero sample (Blank")],
+)
+def test_a_run_needs_a_blank_and_a_zero_sample(tmp_path, dropped, missing):
+    res = quantify(edited(tmp_path, lambda ln: None if ln.startswith(dropped) else ln))
+    assert res.verdicts["blanks"]["blank_and_zero_present"] is False
+    assert res.verdicts["run_accepted"] is False
+    assert any(missing in f for f in res.findings)
+    assert quantify(EX).verdicts["blanks"]["blank_and_zero_present"] is True

@@ -567,9 +567,20 @@ def _blanks(
     has_carry = bool(len(table)) and (table["check"] == "carry-over").any()
     if not has_carry:
         findings.append("no blank injected after the ULOQ standard: carry-over not assessed")
+    # §3.3.1: a run holds a blank (matrix without analyte or IS) and a zero sample (matrix
+    # with IS only) besides its standards and QCs.
+    present = set(types)
+    needed = {
+        "double_blank": "blank (Double Blank: no analyte, no IS)",
+        "blank": "zero sample (Blank: IS only)",
+    }
+    missing = [name for kind, name in needed.items() if kind not in present]
+    for name in missing:
+        findings.append(f"the run has no {name}; ICH M10 §3.3.1 includes one in every run")
     verdict = {
         "n": len(table),
-        "pass": bool(table["pass"].all()) if len(table) else True,
+        "blank_and_zero_present": not missing,
+        "pass": (bool(table["pass"].all()) if len(table) else True) and not missing,
         "carry_over_assessed": bool(has_carry),
         "lloq_analyte_area": lloq_analyte,
         "lloq_is_area": lloq_is,
