@@ -21,6 +21,10 @@ EX = Path(__file__).parents[1] / "examples" / "assays"
             ["asns_bradford_de.csv", "asns_bradford_two_reads.csv", "asns_bradford_softmax.txt"],
         ),
         ("make_skyline_transitions.py", ["lcms_skyline_transitions.csv"]),
+        (
+            "make_mzml_example.py",
+            ["mzml/sample_sheet.csv", "mzml/Cal_100uM_1.mzML", "mzml/ALL_ASNase_6.mzML"],
+        ),
     ],
 )
 def test_example_files_regenerate_identically(tmp_path, script, outputs):

@@ -190,7 +190,8 @@ def peak_table_from_mzml(
     """A wide peak table from one mzML file per injection and a sample sheet.
 
     ``sheet`` has a ``File`` column (file name or stem) and ``Sample Type``; its other
-    columns (``Analyte Concentration``, ``Cell Count``, ...) are carried over.
+    columns (``Analyte Concentration``, ``Cell Count``, ...) are carried over. Its rows give
+    the injection order.
     """
     where = str(sheet.attrs.get("path", "sample sheet"))
     cols = {c.lower().replace(" ", ""): c for c in sheet.columns}
@@ -205,6 +206,7 @@ def peak_table_from_mzml(
             raise DataError(f"{where}: no row for mzML file {p.name}")
         if match.sum() > 1:
             raise DataError(f"{where}: mzML file {p.name} is listed more than once")
+        position = int(np.nonzero(match.to_numpy())[0][0])
         rec = sheet[match.to_numpy()].iloc[0].to_dict()
         traces = read_chromatograms(p)
         ta, ya = _trace(traces, analyte_trace, str(p))
@@ -216,7 +218,7 @@ def peak_table_from_mzml(
             rec["IS Area"] = integrate_peak(ti, yi, rt, half_window)
         except DataError as exc:
             raise DataError(f"{p}: {exc}") from None
-        rows.append(rec)
+        rows.append((position, rec))
     if not rows:
         raise DataError("no mzML files given")
     given = {Path(f).name for f in files} | {Path(f).stem for f in files}
@@ -226,6 +228,8 @@ def peak_table_from_mzml(
             f"{where}: the sheet lists {absent[0]!r}, which is not among the mzML files given "
             "(give every file the sheet lists, or remove its row)"
         )
-    out = pd.DataFrame(rows)
+    # The sheet lists the injections in run order (carry-over is judged on that order),
+    # whatever order the files were given in (a shell glob sorts them by name).
+    out = pd.DataFrame([rec for _, rec in sorted(rows, key=lambda item: item[0])])
     out.attrs["path"] = f"{where} + {len(rows)} mzML file(s)"
     return out

@@ -89,7 +89,8 @@ def _names_inputs(command: Callable[..., None]) -> Callable[..., None]:
         except (DataError, FitError) as exc:
             paths = [str(p) for p in kwargs.get("inputs") or []]
             text = str(exc)
-            if not paths or "--" in text or any(p in text for p in paths):
+            named = text.split(": ", 1)[0]  # a message that starts with another file's name
+            if not paths or "--" in text or any(p in text for p in paths) or Path(named).is_file():
                 raise
             kind = FitError if isinstance(exc, FitError) else DataError
             raise kind(f"{', '.join(paths)}: {text}") from None
