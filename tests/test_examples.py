@@ -18,7 +18,12 @@ EX = Path(__file__).parents[1] / "examples" / "assays"
         ("make_asns_example.py", ["asns_luminescence.csv", "asns_bradford.csv", "asns_layout.csv"]),
         (
             "make_plate_formats.py",
-            ["asns_bradford_de.csv", "asns_bradford_two_reads.csv", "asns_bradford_softmax.txt"],
+            [
+                "asns_bradford_de.csv",
+                "asns_bradford_two_reads.csv",
+                "asns_bradford_softmax.txt",
+                "asns_bradford_bmg.csv",
+            ],
         ),
         ("make_skyline_transitions.py", ["lcms_skyline_transitions.csv"]),
         (

@@ -106,3 +106,9 @@ def test_softmax_pro_export_reads_like_the_plain_one(cli, folder):
     softmax = run_asns(cli, folder / "asns_bradford.txt")
     assert softmax["samples"] == plain["samples"]
     assert read_plate(EX / "asns_bradford_softmax.txt").label == "plate Plate1 data"
+
+
+def test_bmg_mars_export_reads_like_the_plain_one(cli, folder):
+    plain = run_asns(cli, _as(folder, "asns_bradford.csv"))
+    bmg = run_asns(cli, _as(folder, "asns_bradford_bmg.csv"))
+    assert bmg["samples"] == plain["samples"]

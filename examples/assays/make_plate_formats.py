@@ -9,6 +9,9 @@
   it (UTF-16 with BOM, tab-separated, CRLF; a ``##BLOCKS`` line, a PlateFormat endpoint
   absorbance block at 595 nm with the temperature in the first row, ``~End``), laid out
   like the real exports in ``tests/data/plates``.
+* ``asns_bradford_bmg.csv``: the plate as BMG MARS writes a CSV export (user, path, test,
+  date lines; ``Absorbance``; ``Raw Data (595)``; the grid with a trailing delimiter;
+  CRLF), as in the real MARS exports in ``tests/data/plates``.
 """
 
 from __future__ import annotations
@@ -38,6 +41,19 @@ def main() -> None:
         cells = line.split(",")[1:]
         smp.append("\t".join(["", "22.6" if k == 0 else "", *cells, ""]))
     smp += ["", "~End", "Original Filename: asns_bradford; Date Last Saved: 3/14/2024 10:21:07 AM"]
+    bmg = [
+        r"User: USER,Path: C:\Program Files (x86)\BMG\CLARIOstar\User\Data,Test ID: 1187",
+        "Test Name: Bradford 595,Date: 14/03/2024,Time: 10:21:07",
+        "",
+        "ID1: ASNS lysates,ID2: Plate 1,",
+        "Absorbance",
+        "",
+        "Raw Data (595)",
+        "",
+        grid[0] + ",",
+        *grid[1:],
+    ]
+    (HERE / "asns_bradford_bmg.csv").write_bytes(("\r\n".join(bmg) + "\r\n").encode())
     text = "\r\n".join(smp) + "\r\n"
     (HERE / "asns_bradford_softmax.txt").write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
 
