@@ -154,6 +154,13 @@ def cell_model_markdown() -> str:
         "## Scenarios",
         "",
         "Each is a test (`tests/test_cell_model.py`) and a command (`asnflux cell scenario NAME`).",
+        "Each also has an ablation (`tests/test_scenario_ablations.py`): the mechanism a check",
+        "names is removed or weakened (`run_scenario(name, ablate={...})`) and the check must",
+        "then fail. Four checks still hold with their mechanism removed — the ISR switch-off",
+        "with an 8 h ASNS mRNA half-life, blast death with a 3x slower death rate, Ser uptake",
+        "without the exchangers, and nucleotide synthesis without Gln with the Asn-nitrogen",
+        "routes removed — and are marked as expected failures until the model is corrected; the",
+        "two knock-out checks of `mtorc1-arf1` (< 0.05) hold by construction.",
         "",
     ]
     for sc in SCENARIOS.values():

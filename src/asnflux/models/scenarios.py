@@ -8,13 +8,20 @@ The tests run every scenario; ``asnflux cell scenario NAME`` runs one for a user
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .._errors import NotFoundError
 from .._repr import CompactRepr
 from ..knowledge import load_knowledge_base
-from .cell import Addition, CellConfig, CellRun, medium_composition, simulate_cell
+from .cell import (
+    Addition,
+    CellConfig,
+    CellRun,
+    build_cell_model,
+    medium_composition,
+    simulate_cell,
+)
 
 __all__ = ["SCENARIOS", "Scenario", "ScenarioResult", "run_scenario"]
 
@@ -457,14 +464,45 @@ def _library() -> dict[str, Scenario]:
 SCENARIOS: dict[str, Scenario] = _library()
 
 
-def run_scenario(name: str, engine: Any = None) -> ScenarioResult:
-    """Run every configuration of scenario ``name`` and evaluate its checks."""
+def _ablated(
+    configs: dict[str, CellConfig], ablate: dict[str, float], name: str
+) -> dict[str, CellConfig]:
+    """Each configuration with the ablation's settings that exist in its model (a
+    per-cell-type parameter such as ``V_ASNS_msc`` exists only where that type is); a
+    setting that exists in none of them is an error, not silently dropped."""
+    out, used = {}, set()
+    for label, cfg in configs.items():
+        model = build_cell_model(replace(cfg, overrides={}))
+        ids = {p.id for p in model.parameters} | {sp.id for sp in model.species}
+        mine = {k: v for k, v in ablate.items() if k in ids}
+        used |= set(mine)
+        out[label] = replace(cfg, overrides={**cfg.overrides, **mine})
+    unknown = sorted(set(ablate) - used)
+    if unknown:
+        raise NotFoundError(f"scenario {name!r}: no configuration has {', '.join(unknown)}")
+    return out
+
+
+def run_scenario(
+    name: str, engine: Any = None, ablate: dict[str, float] | None = None
+) -> ScenarioResult:
+    """Run every configuration of scenario ``name`` and evaluate its checks.
+
+    ``ablate`` sets parameters (or initial concentrations) in every configuration, on top of
+    the scenario's own settings: the way a test removes or perturbs the mechanism a check
+    names, to show that the check then fails.
+    """
     if name not in SCENARIOS:
         raise NotFoundError(f"no scenario {name!r}; scenarios: {', '.join(SCENARIOS)}")
     sc = SCENARIOS[name]
+    configs = {label: cfg for label, (cfg, _) in sc.runs.items()}
+    if ablate:
+        configs = _ablated(configs, ablate, name)
     runs = {
-        label: simulate_cell(cfg, hours, points_per_hour=sc.points_per_hour, engine=engine)
-        for label, (cfg, hours) in sc.runs.items()
+        label: simulate_cell(
+            configs[label], hours, points_per_hour=sc.points_per_hour, engine=engine
+        )
+        for label, (_, hours) in sc.runs.items()
     }
     metrics, checks = sc.evaluate(runs)
     return ScenarioResult(sc, runs, metrics, checks)

@@ -1,0 +1,106 @@
+"""Every scenario check with its ablation: remove or perturb the mechanism the check names
+and the check must then fail (the cell-model issue's rule: a test that holds whatever the
+model does is not a test).
+
+``ABLATIONS`` pairs a scenario with parameter settings that disable or weaken one
+mechanism and the checks that must then fail. Where the check still holds under the
+ablation today, the case is a strict ``xfail`` naming the defect: it documents a check that
+cannot fail yet, and it turns into a failure (XPASS) as soon as the model or the check is
+fixed, so the marker must then be removed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from asnflux import NotFoundError
+from asnflux.models.scenarios import SCENARIOS, run_scenario
+
+CANNOT_FAIL = "issue #12: this check holds with its mechanism removed"
+
+ABLATIONS = [
+    # (scenario, settings that remove or weaken one mechanism, checks that must then fail)
+    ("homeostasis", {"mu_max_all_blast": 0.3 * math.log(2) / 40}, ["blasts double in 35-70 h"]),
+    (
+        "asns-knockdown",
+        {"knockdown_hela": 0.0},
+        ["knock-down lowers intracellular Asn at least two-fold"],
+    ),
+    ("aa-starvation", {"K_GCN2": 100.0}, ["ATF4 rises ≥ 3-fold within 2 h"]),
+    ("tunicamycin", {"tau_PERK": 1e4}, ["ATF4 rises ≥ 3-fold within 2 h"]),
+    (
+        "asparaginase-depletion",
+        {"Km_ASNase": 1.5},
+        ["1 IU/mL removes medium Asn (< 5 µM) within 5 min"],
+    ),
+    (
+        "asparaginase-selectivity",
+        {"kd_max": 0.0},
+        ["ASNS-low blasts die: viability < 50 % at 96 h"],
+    ),
+    (
+        "asns-resistance",
+        {"V_ASNS_all_resistant": 3.6},  # resistant blasts with the basal ASNS of sensitive ones
+        ["resistant blasts up-regulate ASNS ≥ 2-fold"],
+    ),
+    (
+        "msc-protection",
+        {"V_ASNS_msc": 0.0},
+        ["MSC at least double the viable blasts at 96 h"],
+    ),
+    ("mtorc1-arf1", {"w_Arf1": 0.0}, ["Asn re-activates mTORC1 in RagA/B knockout cells"]),
+    (
+        "asn-exchange",
+        {"Vex_Ser": 0.0, "Vex_Arg": 0.0, "Vex_His": 0.0},
+        ["intracellular Ser rises", "intracellular Arg rises", "intracellular His rises"],
+    ),
+    pytest.param(
+        "aa-starvation",
+        {"k_mRNA": math.log(2) / 8},  # an 8 h ASNS mRNA half-life (published: ~4 h)
+        ["induction switches off: 24 h after removal mRNA < half its peak"],
+        marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=CANNOT_FAIL),
+        id="aa-starvation-switch-off-with-8h-mRNA",
+    ),
+    pytest.param(
+        "asparaginase-selectivity",
+        {"kd_max": 0.04 / 3},  # a 3x slower death rate
+        ["ASNS-low blasts die: viability < 50 % at 96 h"],
+        marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=CANNOT_FAIL),
+        id="selectivity-with-3x-slower-death",
+    ),
+    pytest.param(
+        "asn-exchange",
+        {"Vex_Ser": 0.0, "Vex_Arg": 0.0, "Vex_His": 0.0},
+        ["Ser uptake rises with intracellular Asn"],
+        marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=CANNOT_FAIL),
+        id="exchange-uptake-without-exchangers",
+    ),
+    pytest.param(
+        "gln-deprivation",
+        {"V_ASNase_int": 0.0, "V_GTK": 0.0},  # no route from Asn nitrogen to Gln/nucleotides
+        ["Asn supports nucleotide synthesis without Gln"],
+        marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=CANNOT_FAIL),
+        id="gln-deprivation-without-asn-nitrogen-routes",
+    ),
+]
+
+
+@pytest.mark.parametrize(("scenario", "ablate", "must_fail"), ABLATIONS)
+def test_ablation_makes_the_check_fail(scenario, ablate, must_fail):
+    intact = dict(run_scenario(scenario).checks)
+    ablated = dict(run_scenario(scenario, ablate=ablate).checks)
+    for statement in must_fail:
+        assert intact[statement], f"{statement!r} must hold in the intact model"
+        assert not ablated[statement], f"{statement!r} still holds with {ablate}"
+
+
+def test_every_scenario_has_an_ablation():
+    covered = {case.values[0] if hasattr(case, "values") else case[0] for case in ABLATIONS}
+    assert covered == set(SCENARIOS)
+
+
+def test_an_ablation_naming_nothing_is_refused():
+    with pytest.raises(NotFoundError, match="no configuration has V_ASNS_msc"):
+        run_scenario("homeostasis", ablate={"V_ASNS_msc": 0.0})
