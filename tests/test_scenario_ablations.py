@@ -51,6 +51,18 @@ ABLATIONS = [
         ["MSC at least double the viable blasts at 96 h"],
     ),
     ("mtorc1-arf1", {"w_Arf1": 0.0}, ["Asn re-activates mTORC1 in RagA/B knockout cells"]),
+    # the knock-out checks (< 0.05) against a half-complete knockout (a hypomorph): they
+    # detect a residual Rag or Arf1 arm, though with a full knockout they hold by design
+    (
+        "mtorc1-arf1",
+        {"KO_Rag_hela": 0.5},
+        ["Leu does not re-activate mTORC1 in RagA/B knockout cells"],
+    ),
+    (
+        "mtorc1-arf1",
+        {"KO_Arf1_hela": 0.5},
+        ["Asn does not re-activate mTORC1 when Arf1 is also knocked out"],
+    ),
     (
         "asn-exchange",
         {"Vex_Ser": 0.0, "Vex_Arg": 0.0, "Vex_His": 0.0},

@@ -159,8 +159,9 @@ def cell_model_markdown() -> str:
         "then fail. Four checks still hold with their mechanism removed — the ISR switch-off",
         "with an 8 h ASNS mRNA half-life, blast death with a 3x slower death rate, Ser uptake",
         "without the exchangers, and nucleotide synthesis without Gln with the Asn-nitrogen",
-        "routes removed — and are marked as expected failures until the model is corrected; the",
-        "two knock-out checks of `mtorc1-arf1` (< 0.05) hold by construction.",
+        "routes removed — and are marked as expected failures until the model is corrected. The",
+        "knock-out checks of `mtorc1-arf1` (< 0.05) fail for a half-complete knockout but, with a",
+        "full one, hold by construction (the switch multiplies the arm by zero).",
         "",
     ]
     for sc in SCENARIOS.values():
