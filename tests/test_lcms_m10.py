@@ -372,3 +372,24 @@ def test_a_run_needs_a_blank_and_a_zero_sample(tmp_path, dropped, missing):
     assert res.verdicts["run_accepted"] is False
     assert any(missing in f for f in res.findings)
     assert quantify(EX).verdicts["blanks"]["blank_and_zero_present"] is True
+
+
+def test_report_shows_the_acquisition_period(tmp_path, cli):
+    lines = EX.read_text(encoding="utf-8").splitlines()
+    out, k = [], 0
+    for line in lines:
+        if line.startswith("#"):
+            out.append(line)
+        elif line.startswith("Replicate Name"):
+            out.append(line + ",Acquired Time")
+        else:
+            out.append(f"{line},2024-03-14 {9 + k // 60:02d}:{k % 60:02d}:00")
+            k += 7
+    path = tmp_path / "timed.csv"
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    res = quantify(path)
+    assert res.acquired == ("2024-03-14 09:00:00", "2024-03-14 12:51:00")
+    page = tmp_path / "r.html"
+    assert cli("assay", "lcms", str(path), "--report", str(page)).code == 0
+    assert "Acquired 2024-03-14 09:00:00 – 2024-03-14 12:51:00" in page.read_text("utf-8")
+    assert quantify(EX).acquired is None

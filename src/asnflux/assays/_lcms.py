@@ -129,6 +129,7 @@ class LcmsResult(CompactRepr):
     rules: dict[str, float] = field(default_factory=dict)
     injections: pd.DataFrame = field(default_factory=pd.DataFrame)
     levey_jennings: dict[str, Any] | None = None  # QC levels against earlier runs
+    acquired: tuple[str, str] | None = None  # first and last acquisition, if reported
 
     @property
     def accepted(self) -> bool:
@@ -164,6 +165,7 @@ class LcmsResult(CompactRepr):
             "isotopes": None if self.isotopes is None else self.isotopes.to_dict(),
             "injections": records(self.injections),
             "levey_jennings": self.levey_jennings,
+            "acquired": None if self.acquired is None else list(self.acquired),
         }
 
     def with_history(self, history: list[tuple[str, dict[str, Any]]]) -> LcmsResult:
@@ -666,6 +668,8 @@ def lcms_quantify(
         if len(tables) > 1:
             part["row"] = [f"{part.attrs['path']}:{r}" for r in part["row"]]
         parts.append(part)
+    periods = [p.attrs["acquired"] for p in parts if "acquired" in p.attrs]
+    acquired = (min(a for a, _ in periods), max(b for _, b in periods)) if periods else None
     peaks = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     where = " + ".join(p.attrs["path"] for p in parts)
     dup = peaks["replicate"][peaks["replicate"].duplicated()]
@@ -833,6 +837,7 @@ def lcms_quantify(
         concentration_unit="µM",
         rules=r,
         injections=injections,
+        acquired=acquired,
     )
 
 

@@ -349,6 +349,8 @@ def read_peak_table(
                 f"{df[order[0]].iloc[i]!r} as an injection time or order number"
             )
         out = out.iloc[np.argsort(key.to_numpy(), kind="stable")].reset_index(drop=True)
+        if pd.api.types.is_datetime64_any_dtype(key):  # the run's acquisition period
+            out.attrs["acquired"] = (key.min().isoformat(sep=" "), key.max().isoformat(sep=" "))
     # A QC without a nominal value is a pooled QC (precision only); a standard needs one.
     rows = out[(out["sample_type"] == "standard") & out["nominal_uM"].isna()]
     if len(rows):

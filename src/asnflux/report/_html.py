@@ -211,10 +211,16 @@ def _lcms_sections(r: LcmsResult) -> list[tuple[str, str]]:
         for k, d in v.items()
         if isinstance(d, dict)
     )
+    when = (
+        ""
+        if r.acquired is None
+        else f"<p class='note'>Acquired {html.escape(r.acquired[0])} – "
+        f"{html.escape(r.acquired[1])}.</p>"
+    )
     out.append(
         (
             "Run acceptance (ICH M10)",
-            f"<p>Run: {_verdict(v.get('run_accepted'))}</p><table>{summary}</table>",
+            f"{when}<p>Run: {_verdict(v.get('run_accepted'))}</p><table>{summary}</table>",
         )
     )
     if r.calibration is not None:
