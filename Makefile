@@ -32,9 +32,11 @@ pytest: $(STAMP)
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q tests/test_fuzz.py -p no:cacheprovider
 
-# Cohort benchmark: vectorised engine vs libroadrunner patient by patient (not part of CI).
+# Benchmarks (not part of CI): the cohort engine vs libroadrunner patient by patient, and
+# the cell-model ensemble path vs a plain libroadrunner loop.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_cohort.py
+	$(BIN)/python benchmarks/bench_cell_ensemble.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
