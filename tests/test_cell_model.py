@@ -214,3 +214,23 @@ def test_parameter_sets_reuse_one_compiled_model():
     # far inside the solver tolerance (rtol 1e-6): the same model, values set at t = 0
     np.testing.assert_allclose(fast.table.to_numpy(), baked.to_numpy(), rtol=1e-8, atol=1e-12)
     assert fast.at("Asn_med", 0) == 0.2
+
+
+@pytest.mark.parametrize("key", ["Vcell_all_blast", "cells_all_blast"])
+def test_overriding_a_compartment_size_keeps_concentrations(key):
+    # libroadrunner keeps amounts when a parameter sizing a compartment changes: doubling
+    # the cell volume gave cytosolic Gln 11.35 instead of 22.7 mM on the override path.
+    import numpy as np
+
+    from asnflux.models.cell import build_cell_model, output_columns
+    from asnflux.network import RoadRunnerEngine
+
+    value = 2 * build_cell_model(CellConfig()).parameter(key).value
+    cfg = CellConfig(overrides={key: value})
+    engine = RoadRunnerEngine()
+    run = simulate_cell(cfg, 12.0, engine=engine)
+    assert run.at("Gln_cyt_all_blast", 0) == pytest.approx(22.7)
+    model = build_cell_model(cfg)
+    cols, _ = output_columns(model, cfg)
+    baked = engine.simulate(to_sbml(model), np.linspace(0, 12, 49), cols).table
+    np.testing.assert_allclose(run.table.to_numpy(), baked.to_numpy(), rtol=1e-8, atol=1e-12)

@@ -131,6 +131,14 @@ class RoadRunnerEngine:
         return [f"[{x}]" if x in species else x for x in names]
 
     def _apply(self, rr: Any, overrides: dict[str, float] | None) -> None:
+        """Set parameter values and initial concentrations on a freshly reset model.
+
+        libroadrunner keeps species *amounts* when a parameter that sizes a compartment
+        (a cell volume or count) changes, so every concentration in that compartment would
+        be rescaled (doubling the cell volume halved cytosolic Gln); the initial
+        concentrations are therefore set again after the parameters, as the SBML with the
+        values written in states them.
+        """
         if not overrides:
             return
         species, known = self._ids(rr)
@@ -139,7 +147,19 @@ class RoadRunnerEngine:
                 raise DataError(f"override: the model has no parameter or species {key!r}")
             if not np.isfinite(value):
                 raise DataError(f"override {key} = {value!r} is not finite")
-            rr.setValue(f"[{key}]" if key in species else key, float(value))
+        ids = list(rr.model.getFloatingSpeciesIds())
+        initial: dict[str, float] = {
+            k: float(v)
+            for k, v in zip(ids, rr.model.getFloatingSpeciesConcentrations(), strict=True)
+        }
+        for key, value in overrides.items():
+            if key not in species:
+                rr.setValue(key, float(value))
+        for sid in ids:
+            rr.setValue(f"[{sid}]", float(overrides[sid] if sid in overrides else initial[sid]))
+        for key, value in overrides.items():  # boundary species
+            if key in species and key not in initial:
+                rr.setValue(f"[{key}]", float(value))
 
     def simulate(
         self,
