@@ -234,3 +234,23 @@ def test_overriding_a_compartment_size_keeps_concentrations(key):
     cols, _ = output_columns(model, cfg)
     baked = engine.simulate(to_sbml(model), np.linspace(0, 12, 49), cols).table
     np.testing.assert_allclose(run.table.to_numpy(), baked.to_numpy(), rtol=1e-8, atol=1e-12)
+
+
+def test_exported_sbml_passes_the_unit_checks_with_no_warning(monkeypatch):
+    # Every literal carries units (sbml:units), so libsbml can check every expression; the
+    # validator runs the unit-consistency checks. Ablation: literals without units give
+    # "cannot be fully checked" warnings (13 for the default configuration).
+    from asnflux.network import _sbml, validate_sbml
+
+    configs = [
+        CellConfig(),
+        CellConfig(
+            cell_types=("all-blast", "msc", "hela", "solid-asns-high", "all-blast-resistant"),
+            asparaginase="0.1 IU/mL",
+            additions=(Addition(12, "Leu_med", 0.38), Addition(24, "ASNase", 0.0, "set")),
+        ),
+    ]
+    for cfg in configs:
+        assert validate_sbml(to_sbml(build_cell_model(cfg))) == []
+    monkeypatch.setattr(_sbml, "_units_on_literals", lambda ast, unit, zeros=False: ast)
+    assert len(validate_sbml(to_sbml(build_cell_model(CellConfig())))) > 0

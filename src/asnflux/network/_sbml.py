@@ -127,7 +127,7 @@ def to_sbml(model: Model) -> str:
         if c.size_rule:
             rule = m.createAssignmentRule()
             rule.setVariable(c.id)
-            rule.setMath(parse(c.size_rule, c.id))
+            rule.setMath(_units_on_literals(parse(c.size_rule, c.id), "dimensionless"))
     for s in model.species:
         sp = m.createSpecies()
         sp.setId(s.id)
@@ -161,11 +161,11 @@ def to_sbml(model: Model) -> str:
         if p.assignment:
             rule = m.createAssignmentRule()
             rule.setVariable(p.id)
-            rule.setMath(parse(p.assignment, p.id))
+            rule.setMath(_units_on_literals(parse(p.assignment, p.id), "dimensionless"))
         if p.rate_rule:
             rule = m.createRateRule()
             rule.setVariable(p.id)
-            rule.setMath(parse(p.rate_rule, p.id))
+            rule.setMath(_units_on_literals(parse(p.rate_rule, p.id), "dimensionless"))
     for r in model.reactions:
         rx = m.createReaction()
         rx.setId(r.id)
@@ -194,7 +194,10 @@ def to_sbml(model: Model) -> str:
             mod.setSpecies(sid)
             mod.setSBOTerm("SBO:0000019")  # modifier
         law = rx.createKineticLaw()
-        _ok(law.setMath(parse(f"{r.compartment} * ({r.rate})", r.id)), f"rate of {r.id}")
+        rate = _units_on_literals(parse(f"{r.compartment} * ({r.rate})", r.id), "dimensionless")
+        _ok(law.setMath(rate), f"rate of {r.id}")
+    units_of = {p.id: _add_unit(m, p.unit) for p in model.parameters}
+    units_of |= {sp.id: _add_unit(m, "mM") for sp in model.species}
     for e in model.events:
         ev = m.createEvent()
         ev.setId(e.id)
@@ -203,14 +206,38 @@ def to_sbml(model: Model) -> str:
         trig = ev.createTrigger()
         trig.setInitialValue(False)
         trig.setPersistent(True)
-        trig.setMath(parse(f"time >= {e.at!r}", e.id))
+        trig.setMath(_units_on_literals(parse(f"time >= {e.at!r}", e.id), "hour"))
         for var, formula in e.assignments.items():
             ea = ev.createEventAssignment()
             ea.setVariable(var)
-            ea.setMath(parse(formula, e.id))
+            target = units_of.get(var, "dimensionless")
+            # an event sets its target, so even a 0 is in the target's units
+            ea.setMath(_units_on_literals(parse(formula, e.id), target, zeros=True))
     text = str(libsbml.writeSBMLToString(doc))
     validate_sbml(text)
     return text
+
+
+_NO_UNITS = libsbml.L3ParserSettings()
+_NO_UNITS.setParseUnits(False)
+
+
+def _text(ast: Any) -> str:
+    """A math element as L3 formula text, without the units export puts on literals."""
+    return str(libsbml.formulaToL3StringWithSettings(ast, _NO_UNITS))
+
+
+def _units_on_literals(ast: Any, unit: str, zeros: bool = False) -> Any:
+    """``ast`` with ``unit`` on every number that states none (SBML L3 ``sbml:units``), so
+    that libsbml can check the units of every expression (a bare number is unitless to it
+    and makes the whole expression unverifiable)."""
+    # A zero takes the units of whatever it is compared with or chosen against (a branch
+    # of a piecewise, the other side of gt); left unitless, libsbml infers nothing from it.
+    if ast.isNumber() and not ast.hasUnits() and (zeros or ast.getValue() != 0):
+        _ok(ast.setUnits(unit), f"units of the literal {libsbml.formulaToL3String(ast)}")
+    for i in range(ast.getNumChildren()):
+        _units_on_literals(ast.getChild(i), unit, zeros)
+    return ast
 
 
 def _esc(text: str) -> str:
@@ -220,7 +247,7 @@ def _esc(text: str) -> str:
 def validate_sbml(text: str) -> list[str]:
     """Run libsbml's consistency checks; raise on any error, return the warnings."""
     doc = libsbml.readSBMLFromString(text)
-    doc.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, False)
+    doc.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, True)
     doc.checkConsistency()
     errors: list[str] = []
     warnings: list[str] = []
@@ -281,7 +308,7 @@ def _from_model(m: Any) -> Model:
         r: Any = rules.get(var)
         if not isinstance(r, kind):
             return None
-        return canonical(libsbml.formulaToL3String(r.getMath()))
+        return canonical(_text(r.getMath()))
 
     comps = []
     for i in range(m.getNumCompartments()):
@@ -355,7 +382,7 @@ def _from_model(m: Any) -> Model:
             and law.getNumChildren() == 2
             and law.getChild(0).getName() == comp
         ):
-            rate = canonical(libsbml.formulaToL3String(law.getChild(1)))
+            rate = canonical(_text(law.getChild(1)))
         else:
             raise DataError(f"reaction {r.getId()}: kinetic law is not '{comp} * (rate)'")
         reactions.append(
@@ -382,14 +409,14 @@ def _from_model(m: Any) -> Model:
     for i in range(m.getNumEvents()):
         e = m.getEvent(i)
         trig = e.getTrigger().getMath()
-        at = float(libsbml.formulaToL3String(trig.getChild(1)))
+        at = float(_text(trig.getChild(1)))
         events.append(
             Event(
                 e.getId(),
                 at,
                 {
                     e.getEventAssignment(k).getVariable(): canonical(
-                        libsbml.formulaToL3String(e.getEventAssignment(k).getMath())
+                        _text(e.getEventAssignment(k).getMath())
                     )
                     for k in range(e.getNumEventAssignments())
                 },
