@@ -28,6 +28,7 @@ from ._cell import cell_app
 from ._demo import demo
 from ._fit import fit
 from ._params import params_app
+from ._sbml import sbml_app
 from ._therapy import therapy_app
 
 app = typer.Typer(
@@ -41,6 +42,7 @@ app.add_typer(params_app, name="params")
 app.add_typer(assay_app, name="assay")
 app.add_typer(cell_app, name="cell")
 app.add_typer(therapy_app, name="therapy")
+app.add_typer(sbml_app, name="sbml")
 app.command("demo")(demo)
 app.command("fit")(fit)
 
