@@ -509,3 +509,24 @@ def test_params_options(field, value, record):
 @given(data=st.data())
 def test_plate_layout_mutations(data):
     _asns_with_mutated("asns_layout.csv", data)
+
+
+EDITS = st.lists(
+    st.tuples(
+        st.integers(0, 10**6), st.integers(0, 40), st.sampled_from(["", "<", ">", "x", '"', "0"])
+    ),
+    max_size=3,
+)
+
+
+@FUZZ
+@given(edits=EDITS, end=token, points=token)
+def test_sbml_commands_on_mutated_models(edits, end, points, patient_sbml):
+    text = patient_sbml
+    for start, width, new in edits:
+        k = start % len(text)
+        text = text[:k] + new + text[k + width :]
+    path = _tmp("m.xml", text)
+    assert_clean(run_cli("sbml", "check", str(path), "--json"), json_out=True)
+    args = ["sbml", "simulate", str(path), "--end", end or "1", "--points", points or "5"]
+    assert_clean(run_cli(*args))

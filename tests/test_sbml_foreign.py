@@ -143,3 +143,38 @@ def test_simulate_refusals(cli, args, needle):
     assert r.code in (1, 2)
     assert needle in r.err
     assert "Traceback" not in r.err
+
+
+def crashing_document() -> str:
+    """The exported cell model with one edit the fuzz suite found: a ``<plus/>`` removed and
+    a stray quote left, so that ATF4's rate rule holds ``pow`` with three arguments.
+    libroadrunner 2.x crashes the whole process (SIGSEGV) loading it."""
+    import re
+
+    from asnflux.models.cell import CellConfig, build_cell_model
+    from asnflux.network import to_sbml
+
+    text = to_sbml(build_cell_model(CellConfig()))
+    pattern = r" {7}<plus/>\n {16}(?= {10}<apply>\n\s*<power/>\n\s*<ci> K_ATF4 </ci>)"
+    m = re.search(pattern, text)
+    assert m is not None, "the exported model changed; rebuild this reproducer"
+    return text[: m.start()] + '"' + text[m.end() :]
+
+
+@pytest.mark.parametrize("command", [["check"], ["simulate", "--end", "1"]])
+def test_invalid_math_is_refused_before_libroadrunner_sees_it(tmp_path, command):
+    # Found by the fuzz suite: libroadrunner crashed the process (SIGSEGV) on a pow with
+    # three arguments; documents with SBML errors are now refused first. In a subprocess,
+    # so that a regression fails this test instead of killing the suite.
+    import subprocess
+    import sys
+
+    path = tmp_path / "pow3.xml"
+    path.write_text(crashing_document(), encoding="utf-8")
+    p = subprocess.run(
+        [sys.executable, "-m", "asnflux", "sbml", command[0], str(path), *command[1:]],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert p.returncode == 1, (p.returncode, p.stderr[-500:])
+    assert p.stderr.strip().splitlines()[-1].startswith("error:")
+    assert "pow3.xml" in p.stderr

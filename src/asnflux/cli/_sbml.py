@@ -62,7 +62,13 @@ def check(
             else f"libroadrunner: does not run it ({report['runner_message']})"
         )
     if report["errors"] or not report["runnable"]:
-        raise typer.Exit(1)
+        why = (
+            f"{len(report['errors'])} SBML error(s), the first on line "
+            f"{report['errors'][0]['line']}"
+            if report["errors"]
+            else "libroadrunner does not run it"
+        )
+        raise DataError(f"{model}: the model does not pass: {why}")
 
 
 @sbml_app.command("simulate")

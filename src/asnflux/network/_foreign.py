@@ -57,8 +57,12 @@ def check_sbml(text: str, where: str = "SBML") -> dict[str, Any]:
     warnings: list[dict[str, Any]] = []
     for i in range(doc.getNumErrors()):
         err = doc.getError(i)
-        item = {"line": err.getLine(), "id": err.getErrorId(), "message": " ".join(
-            err.getMessage().split())[:500]}  # fmt: skip
+        item = {
+            "line": err.getLine(),
+            "id": err.getErrorId(),
+            "units": err.getCategory() == libsbml.LIBSBML_CAT_UNITS_CONSISTENCY,
+            "message": " ".join(err.getMessage().split())[:500],
+        }
         (errors if err.getSeverity() >= libsbml.LIBSBML_SEV_ERROR else warnings).append(item)
     m = doc.getModel()
     report: dict[str, Any] = {
@@ -75,12 +79,31 @@ def check_sbml(text: str, where: str = "SBML") -> dict[str, Any]:
         "errors": errors,
         "warnings": warnings,
     }
+    if any(not e["units"] for e in errors):
+        # libroadrunner is only given valid documents: it crashes the process on some
+        # invalid ones (a pow with three arguments), which no error handling can catch.
+        report["runnable"] = False
+        report["runner_message"] = "not loaded: the document has SBML errors"
+        return report
     try:
         _runner(text)
         report["runnable"], report["runner_message"] = True, None
     except DataError as exc:
         report["runnable"], report["runner_message"] = False, str(exc)
     return report
+
+
+def _valid(doc: Any, where: str) -> None:
+    """Refuse a document with SBML errors (unit checks aside) before libroadrunner sees it."""
+    doc.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, False)
+    doc.checkConsistency()
+    for i in range(doc.getNumErrors()):
+        err = doc.getError(i)
+        if err.getSeverity() >= libsbml.LIBSBML_SEV_ERROR:
+            raise DataError(
+                f"{where}: line {err.getLine()}: {' '.join(err.getMessage().split())[:300]} "
+                "(run 'asnflux sbml check' for the full report)"
+            )
 
 
 def _runner(text: str, rtol: float = 1e-6, atol: float = 1e-12) -> Any:
@@ -145,6 +168,7 @@ def simulate_sbml(
     if not 2 <= points <= MAX_POINTS:
         raise DataError(f"points must be 2-{MAX_POINTS:,}, got {points}")
     doc = _document(text, where)
+    _valid(doc, where)
     model = doc.getModel()
     rr = _runner(text, rtol=rtol)
     ids = list(rr.model.getFloatingSpeciesIds()) + list(rr.model.getBoundarySpeciesIds())
