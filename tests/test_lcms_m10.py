@@ -166,18 +166,24 @@ def test_rules_cite_the_guideline_sections(record, section):
     assert section in load_knowledge_base().get(record).locator
 
 
-def dilution_run(tmp_path: Path, dqc_factor: float, unknown_dilution: int = 10) -> Path:
-    """The example with a Sample Dilution Factor column, three dilution QCs at 400 µM
-    diluted 10× (their areas ``dqc_factor`` × right) and one unknown diluted 10×."""
-    lines = EX.read_text(encoding="utf-8").splitlines()
-    out = []
-    for line in lines:
+def with_column(name: str, cell) -> list[str]:
+    """The example's lines with one more column: ``name``, and ``cell(k)`` in data row k."""
+    out, k = [], 0
+    for line in EX.read_text(encoding="utf-8").splitlines():
         if line.startswith("#"):
             out.append(line)
         elif line.startswith("Replicate Name"):
-            out.append(line + ",Sample Dilution Factor")
+            out.append(f"{line},{name}")
         else:
-            out.append(line + ",")
+            out.append(f"{line},{cell(k)}")
+            k += 1
+    return out
+
+
+def dilution_run(tmp_path: Path, dqc_factor: float, unknown_dilution: int = 10) -> Path:
+    """The example with a Sample Dilution Factor column, three dilution QCs at 400 µM
+    diluted 10× (their areas ``dqc_factor`` × right) and one unknown diluted 10×."""
+    out = with_column("Sample Dilution Factor", lambda k: "")
     area = round(40 * 190_000 * dqc_factor)  # 40 µM in the vial (slope ≈ 0.095 per µM)
     for k in (1, 2, 3):
         out.append(f"DQC_{k},Asn,Quality Control,400,{area},2000000,,10")
@@ -375,16 +381,9 @@ def test_a_run_needs_a_blank_and_a_zero_sample(tmp_path, dropped, missing):
 
 
 def test_report_shows_the_acquisition_period(tmp_path, cli):
-    lines = EX.read_text(encoding="utf-8").splitlines()
-    out, k = [], 0
-    for line in lines:
-        if line.startswith("#"):
-            out.append(line)
-        elif line.startswith("Replicate Name"):
-            out.append(line + ",Acquired Time")
-        else:
-            out.append(f"{line},2024-03-14 {9 + k // 60:02d}:{k % 60:02d}:00")
-            k += 7
+    out = with_column(
+        "Acquired Time", lambda k: f"2024-03-14 {9 + 7 * k // 60:02d}:{7 * k % 60:02d}:00"
+    )
     path = tmp_path / "timed.csv"
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
     res = quantify(path)
