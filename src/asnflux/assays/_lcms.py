@@ -48,6 +48,12 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 __all__ = ["LcmsResult", "lcms_quantify", "standard_addition"]
 
+
+def _json_records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts with missing values as None (for JSON)."""
+    return _records(df.astype(object).where(df.notna(), None))
+
+
 STRATEGIES = ("calibration", "standard-addition")
 _RULES = {
     "std_bias": "ich_m10.standards.max_bias",
@@ -136,9 +142,7 @@ class LcmsResult(CompactRepr):
         return bool(self.verdicts.get("run_accepted"))
 
     def to_dict(self) -> dict[str, Any]:
-        def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-            return _records(df.astype(object).where(df.notna(), None))
-
+        records = _json_records
         cal = None
         if self.calibration is not None:
             fit = self.calibration.fit
@@ -174,7 +178,7 @@ class LcmsResult(CompactRepr):
         the rules are the lab's statistical QC, not the guideline's."""
         from ._levey import levey_jennings
 
-        lj = levey_jennings(self.to_dict()["qcs"], history)
+        lj = levey_jennings(_json_records(self.qcs), history)
         extra = [f"Westgard {v['rule']}: {v['text']}" for v in lj["violations"]]
         if lj["note"]:
             extra.append(f"Levey–Jennings: {lj['note']}")

@@ -77,6 +77,8 @@ def _table_view(cells: list[list[str]], path: str) -> list[tuple[int, Plate]]:
         names = {k: f"{m.group(1).upper()}{int(m.group(2))}" for k, m in wells.items()}
         size = 384 if any(n[0] > "H" or int(n[1:]) > 12 for n in names.values()) else 96
         extra = [k for k in range(1, min(wells)) if k < len(row)]  # e.g. the time column
+        below = cells[i + 1] if i + 1 < len(cells) else []  # its unit, under the Well row
+        unit = next((below[k] for k in extra if k < len(below) and below[k].strip()), "")
         for j in range(i + 1, len(cells)):
             line = cells[j]
             if not line or not any(c.strip() for c in line):
@@ -88,8 +90,6 @@ def _table_view(cells: list[list[str]], path: str) -> list[tuple[int, Plate]]:
                 continue
             readings = {n: (line[k].strip() if k < len(line) else "") for k, n in names.items()}
             when = " ".join(line[k].strip() for k in extra if k < len(line) and line[k].strip())
-            unit = next((cells[i + 1][k] for k in extra if i + 1 < len(cells)
-                         and k < len(cells[i + 1]) and cells[i + 1][k].strip()), "")  # fmt: skip
             label = head + (f" ({unit} {when})".replace("( ", "(") if when else "")
             found.append((j + 1, Plate(path, Path(path).stem, size, readings, label)))
     return found

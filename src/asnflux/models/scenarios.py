@@ -14,11 +14,12 @@ from typing import Any
 from .._errors import NotFoundError
 from .._repr import CompactRepr
 from ..knowledge import load_knowledge_base
+from ..network import to_sbml
 from .cell import (
     Addition,
     CellConfig,
     CellRun,
-    build_cell_model,
+    _built,
     medium_composition,
     simulate_cell,
 )
@@ -472,7 +473,7 @@ def _ablated(
     setting that exists in none of them is an error, not silently dropped."""
     out, used = {}, set()
     for label, cfg in configs.items():
-        model = build_cell_model(replace(cfg, overrides={}))
+        model, _ = _built(replace(cfg, overrides={}), to_sbml)  # simulate_cell reuses it
         ids = {p.id for p in model.parameters} | {sp.id for sp in model.species}
         mine = {k: v for k, v in ablate.items() if k in ids}
         used |= set(mine)

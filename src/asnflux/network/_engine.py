@@ -102,9 +102,12 @@ class RoadRunnerEngine:
         key = hashlib.sha256(sbml.encode()).hexdigest()
         if key not in self._cache:
             try:
-                rr = roadrunner.RoadRunner(sbml)
+                with _native_stderr_silenced():
+                    rr = roadrunner.RoadRunner(sbml)
             except RuntimeError as exc:
-                raise DataError(f"libroadrunner cannot load the model: {exc}") from None
+                raise DataError(
+                    f"libroadrunner cannot load the model ({' '.join(str(exc).split())[:300]})"
+                ) from None
             rr.integrator.relative_tolerance = self.rtol
             rr.integrator.absolute_tolerance = self.atol
             rr.integrator.max_steps = 200000

@@ -18,30 +18,12 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataError, SolverError
-from ._engine import _native_stderr_silenced, _solver_reason
+from ._engine import RoadRunnerEngine, _native_stderr_silenced, _solver_reason
+from ._sbml import read_document
 
 __all__ = ["check_sbml", "simulate_sbml"]
 
 MAX_POINTS = 1_000_000
-
-
-def _document(text: str, where: str) -> Any:
-    if not isinstance(text, str) or not text.strip():
-        raise DataError(f"{where}: empty document")
-    doc = libsbml.readSBMLFromString(text)
-    fatal = [
-        doc.getError(i)
-        for i in range(doc.getNumErrors())
-        if doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR
-    ]
-    if fatal or doc.getModel() is None:
-        what = (
-            f"line {fatal[0].getLine()}: {' '.join(fatal[0].getMessage().split())[:300]}"
-            if fatal
-            else "no model element"
-        )
-        raise DataError(f"{where}: not a readable SBML document ({what})")
-    return doc
 
 
 def check_sbml(text: str, where: str = "SBML") -> dict[str, Any]:
@@ -50,7 +32,7 @@ def check_sbml(text: str, where: str = "SBML") -> dict[str, Any]:
     Returns level/version, element counts, ``errors`` and ``warnings`` (line and message),
     and ``runnable`` with libroadrunner's message when it refuses the model.
     """
-    doc = _document(text, where)
+    doc = read_document(text, where)
     doc.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, True)
     doc.checkConsistency()
     errors: list[dict[str, Any]] = []
@@ -86,7 +68,7 @@ def check_sbml(text: str, where: str = "SBML") -> dict[str, Any]:
         report["runner_message"] = "not loaded: the document has SBML errors"
         return report
     try:
-        _runner(text)
+        RoadRunnerEngine()._runner(text)
         report["runnable"], report["runner_message"] = True, None
     except DataError as exc:
         report["runnable"], report["runner_message"] = False, str(exc)
@@ -104,22 +86,6 @@ def _valid(doc: Any, where: str) -> None:
                 f"{where}: line {err.getLine()}: {' '.join(err.getMessage().split())[:300]} "
                 "(run 'asnflux sbml check' for the full report)"
             )
-
-
-def _runner(text: str, rtol: float = 1e-6, atol: float = 1e-12) -> Any:
-    import roadrunner
-
-    roadrunner.Logger.setLevel(roadrunner.Logger.LOG_FATAL)
-    try:
-        with _native_stderr_silenced():
-            rr = roadrunner.RoadRunner(text)
-    except RuntimeError as exc:
-        raise DataError(
-            f"libroadrunner cannot load the model ({' '.join(str(exc).split())[:300]})"
-        ) from None
-    rr.integrator.relative_tolerance = rtol
-    rr.integrator.absolute_tolerance = atol
-    return rr
 
 
 def _unit_text(model: Any, uid: str) -> str:
@@ -167,10 +133,10 @@ def simulate_sbml(
         raise DataError(f"end must be a positive, finite time, got {end!r}")
     if not 2 <= points <= MAX_POINTS:
         raise DataError(f"points must be 2-{MAX_POINTS:,}, got {points}")
-    doc = _document(text, where)
+    doc = read_document(text, where)
     _valid(doc, where)
     model = doc.getModel()
-    rr = _runner(text, rtol=rtol)
+    rr = RoadRunnerEngine(relative_tolerance=rtol)._runner(text)
     ids = list(rr.model.getFloatingSpeciesIds()) + list(rr.model.getBoundarySpeciesIds())
     only_amounts = {
         model.getSpecies(i).getId()

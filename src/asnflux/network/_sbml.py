@@ -260,17 +260,11 @@ def validate_sbml(text: str) -> list[str]:
     return warnings
 
 
-def from_sbml(text: str) -> Model:
-    """Read an SBML model written by :func:`to_sbml` back into model objects.
-
-    Raises
-    ------
-    DataError
-        If the text is not SBML (the first error with its line), or uses a construct this
-        importer does not represent (kinetic laws not written as compartment × rate, …).
-    """
+def read_document(text: str, where: str = "SBML") -> Any:
+    """The libsbml document of ``text``; a ``DataError`` naming ``where`` and the line of
+    the first read error when it is empty, not SBML, or has no model."""
     if not isinstance(text, str) or not text.strip():
-        raise DataError("SBML: empty document")
+        raise DataError(f"{where}: empty document")
     doc = libsbml.readSBMLFromString(text)
     if doc.getNumErrors(libsbml.LIBSBML_SEV_ERROR) or doc.getModel() is None:
         first = next(
@@ -286,7 +280,21 @@ def from_sbml(text: str) -> Model:
             if first is not None
             else "no model element"
         )
-        raise DataError(f"not a readable SBML document ({what[:300]})")
+        prefix = "" if where == "SBML" else f"{where}: "
+        raise DataError(f"{prefix}not a readable SBML document ({what[:300]})")
+    return doc
+
+
+def from_sbml(text: str) -> Model:
+    """Read an SBML model written by :func:`to_sbml` back into model objects.
+
+    Raises
+    ------
+    DataError
+        If the text is not SBML (the first error with its line), or uses a construct this
+        importer does not represent (kinetic laws not written as compartment × rate, …).
+    """
+    doc = read_document(text)
     try:
         return _from_model(doc.getModel())
     except DataError:
