@@ -64,9 +64,17 @@ def global_model(base: CurveModel, sets: Sequence[str], shared: Sequence[str]) -
                 lower.append(base.lower[j])
                 upper.append(base.upper[j])
 
+    memo: dict[bytes, list[tuple[int, Array]]] = {}
+
     def members(g: Array) -> list[tuple[int, Array]]:
-        sets_present = np.round(g).astype(int)
-        return [(s, sets_present == s) for s in range(n_sets)]
+        """Each set's point mask; the solver passes the same x2 on every call, so the masks
+        are built once per fit, not on every evaluation."""
+        key = np.asarray(g, float).tobytes()
+        if key not in memo:
+            memo.clear()
+            labels = np.round(g).astype(int)
+            memo[key] = [(s, labels == s) for s in range(n_sets)]
+        return memo[key]
 
     def f(x: Array, g: Array, theta: Array) -> Array:
         out = np.empty_like(x)
