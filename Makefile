@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench fuzz clean
+.PHONY: demo test lint typecheck pytest bench fuzz serve screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,5 +38,14 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_cohort.py
 	$(BIN)/python benchmarks/bench_cell_ensemble.py
 
+# The web app on http://127.0.0.1:8000 with ./asnflux.db (make the first admin with
+# `.venv/bin/asnflux users add NAME --role admin`).
+serve: $(STAMP)
+	$(BIN)/asnflux serve
+
+# Rewrite the screenshots docs/web.md shows (the browser tests take them).
+screenshots: $(STAMP)
+	ASNFLUX_SCREENSHOTS=docs/web $(BIN)/pytest -q tests/test_web_browser.py -p no:cacheprovider
+
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache asnflux.db

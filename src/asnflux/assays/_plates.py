@@ -26,7 +26,7 @@ from .._errors import DataError
 from .._tables import file_row, finite_numbers, read_table, text_column
 from ._softmax import decode, is_softmax, softmax_grids
 
-__all__ = ["Plate", "apply_layout", "read_layout", "read_plate"]
+__all__ = ["Plate", "apply_layout", "load_measurements", "read_layout", "read_plate"]
 
 _FORMATS = {96: (8, 12), 384: (16, 24)}
 _WELL = re.compile(r"^\s*([A-Pa-p])\s*0*(\d{1,2})\s*$")
@@ -361,3 +361,22 @@ def apply_layout(
     df = pd.DataFrame(rows)
     df.attrs["path"] = where
     return df
+
+
+def load_measurements(
+    inputs: list[Path],
+    layout: Path | None,
+    value: str,
+    types: tuple[str, ...],
+    grid: int | None = None,
+) -> pd.DataFrame:
+    """A protocol's input as one long table: long tables as they are, or plate exports
+    mapped through ``layout`` (``value`` names the read-out column, e.g. ``absorbance``)."""
+    from ._common import concat_tables
+
+    if layout is not None:
+        plates = [read_plate(p, grid) for p in inputs]
+        return apply_layout(plates, read_layout(layout), value, types)
+    if grid is not None:
+        raise DataError("--grid goes with plate exports and --layout")
+    return concat_tables([read_table(p) for p in inputs])

@@ -16,18 +16,15 @@ from .._export import check_output
 from .._io import atomic_write_text
 from .._tables import read_table
 from ..assays import (
-    apply_layout,
     asns_activity,
     asparaginase_activity,
     asparaginase_activity_from_aspartate,
     isotope_report,
     lcms_quantify,
-    read_layout,
-    read_plate,
 )
 from ..assays._asns import TYPES as ASNS_TYPES
 from ..assays._asparaginase import _TYPES as NESSLER_TYPES
-from ..assays._common import concat_tables
+from ..assays._plates import load_measurements
 from ._common import bounded, echo_json, quantity, wide_console
 
 assay_app = typer.Typer(help="Analyse assay exports with QC.", no_args_is_help=True)
@@ -59,21 +56,6 @@ Grid = Annotated[
     int | None,
     typer.Option(help="Plate exports with several grids (reads): which one, 1-based.", min=1),
 ]
-
-
-def _load(
-    inputs: list[Path],
-    layout: Path | None,
-    value: str,
-    types: tuple[str, ...],
-    grid: int | None = None,
-) -> Any:
-    if layout is not None:
-        plates = [read_plate(p, grid) for p in inputs]
-        return apply_layout(plates, read_layout(layout), value, types)
-    if grid is not None:
-        raise DataError("--grid goes with plate exports and --layout")
-    return concat_tables([read_table(p) for p in inputs])
 
 
 def _names_inputs(command: Callable[..., None]) -> Callable[..., None]:
@@ -167,7 +149,7 @@ def asparaginase(
         )
     elif readout == "nessler":
         result = asparaginase_activity(
-            _load(inputs, layout, "absorbance", NESSLER_TYPES, grid),
+            load_measurements(inputs, layout, "absorbance", NESSLER_TYPES, grid),
             reaction_volume=reaction_volume,
             sample_volume=sample_volume,
             time=time,
@@ -251,7 +233,7 @@ def asns(
     """ASNS specific activity (nmol/min/mg) by AMP-Glo or 14C counts, with Bradford protein."""
     check_output(report, "html", "--report")
     result = asns_activity(
-        _load(inputs, layout, "signal", ASNS_TYPES, grid),
+        load_measurements(inputs, layout, "signal", ASNS_TYPES, grid),
         reaction_volume=reaction_volume,
         lysate_volume=lysate_volume,
         readout=readout,

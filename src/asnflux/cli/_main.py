@@ -30,6 +30,7 @@ from ._fit import fit
 from ._params import params_app
 from ._sbml import sbml_app
 from ._therapy import therapy_app
+from ._web import db_app, serve, users_app
 
 app = typer.Typer(
     name="asnflux",
@@ -45,6 +46,9 @@ app.add_typer(therapy_app, name="therapy")
 app.add_typer(sbml_app, name="sbml")
 app.command("demo")(demo)
 app.command("fit")(fit)
+app.command("serve")(serve)
+app.add_typer(users_app, name="users")
+app.add_typer(db_app, name="db")
 
 log = logging.getLogger("asnflux")
 

@@ -465,7 +465,9 @@ def assay_report_html(
     sections.append(("Findings", f"<ul>{items}</ul>"))
     body = "".join(f"<h2>{html.escape(h)}</h2>{content}" for h, content in sections)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    files = ", ".join(f"{html.escape(f)} (modified {_mtime(f)})" for f in inputs)
+    files = ", ".join(
+        html.escape(f) + (f" (modified {_mtime(f)})" if os.path.exists(f) else "") for f in inputs
+    )
     meta = "".join(
         f"<tr><td class='l'>{html.escape(k)}</td><td class='l'>{html.escape(v)}</td></tr>"
         for k, v in (metadata or {}).items()

@@ -77,6 +77,7 @@ def plot_tdm(result: Any, levels: Any, path: str | Path) -> Path:
     ax.plot(day, vals.astype(float), "ko", label="levels")
     ax.axhline(result.target_trough, ls="--", color="0.5", lw=0.8)
     ax.set_yscale("symlog", linthresh=0.01)
+    ax.set_ylim(bottom=0)  # activity is never negative; symlog would show ticks below 0
     ax.set_xlabel("day")
     ax.set_ylabel("SAA (IU/mL)")
     ax.legend(fontsize=7)

@@ -13,6 +13,7 @@ from ._formulations import FORMULATIONS as FORMULATIONS
 from ._formulations import Formulation as Formulation
 from ._formulations import formulation as formulation
 from ._formulations import weight_from_bsa as weight_from_bsa
+from ._nonmem import read_nonmem as read_nonmem
 from ._regimen import Dose as Dose
 from ._regimen import Regimen as Regimen
 from ._regimen import read_regimen as read_regimen
@@ -32,6 +33,7 @@ __all__ = [
     "TDMResult",
     "compare_regimens",
     "formulation",
+    "read_nonmem",
     "read_regimen",
     "regimen_from_options",
     "run_cohort",

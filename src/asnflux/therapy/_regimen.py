@@ -118,6 +118,13 @@ class Regimen:
     def formulations(self) -> list[str]:
         return list(dict.fromkeys(d.formulation for d in self.doses))
 
+    @classmethod
+    def from_dict(cls, entries: list[dict[str, Any]]) -> Regimen:
+        """The regimen :meth:`to_dict` describes (or any list of YAML-style dose entries)."""
+        if not isinstance(entries, list):
+            raise DataError("a regimen is a list of dose entries")
+        return _from_entries(entries, "")
+
     def to_dict(self) -> list[dict[str, Any]]:
         return [
             {
@@ -297,9 +304,15 @@ def read_regimen(path: str | Path) -> Regimen:
     unknown = [str(k) for k in data if k not in _TOP_KEYS]
     if unknown:
         raise DataError(f"{p}: unknown key(s) {', '.join(unknown)}; expected: doses")
+    return _from_entries(data["doses"], str(p))
+
+
+def _from_entries(entries: list[Any], p: str) -> Regimen:
+    """Dose entries (``day``, ``formulation``, ``dose``, optional ``route``, ``every``,
+    ``count``) as a regimen; errors name ``p`` and the entry."""
     out: list[Dose] = []
-    for i, entry in enumerate(data["doses"], start=1):
-        where = f"{p}: dose {i}"
+    for i, entry in enumerate(entries, start=1):
+        where = f"{p}: dose {i}" if p else f"dose {i}"
         if not isinstance(entry, dict):
             raise DataError(f"{where}: expected a mapping")
         unknown = [str(k) for k in entry if k not in _DOSE_KEYS]
@@ -336,4 +349,4 @@ def read_regimen(path: str | Path) -> Regimen:
     try:
         return Regimen(tuple(out))
     except DataError as exc:
-        raise DataError(f"{p}: {exc}") from None
+        raise DataError(f"{p}: {exc}" if p else str(exc)) from None

@@ -1,0 +1,307 @@
+"""The web app's pages through its HTTP interface: each page's main path and failure path.
+
+The library does the science; these tests check that the pages call it, store what it
+returns, and show its messages (never a traceback or a server path).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from asnflux.network import validate_sbml
+from asnflux.web import create_app
+from asnflux.web._store import AssayRun, AuditEntry, Level, Patient, Store
+from web_support import ROOT, alert, http_client, make_users, sign_in, wait_for_run
+
+LCMS = ROOT / "examples" / "assays" / "lcms_skyline_report.csv"
+NESSLER = ROOT / "examples" / "assays" / "asparaginase_nessler.csv"
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    u = f"sqlite:///{tmp_path_factory.mktemp('web') / 'app.db'}"
+    create_app(u)  # migrates
+    make_users(u)
+    return u
+
+
+@pytest.fixture(scope="module")
+def app(url: str):
+    return create_app(url)
+
+
+@pytest.fixture
+def analyst(app):
+    with http_client(app) as c:
+        c.token = sign_in(c, "analyst")
+        yield c
+
+
+def _patient(c, pseudonym: str, at: str = "0,14") -> str:
+    r = c.post(
+        "/tdm/patients",
+        data={
+            "pseudonym": pseudonym,
+            "formulation": "peg",
+            "dose": "2500 IU/m**2",
+            "at": at,
+            "bsa": "1.2",
+            "csrf_token": c.token,
+        },
+    )
+    assert r.status_code == 303, alert(r.text)
+    return r.headers["location"]
+
+
+def test_tdm_main_path_levels_forecast_advice(analyst, url):
+    loc = _patient(analyst, "T-001")
+    for day, saa in ((7, "0.9"), (14, "0.5")):
+        r = analyst.post(
+            f"{loc}/levels", data={"day": day, "saa": saa, "csrf_token": analyst.token}
+        )
+        assert r.status_code == 303
+    r = analyst.post(f"{loc}/forecast", data={"target_trough": "0.1", "csrf_token": analyst.token})
+    assert r.status_code == 303
+    page = analyst.get(loc).text
+    assert "Fit, forecast and advise" in page
+    assert 'id="advice"' in page
+    assert "For research use; not a medical device" in page
+    assert "<svg" in page  # the forecast figure
+    with Store(url).session() as s:
+        p = s.scalars(select(Patient).where(Patient.pseudonym == "T-001")).one()
+        assert [lv.day for lv in p.levels] == [7, 14]
+        assert p.forecasts[-1].results["notice"].startswith("For research use")
+
+
+def test_tdm_bad_level_is_refused_with_its_reason(analyst, url):
+    loc = _patient(analyst, "T-002")
+    r = analyst.post(f"{loc}/levels", data={"day": 3, "saa": "lots", "csrf_token": analyst.token})
+    assert r.status_code == 400
+    assert alert(r.text).startswith("level on day 3 ('lots'): level 'lots' is not an activity")
+    r = analyst.post(f"{loc}/levels", data={"day": 3, "saa": "800", "csrf_token": analyst.token})
+    assert "is it in IU/L?" in alert(r.text)
+    with Store(url).session() as s:
+        n = s.scalar(select(func.count(Level.id)).join(Patient).where(Patient.pseudonym == "T-002"))
+    assert n == 0  # nothing stored
+
+
+def test_tdm_forecast_needs_levels(analyst):
+    loc = _patient(analyst, "T-003")
+    r = analyst.post(f"{loc}/forecast", data={"csrf_token": analyst.token})
+    assert r.status_code == 400
+    assert "at least one level" in alert(r.text)
+
+
+def test_tdm_patient_ids_are_pseudonyms(analyst):
+    r = analyst.post(
+        "/tdm/patients",
+        data={
+            "pseudonym": "Jane Doe 2015-03-02",
+            "formulation": "peg",
+            "dose": "2500 IU/m**2",
+            "at": "0",
+            "bsa": "1",
+            "csrf_token": analyst.token,
+        },
+    )
+    assert r.status_code == 400
+    assert "never a name" in alert(r.text)
+
+
+NONMEM = """ID,TIME,AMT,DV,EVID,MDV,CMT
+N1,0,2500,0,1,1,1
+N1,168,0,0.61,0,0,1
+N1,336,2500,0,1,1,1
+N1,504,0,0.35,0,0,1
+"""
+
+
+def test_tdm_imports_a_nonmem_dataset(analyst, url, tmp_path: Path):
+    r = analyst.post(
+        "/tdm/import",
+        data={"formulation": "peg", "bsa": "1.1", "route": "iv", "csrf_token": analyst.token},
+        files={"file": ("study.csv", NONMEM.encode(), "text/csv")},
+    )
+    assert r.status_code == 303, alert(r.text)
+    with Store(url).session() as s:
+        p = s.scalars(select(Patient).where(Patient.pseudonym == "N1")).one()
+        assert [d["day"] for d in p.regimen] == [0, 14]
+        assert [(lv.day, lv.saa) for lv in p.levels] == [(7, "0.61"), (21, "0.35")]
+
+
+def test_tdm_bad_nonmem_dataset_names_file_row_and_column(analyst):
+    bad = NONMEM.replace("N1,336,2500,0,1,1,1", "N1,336,,0,1,1,1")
+    r = analyst.post(
+        "/tdm/import",
+        data={"formulation": "peg", "bsa": "1.1", "csrf_token": analyst.token},
+        files={"file": ("study.csv", bad.encode(), "text/csv")},
+    )
+    assert r.status_code == 400
+    msg = alert(r.text)
+    assert msg.startswith("study.csv: row 4, column AMT: a dose record (EVID 1) needs a dose")
+    assert "asnflux-upload" not in msg
+    assert "/tmp" not in msg
+
+
+def _qc_scaled(factor: float) -> bytes:
+    """The LC-MS example with every QC's analyte area scaled: another day's run."""
+    lines = LCMS.read_text().splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("Replicate Name"))
+    cols = lines[head].split(",")
+    area = cols.index("Area")
+    for i in range(head + 1, len(lines)):
+        cells = lines[i].split(",")
+        if cells[cols.index("Sample Type")] == "Quality Control":
+            cells[area] = f"{float(cells[area]) * factor:.0f}"
+            lines[i] = ",".join(cells)
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_assay_upload_verdict_report_and_history(analyst, url):
+    runs = []
+    for factor in (1.0, 1.03, 0.97, 1.01):
+        r = analyst.post(
+            "/assays/runs",
+            data={"protocol": "lcms", "analyst": "A. Analyst", "csrf_token": analyst.token},
+            files={"files": (LCMS.name, _qc_scaled(factor), "text/csv")},
+        )
+        assert r.status_code == 303, alert(r.text)
+        runs.append(r.headers["location"])
+    page = analyst.get(runs[-1]).text
+    assert "Run ACCEPTED" in page
+    assert "<svg" in page
+    assert "Back-calculated" in html.unescape(page)
+    report = analyst.get(f"{runs[-1]}/report")
+    assert report.status_code == 200
+    assert "attachment" in report.headers["content-disposition"]
+    assert report.text.startswith("<!DOCTYPE html>")
+    assert "A. Analyst" in report.text
+    hist = analyst.get("/assays/history/Asn").text
+    assert 'id="levey-jennings"' in hist
+    assert "<svg" in hist
+    with Store(url).session() as s:
+        stored = s.get(AssayRun, int(runs[-1].rsplit("/", 1)[1]))
+        assert stored.content
+        assert stored.accepted is True
+        assert stored.parameters["history_runs"]
+        assert stored.sha256 == hashlib.sha256(_qc_scaled(1.01)).hexdigest()
+
+
+def test_assay_nessler_needs_its_volumes_then_runs(analyst):
+    files = {"files": (NESSLER.name, NESSLER.read_bytes(), "text/csv")}
+    r = analyst.post(
+        "/assays/runs", data={"protocol": "asparaginase", "csrf_token": analyst.token}, files=files
+    )
+    assert r.status_code == 400
+    assert "needs: reaction volume, sample volume, time" in alert(r.text)
+    data = {
+        "protocol": "asparaginase",
+        "reaction_volume": "1.0 mL",
+        "sample_volume": "0.1 mL",
+        "time": "10 min",
+        "csrf_token": analyst.token,
+    }
+    r = analyst.post("/assays/runs", data=data, files=files)
+    assert r.status_code == 303, alert(r.text)
+
+
+def test_assay_bad_upload_names_the_users_file(analyst):
+    r = analyst.post(
+        "/assays/runs",
+        data={"protocol": "lcms", "csrf_token": analyst.token},
+        files={"files": ("run7.csv", b"Replicate Name,Area\nx,1\n", "text/csv")},
+    )
+    assert r.status_code == 400
+    msg = alert(r.text)
+    assert msg.startswith("run7.csv")
+    assert "asnflux-upload" not in msg
+    r = analyst.post(
+        "/assays/runs",
+        data={"protocol": "lcms", "csrf_token": analyst.token},
+        files={"files": ("run7.exe", b"MZ", "application/octet-stream")},
+    )
+    assert r.status_code == 415
+    assert "must be one of .csv" in alert(r.text)
+
+
+def test_therapy_typical_cohort_and_compare_run_in_the_background(analyst):
+    base = {
+        "aday0": "0",
+        "aformulation0": "peg",
+        "adose0": "2500 IU/m**2",
+        "csrf_token": analyst.token,
+        "n": "50",
+        "days": "21",
+    }
+    for action, extra in (
+        ("typical", {}),
+        ("cohort", {}),
+        (
+            "compare",
+            {
+                "bday0": "0",
+                "bformulation0": "erwinia",
+                "bdose0": "25000 IU/m**2",
+                "broute0": "im",
+                "bevery0": "2d",
+                "bcount0": "6",
+            },
+        ),
+    ):
+        r = analyst.post("/therapy/runs", data={**base, **extra, "action": action})
+        assert r.status_code == 303, alert(r.text)
+        loc = r.headers["location"]
+        assert wait_for_run(analyst, loc)["status"] == "done"
+        page = analyst.get(loc).text
+        assert 'id="results"' in page
+        assert "<svg" in page
+    assert "regimen B" in page  # the comparison's table
+
+
+def test_therapy_bad_regimen_is_a_message(analyst):
+    r = analyst.post(
+        "/therapy/runs",
+        data={
+            "action": "typical",
+            "aday0": "0",
+            "aformulation0": "peg",
+            "adose0": "2500",
+            "csrf_token": analyst.token,
+        },
+    )
+    assert r.status_code == 400
+    assert alert(r.text).startswith("regimen A: dose 1: ")
+    assert "has no unit" in alert(r.text)
+
+
+def test_cell_scenario_diagram_and_sbml(analyst):
+    r = analyst.post("/cell/scenarios", data={"name": "homeostasis", "csrf_token": analyst.token})
+    assert r.status_code == 303
+    assert wait_for_run(analyst, r.headers["location"])["status"] == "done"
+    assert "holds" in analyst.get(r.headers["location"]).text
+    assert analyst.get("/cell/diagram.svg").text.lstrip().startswith("<svg")
+    sbml = analyst.get("/cell/model.xml?cell_type=all-blast&medium=rpmi-1640")
+    assert sbml.status_code == 200
+    assert validate_sbml(sbml.text) == []
+    bad = analyst.get("/cell/model.xml?cell_type=neuron")
+    assert bad.status_code == 400
+    assert "is not one of" in alert(bad.text)
+
+
+def test_kb_search_shows_values_with_citations(analyst):
+    page = html.unescape(analyst.get("/kb?q=seed.t1.asns_human.km_asp").text)
+    assert "0.53 ± 0.01 mM" in page
+    assert "1 record(s)" in page
+    page = html.unescape(analyst.get("/kb?q=cell.all_blast.volume").text)
+    assert "assumption</em>: No measured volume" in page
+
+
+def test_every_action_is_in_the_audit_log(analyst, url):
+    with Store(url).session() as s:
+        actions = set(s.scalars(select(AuditEntry.action)))
+    assert {"login", "tdm: patient created", "assay: run uploaded"} <= actions
