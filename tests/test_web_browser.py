@@ -159,7 +159,9 @@ def test_assays_page_upload_and_bad_upload(browser, server, shots, tmp_path):
     page.select_option("#upload select[name=protocol]", "asparaginase")
     page.set_input_files("#upload input[name=files]", str(NESSLER))
     page.click("#upload button[type=submit]")
-    assert "needs: reaction volume, sample volume, time" in page.locator("[role=alert]").inner_text()
+    assert (
+        "needs: reaction volume, sample volume, time" in page.locator("[role=alert]").inner_text()
+    )
     assert page.errors == []
 
 
