@@ -1,0 +1,84 @@
+"""Global sensitivity: Sobol' indices against the Ishigami function's analytic values, and
+the cell model's global analysis (with the model defect it found)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from asnflux import DataError, SolverError
+from asnflux.analysis import Factor, cell_factors, cell_sensitivity, morris, sobol
+
+PI = math.pi
+BOUNDS = [Factor(f"x{i}", -PI, PI, "linear") for i in (1, 2, 3)]
+
+
+def ishigami(a: float, b: float):
+    def f(x):
+        return np.sin(x[:, 0]) + a * np.sin(x[:, 1]) ** 2 + b * x[:, 2] ** 4 * np.sin(x[:, 0])
+
+    return f
+
+
+def analytic(a: float, b: float) -> tuple[list[float], list[float]]:
+    # Ishigami & Homma 1990; the partial variances as in Saltelli et al., Global
+    # Sensitivity Analysis: The Primer (2008), section 4.7.
+    v1 = 0.5 * (1 + b * PI**4 / 5) ** 2
+    v2 = a**2 / 8
+    v13 = b**2 * PI**8 * (1 / 18 - 1 / 50)
+    v = v1 + v2 + v13
+    return [v1 / v, v2 / v, 0.0], [(v1 + v13) / v, v2 / v, v13 / v]
+
+
+def test_sobol_reproduces_the_ishigami_indices():
+    s1, st = analytic(7, 0.1)
+    assert s1 == pytest.approx([0.3139, 0.4424, 0.0], abs=1e-4)  # the printed values
+    r = sobol(ishigami(7, 0.1), BOUNDS, 4096, seed=3)
+    assert r.table["S1"].to_numpy() == pytest.approx(s1, abs=0.03)
+    assert r.table["ST"].to_numpy() == pytest.approx(st, abs=0.03)
+    assert r.evaluations == 4096 * 5
+
+
+def test_ablation_without_the_x2_term_its_index_vanishes():
+    r = sobol(ishigami(0, 0.1), BOUNDS, 4096, seed=3)
+    assert r.table["ST"].iloc[1] == pytest.approx(0, abs=0.01)
+    assert r.table["S1"].iloc[1] != pytest.approx(analytic(7, 0.1)[0][1], abs=0.03)
+
+
+def test_morris_ranks_a_linear_function_by_its_slopes():
+    factors = [Factor(f"x{i}", 0, 1, "linear") for i in range(3)]
+    r = morris(lambda x: 5 * x[:, 0] + 1 * x[:, 1] + 0 * x[:, 2], factors, 10, seed=1)
+    assert r.table["mu_star"].to_numpy() == pytest.approx([5, 1, 0], abs=1e-9)
+    assert r.ranking() == ["x0", "x1", "x2"]
+
+
+def test_failed_runs_stop_the_analysis_and_are_named():
+    factors = [Factor("k", 0.1, 10), Factor("j", 0, 1, "linear")]
+    with pytest.raises(SolverError, match=r"of 32 parameter sets gave no finite output"):
+        sobol(lambda x: np.where(x[:, 0] > 5, np.nan, x[:, 0]), factors, 8, seed=1)
+    with pytest.raises(DataError, match="power of 2"):
+        sobol(lambda x: x[:, 0], factors, 10, seed=1)
+
+
+def test_cell_factors_keep_fractions_inside_0_1():
+    factors = {f.name: f for f in cell_factors("blast_viable_96h_asnase")}
+    basal = factors["eIF2P_basal"]
+    assert basal.scale == "logit"
+    assert 0 < basal.low < 0.05 < basal.high < 1
+    assert factors["kd_max"].low == pytest.approx(0.02)
+    assert factors["kd_max"].high == pytest.approx(0.08)
+
+
+def test_cell_morris_screen_runs_and_ranks_the_death_rate_first():
+    r = cell_sensitivity(
+        "blast_viable_96h_asnase",
+        "morris",
+        4,
+        1,
+        factors=["kd_max", "tau_PERK", "k_NIT2"],
+        workers=1,
+    )
+    assert r.ranking()[0] == "kd_max"
+    assert r.evaluations == 16
