@@ -27,8 +27,9 @@ from ..therapy import (
     typical_patient,
 )
 from ..therapy._engine import MAX_PATIENTS
+from ..therapy._formulations import BSA_RANGE_M2
 from ..therapy._regimen import MAX_DAY
-from ..therapy._tdm import RESEARCH_NOTICE
+from ..therapy._tdm import MAX_LEVEL, RESEARCH_NOTICE
 from ._common import bounded, echo_json, progress_bar, wide_console
 
 log = logging.getLogger("asnflux")
@@ -47,7 +48,8 @@ RegimenFile = Annotated[Path | None, typer.Option("--regimen", help="YAML regime
 Bsa = Annotated[
     float,
     typer.Option(
-        help="Body-surface area (m**2), 0.1-3.5.", callback=bounded(0.1, 3.5, unit="m**2")
+        help=f"Body-surface area (m**2), {BSA_RANGE_M2[0]:g}-{BSA_RANGE_M2[1]:g}.",
+        callback=bounded(*BSA_RANGE_M2, unit="m**2"),
     ),
 ]
 Age = Annotated[
@@ -68,7 +70,8 @@ Days = Annotated[
 Threshold = Annotated[
     float,
     typer.Option(
-        help="SAA threshold (IU/mL).", callback=bounded(0, 50, low_inclusive=False, unit="IU/mL")
+        help="SAA threshold (IU/mL).",
+        callback=bounded(0, MAX_LEVEL, low_inclusive=False, unit="IU/mL"),
     ),
 ]
 Seed = Annotated[
@@ -404,7 +407,7 @@ def tdm_cmd(
         float,
         typer.Option(
             help="Target trough (IU/mL).",
-            callback=bounded(0, 50, low_inclusive=False, unit="IU/mL"),
+            callback=bounded(0, MAX_LEVEL, low_inclusive=False, unit="IU/mL"),
         ),
     ] = 0.1,
     plot: Annotated[Path | None, typer.Option(help="Forecast figure (.png/.svg).")] = None,

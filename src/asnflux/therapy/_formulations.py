@@ -66,6 +66,11 @@ class Formulation:
         return self.cl * s_cl, self.v1 * s_v, self.q * s_cl, self.v2 * s_v
 
 
+#: Body-surface areas accepted as input (m²): a newborn (~0.2) to a large adult (~2.7), with
+#: margin; outside is a typing error, not a patient. An input plausibility range, not data.
+BSA_RANGE_M2 = (0.1, 3.5)
+
+
 def weight_from_bsa(bsa: Array, kb: KnowledgeBase | None = None) -> Array:
     """Weight (kg) from BSA (m²) by inverting Livingston & Lee 2001: BSA = a·W^b."""
     kb = kb or load_knowledge_base()

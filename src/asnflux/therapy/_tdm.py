@@ -36,7 +36,9 @@ _TAIL = 0.01  # prior-predictive tail probability that flags a level as implausi
 # A serum activity above this is taken for a unit slip (IU/L entered as IU/mL): peak
 # levels after the largest doses in use stay below ~15 IU/mL (native E. coli 25,000 IU/m²
 # IV; Asselin 1993), so 50 is a safe ceiling, not a clinical threshold.
-_MAX_LEVEL = 50.0
+#: Highest activity accepted as a level or threshold (IU/mL).
+MAX_LEVEL = 50.0
+_MAX_LEVEL = MAX_LEVEL
 _MAX_LEVELS = 500
 
 

@@ -42,7 +42,7 @@ def _field(value: str, name: str) -> str:
     return value
 
 
-def _history(request: Request, molecule: str) -> list[tuple[str, dict[str, Any]]]:
+def _history(request: Request, molecule: str) -> list[tuple[int, str, dict[str, Any]]]:
     with store_of(request).session() as s:
         runs = list(
             s.scalars(
@@ -52,7 +52,7 @@ def _history(request: Request, molecule: str) -> list[tuple[str, dict[str, Any]]
                 .limit(HISTORY_RUNS)
             )
         )
-    return [(f"run {r.id} ({r.created_at:%Y-%m-%d})", r.results) for r in reversed(runs)]
+    return [(r.id, f"run {r.id} ({r.created_at:%Y-%m-%d})", r.results) for r in reversed(runs)]
 
 
 def _analyse(
@@ -71,9 +71,8 @@ def _analyse(
             )
             history = _history(request, result.molecule)
             if history:
-                result = result.with_history(history)
-            ids = [int(name.split()[1]) for name, _ in history]
-            return result, result.molecule, ids
+                result = result.with_history([(label, run) for _, label, run in history])
+            return result, result.molecule, [run_id for run_id, _, _ in history]
         if protocol == "asparaginase":
             table = load_measurements(inputs, layout_path, "absorbance", NESSLER_TYPES)
             result = asparaginase_activity(
@@ -182,9 +181,7 @@ async def upload_run(
             protocol=protocol,
             assay=assay,
             filename=", ".join(names)[:255],
-            sha256=",".join(u.sha256 for u in uploads)[:64]
-            if len(uploads) == 1
-            else _combined(uploads),
+            sha256=_combined(uploads),
             content=_bundle(uploads, layout_up),
             parameters={**params, "history_runs": history_ids},
             results={**results, "report_html": report},
@@ -201,8 +198,11 @@ async def upload_run(
 
 
 def _combined(uploads: list[Upload]) -> str:
+    """The file's SHA-256; for several files, the SHA-256 of their hashes in upload order."""
     import hashlib
 
+    if len(uploads) == 1:
+        return uploads[0].sha256
     return hashlib.sha256("".join(u.sha256 for u in uploads).encode()).hexdigest()
 
 

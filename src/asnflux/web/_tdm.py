@@ -16,6 +16,7 @@ from .. import __version__
 from .._errors import DataError
 from .._tables import read_table
 from ..therapy import FORMULATIONS, Regimen, formulation, read_nonmem, regimen_from_options, tdm
+from ..therapy._formulations import BSA_RANGE_M2
 from ..therapy._tdm import _levels
 from ._auth import require
 from ._figures import svg
@@ -60,8 +61,9 @@ def _check_pseudonym(pseudonym: str) -> str:
 def _add_patient(
     request: Request, user: User, pseudonym: str, regimen: Regimen, bsa: float, weight: float | None
 ) -> int:
-    if not (0.1 <= bsa <= 3.5):
-        raise DataError(f"BSA {bsa:g} m² is outside 0.1-3.5 m²")
+    low, high = BSA_RANGE_M2
+    if not (low <= bsa <= high):
+        raise DataError(f"BSA {bsa:g} m² is outside {low:g}-{high:g} m²")
     if weight is not None and not (0.5 <= weight <= 300):
         raise DataError(f"body weight {weight:g} kg is outside 0.5-300 kg")
     store = store_of(request)

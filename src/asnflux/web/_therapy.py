@@ -23,6 +23,9 @@ from ..therapy import (
     simulate,
     typical_patient,
 )
+from ..therapy._formulations import BSA_RANGE_M2
+from ..therapy._regimen import MAX_DAY
+from ..therapy._tdm import MAX_LEVEL
 from ._auth import require
 from ._figures import svg
 from ._pages import render, store_of
@@ -146,9 +149,9 @@ async def start_run(
     a, b = _regimen(form, "a"), _regimen(form, "b")
     if a is None:
         raise DataError("regimen A needs at least one dose line (a dose amount)")
-    bsa = _number(form, "bsa", 0.1, 3.5, 1.0)
-    days = _number(form, "days", 1, 365, 35.0)
-    threshold = _number(form, "threshold", 0.001, 10, 0.1)
+    bsa = _number(form, "bsa", *BSA_RANGE_M2, 1.0)
+    days = _number(form, "days", 1, MAX_DAY, 35.0)
+    threshold = _number(form, "threshold", 1e-6, MAX_LEVEL, 0.1)
     n = int(_number(form, "n", 1, MAX_PATIENTS, 500))
     seed = int(_number(form, "seed", 0, 2**31 - 1, 1))
     params: dict[str, Any] = {
