@@ -67,8 +67,8 @@ def test_cell_factors_keep_fractions_inside_0_1():
     basal = factors["eIF2P_basal"]
     assert basal.scale == "logit"
     assert 0 < basal.low < 0.05 < basal.high < 1
-    assert factors["kd_max"].low == pytest.approx(0.02)
-    assert factors["kd_max"].high == pytest.approx(0.08)
+    assert factors["kd_max"].low == pytest.approx(0.01)  # the KB value (0.02 /h) / 2
+    assert factors["kd_max"].high == pytest.approx(0.04)
 
 
 def test_cell_morris_screen_runs_and_ranks_the_death_rate_first():

@@ -109,25 +109,64 @@ def _knockdown(r: dict[str, CellRun]) -> tuple[dict[str, float], list[Check]]:
     return m, [("knock-down lowers intracellular Asn at least two-fold", m["ratio"] <= 0.5)]
 
 
-def _induction(r: dict[str, CellRun], key: str) -> tuple[dict[str, float], list[Check]]:
+def _excess(run: CellRun, name: str, hours: float, peak: float, basal: float) -> float:
+    """The induced part of ``name`` at ``hours`` as a fraction of its induced part at the peak."""
+    return (run.at(name, hours) - basal) / (peak - basal)
+
+
+def _induction(
+    r: dict[str, CellRun], key: str, removed: float, transcription: bool, lag: float = 0.0
+) -> tuple[dict[str, float], list[Check]]:
+    """ATF4 and ASNS induction while the stress lasts, and their switch-off after it ends at
+    ``removed`` h. ``transcription`` adds Balasubramanian 2013's measured switch-off of ASNS
+    transcription (amino-acid response in HepG2); the model's ASNS transcription is driven by
+    ATF4, so the ATF4 level is its transcription activity. The induced mRNA must then halve
+    within its recalled 3-6 h half-life, plus ``lag`` h where the stress itself ends slowly."""
     run = r[key]
-    peak = max(run.table["ASNS_mRNA_hela"])
+    time = run.table["time_h"].to_numpy()
+    atf4_peak, atf4_basal = run.at("ATF4_hela", removed), run.final("ATF4_hela")
+    mrna = run.table["ASNS_mRNA_hela"].to_numpy()
+    peak, basal = float(mrna[time >= removed].max()), run.at("ASNS_mRNA_hela", 0)
+    t_peak = time[time >= removed][mrna[time >= removed].argmax()]
+    halved = time[(time > t_peak) & (mrna < basal + (peak - basal) / 2)]
     m = {
         "atf4_2h": run.at("ATF4_hela", 2),
         "asns_mrna_12h": run.at("ASNS_mRNA_hela", 12),
-        "asns_mrna_36h": run.at("ASNS_mRNA_hela", 36),
         "asns_protein_24h": run.at("ASNS_hela", 24),
         "asns_mrna_peak": peak,
+        "transcription_excess_30min_after": _excess(
+            run, "ATF4_hela", removed + 0.5, atf4_peak, atf4_basal
+        ),
+        "transcription_excess_2h_after": _excess(
+            run, "ATF4_hela", removed + 2, atf4_peak, atf4_basal
+        ),
+        "asns_mrna_excess_halved_h_after": (
+            float(halved[0]) - removed if len(halved) else float(time[-1]) - removed
+        ),
     }
-    return m, [
+    checks = [
         ("ATF4 rises ≥ 3-fold within 2 h", m["atf4_2h"] >= 3),
         ("ASNS mRNA ≥ 3-fold by 12 h (peak 8-12 h)", m["asns_mrna_12h"] >= 3),
         ("ASNS protein rises by 24 h", m["asns_protein_24h"] > 1.5),
-        (
-            "induction switches off: 24 h after removal mRNA < half its peak",
-            m["asns_mrna_36h"] < 0.5 * peak,
-        ),
     ]
+    if transcription:
+        checks += [
+            (
+                "ASNS transcription falls within minutes: ≥ 20 % lower 30 min after removal",
+                m["transcription_excess_30min_after"] <= 0.8,
+            ),
+            (
+                "ASNS transcription is basal by 2 h after removal (< 15 % of the induction left)",
+                m["transcription_excess_2h_after"] < 0.15,
+            ),
+        ]
+    checks.append(
+        (
+            f"induction switches off: induced ASNS mRNA halves 3-{6 + lag:g} h after removal",
+            3 <= m["asns_mrna_excess_halved_h_after"] <= 6 + lag,
+        )
+    )
+    return m, checks
 
 
 def _depletion(r: dict[str, CellRun]) -> tuple[dict[str, float], list[Check]]:
@@ -144,13 +183,20 @@ def _depletion(r: dict[str, CellRun]) -> tuple[dict[str, float], list[Check]]:
 
 def _selectivity(r: dict[str, CellRun]) -> tuple[dict[str, float], list[Check]]:
     blast, solid = r["ALL blast + ASNase"], r["high-ASNS solid tumour + ASNase"]
+    time = blast.table["time_h"].to_numpy()
+    below = time[blast.table["viability_all_blast"].to_numpy() < 0.5]
     m = {
         "blast_viability_96h": blast.final("viability_all_blast"),
+        "blast_50pct_viability_h": float(below[0]) if len(below) else float("inf"),
         "solid_viability_96h": solid.final("viability_solid_high"),
         "solid_fold_growth_96h": solid.final("cells_solid_high") / solid.at("cells_solid_high", 0),
     }
     return m, [
         ("ASNS-low blasts die: viability < 50 % at 96 h", m["blast_viability_96h"] < 0.5),
+        (
+            "blasts reach 50 % viability at 72-96 h, not earlier",
+            72 <= m["blast_50pct_viability_h"] <= 96,
+        ),
         ("ASNS-high cells survive: viability > 90 %", m["solid_viability_96h"] > 0.9),
         ("ASNS-high cells keep growing", m["solid_fold_growth_96h"] > 1.5),
     ]
@@ -208,22 +254,30 @@ def _mtor(r: dict[str, CellRun]) -> tuple[dict[str, float], list[Check]]:
     ]
 
 
+def _influx(run: CellRun, aa: str, k: str, hours: float) -> float:
+    """Unidirectional influx of ``aa`` into cell type ``k`` (mM/h of cytosol), what a tracer
+    uptake assay measures: the inward half of the transporter's rate law plus the Asn
+    exchange. Net uptake is not used: at steady state it only follows growth demand."""
+    p = run.model.parameter
+    med, cyt = run.at(f"{aa}_med", hours), run.at(f"{aa}_cyt_{k}", hours)
+    inward = p(f"Vtr_{aa}").value * med / (p("Km_tr").value + med + cyt / p("Kc").value)
+    return inward + _per_volume(run, f"exchange_Asn_{aa}", k, hours)
+
+
 def _exchange(r: dict[str, CellRun]) -> tuple[dict[str, float], list[Check]]:
     no, yes = r["DMEM"], r["DMEM + 0.1 mM Asn"]
     m: dict[str, float] = {}
     for label, run in (("no_asn", no), ("asn", yes)):
         m[f"asn_cyt_{label}"] = run.at("Asn_cyt_hela", 12)
         for aa in ("Ser", "Arg", "His"):
-            m[f"{aa}_uptake_{label}"] = _per_volume(run, f"uptake_{aa}", "hela", 12) + _per_volume(
-                run, f"exchange_Asn_{aa}", "hela", 12
-            )
+            m[f"{aa}_influx_{label}"] = _influx(run, aa, "hela", 12)
             m[f"{aa}_cyt_{label}"] = run.at(f"{aa}_cyt_hela", 12)
     checks = [("added Asn raises intracellular Asn", m["asn_cyt_asn"] > 2 * m["asn_cyt_no_asn"])]
     for aa in ("Ser", "Arg", "His"):
         checks.append(
             (
-                f"{aa} uptake rises with intracellular Asn",
-                m[f"{aa}_uptake_asn"] > m[f"{aa}_uptake_no_asn"],
+                f"{aa} influx rises ≥ 5 % with intracellular Asn",
+                m[f"{aa}_influx_asn"] >= 1.05 * m[f"{aa}_influx_no_asn"],
             )
         )
         checks.append((f"intracellular {aa} rises", m[f"{aa}_cyt_asn"] > m[f"{aa}_cyt_no_asn"]))
@@ -309,8 +363,11 @@ def _library() -> dict[str, Scenario]:
             "Amino-acid starvation induces ASNS via GCN2-ATF4, reversibly",
             "amino-acid starvation induces ASNS via ATF4; induction switches off after the "
             "stress is removed",
-            "Leu withdrawal raises ATF4 ≥ 3x within 2 h and ASNS mRNA ≥ 3x by 12 h; 24 h after "
-            "Leu is added back, ASNS mRNA is below half its peak.",
+            "Leu withdrawal raises ATF4 ≥ 3x within 2 h and ASNS mRNA ≥ 3x by 12 h. When Leu is "
+            "added back, ASNS transcription falls within minutes and is basal by 2 h "
+            "(Balasubramanian 2013: ≥ 20 % lower at 30 min, < 15 % of the induction left at "
+            "2 h), and the induced mRNA halves in 3-6 h (its recalled 3-6 h half-life plus the "
+            "switch-off).",
             ("balasubramanian2013", "appel2006"),
             {
                 "Leu-free, Leu back at 12 h": (
@@ -322,14 +379,15 @@ def _library() -> dict[str, Scenario]:
                     36.0,
                 )
             },
-            lambda r: _induction(r, "Leu-free, Leu back at 12 h"),
+            lambda r: _induction(r, "Leu-free, Leu back at 12 h", 12.0, transcription=True),
         ),
         Scenario(
             "tunicamycin",
             "ER stress induces ASNS via PERK-ATF4, reversibly",
             "ER stress induces ASNS via ATF4; induction switches off after the stress is removed",
             "A tunicamycin-like ER stress raises ATF4 ≥ 3x within 2 h and ASNS mRNA ≥ 3x by "
-            "12 h; 24 h after the stress is removed ASNS mRNA is below half its peak.",
+            "12 h; after the stress is removed the induced ASNS mRNA halves in 3-9 h (its "
+            "recalled 3-6 h half-life after PERK, about 45 min, has switched off).",
             ("balasubramanian2013",),
             {
                 "ER stress 0-12 h": (
@@ -341,7 +399,7 @@ def _library() -> dict[str, Scenario]:
                     36.0,
                 )
             },
-            lambda r: _induction(r, "ER stress 0-12 h"),
+            lambda r: _induction(r, "ER stress 0-12 h", 12.0, transcription=False, lag=3.0),
         ),
         Scenario(
             "asparaginase-depletion",
@@ -361,9 +419,12 @@ def _library() -> dict[str, Scenario]:
             "asparaginase-selectivity",
             "Asparaginase kills ASNS-low blasts, not ASNS-high cells",
             "asparaginase kills ASNS-low blasts but not ASNS-high cells",
-            f"At {asnase} for 96 h, ALL blasts fall below 50 % viability while high-ASNS solid "
-            "tumour cells stay > 90 % viable and keep growing.",
-            ("iwamoto2007", "stams2005"),
+            f"At {asnase} for 96 h, ALL blasts fall below 50 % viability, reaching 50 % at "
+            "72-96 h (sensitive ALL, recalled in the cell sources), while high-ASNS solid tumour "
+            "cells stay > 90 % viable and keep growing. Primary blasts of 251 children lost on "
+            "average 31-39 % in 5 days of culture with asparaginase (Asselin 1999): a population "
+            "that includes resistant blasts, so it kills less than this sensitive blast does.",
+            ("iwamoto2007", "stams2005", "asselin1999"),
             {
                 "ALL blast + ASNase": (CellConfig(asparaginase=asnase), 96.0),
                 "high-ASNS solid tumour + ASNase": (
@@ -430,8 +491,9 @@ def _library() -> dict[str, Scenario]:
             "asn-exchange",
             "Intracellular Asn drives Ser/Arg/His uptake",
             "raising intracellular Asn raises Ser/Arg/His uptake",
-            "0.1 mM Asn in Asn-free DMEM raises intracellular Asn, the uptake of Ser, Arg and "
-            "His (transport plus exchange) and their intracellular levels.",
+            "0.1 mM Asn in Asn-free DMEM raises intracellular Asn, the influx of Ser, Arg and "
+            "His (unidirectional, as a tracer uptake assay measures it: transport plus exchange) "
+            "by ≥ 5 % (a tracer assay's resolution; assumed) and their intracellular levels.",
             ("krall2016",),
             {
                 "DMEM": (CellConfig(cell_types=hela, medium="dmem"), 12.0),
