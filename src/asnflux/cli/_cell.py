@@ -308,6 +308,36 @@ def scenario(
         raise typer.Exit(1)
 
 
+@cell_app.command("petab")
+def petab(
+    directory: Annotated[Path, typer.Argument(help="Folder for the PEtab problem's files.")],
+    json_: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Write a PEtab v1 calibration problem (143B in DMEM, measured intracellular amino
+    acids; the assumed constants to estimate) and show each measurement beside the model."""
+    from ..models.cell import petab_predictions, write_cell_petab
+
+    problem = write_cell_petab(directory)
+    table = petab_predictions(problem)
+    if json_:
+        echo_json({"problem": str(problem), "measurements": table.to_dict(orient="records")})
+        return
+    typer.echo(f"wrote {problem} (PEtab v1) and its tables in {directory}")
+    out = Table(title="measured vs model at the nominal parameters (z: log residual / SD)")
+    for col in ("observable", "condition", "time [h]", "measured [mM]", "model [mM]", "z"):
+        out.add_column(col)
+    for row in table.itertuples():
+        out.add_row(
+            str(row.observableId),
+            str(row.simulationConditionId),
+            f"{row.time:g}",
+            f"{row.measurement:.3g}",
+            f"{row.simulation:.3g}",
+            f"{row.z:+.2f}",
+        )
+    wide_console().print(out)
+
+
 @cell_app.command("docs", hidden=True)
 def docs(
     directory: Annotated[Path, typer.Argument(help="Folder for cell-model*.md (docs/).")],

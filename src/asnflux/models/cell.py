@@ -25,6 +25,8 @@ from ._cell_config import CellConfig as CellConfig
 from ._cell_config import media_names as media_names
 from ._cell_config import medium_composition as medium_composition
 from ._cell_data import CELL_TYPES
+from ._petab import petab_predictions as petab_predictions
+from ._petab import write_cell_petab as write_cell_petab
 
 __all__ = [
     "KNOCKOUTS",
@@ -35,7 +37,9 @@ __all__ = [
     "media_names",
     "medium_composition",
     "output_columns",
+    "petab_predictions",
     "simulate_cell",
+    "write_cell_petab",
 ]
 
 
