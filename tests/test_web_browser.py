@@ -8,6 +8,7 @@ Screenshots go to ``$ASNFLUX_SCREENSHOTS`` when set (``make screenshots`` writes
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import threading
 import time
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from asnflux.web import create_app
-from web_support import PASSWORD, ROOT, chromium, make_users
+from web_support import PASSWORD, ROOT, chromium, make_users, need
 
 LCMS = ROOT / "examples" / "assays" / "lcms_skyline_report.csv"
 NESSLER = ROOT / "examples" / "assays" / "asparaginase_nessler.csv"
@@ -217,6 +218,7 @@ def test_therapy_page_cohort_with_progress(browser, server, shots):
 
 
 def test_cell_page_scenario_and_diagram(browser, server, shots):
+    need(shutil.which("dot") is not None, "Graphviz dot")
     page = _page(browser, server, "analyst")
     page.goto(f"{server}/cell")
     assert page.evaluate("document.querySelector('img.diagram').naturalWidth") > 0

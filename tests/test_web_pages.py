@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 from asnflux.network import validate_sbml
 from asnflux.web import create_app
 from asnflux.web._store import AssayRun, AuditEntry, Level, Patient, Store
-from web_support import ROOT, alert, http_client, make_users, sign_in, wait_for_run
+from web_support import ROOT, alert, http_client, make_users, need, sign_in, wait_for_run
 
 LCMS = ROOT / "examples" / "assays" / "lcms_skyline_report.csv"
 NESSLER = ROOT / "examples" / "assays" / "asparaginase_nessler.csv"
@@ -284,6 +285,7 @@ def test_cell_scenario_diagram_and_sbml(analyst):
     assert r.status_code == 303
     assert wait_for_run(analyst, r.headers["location"])["status"] == "done"
     assert "holds" in analyst.get(r.headers["location"]).text
+    need(shutil.which("dot") is not None, "Graphviz dot")
     assert analyst.get("/cell/diagram.svg").text.lstrip().startswith("<svg")
     sbml = analyst.get("/cell/model.xml?cell_type=all-blast&medium=rpmi-1640")
     assert sbml.status_code == 200
@@ -305,3 +307,15 @@ def test_every_action_is_in_the_audit_log(analyst, url):
     with Store(url).session() as s:
         actions = set(s.scalars(select(AuditEntry.action)))
     assert {"login", "tdm: patient created", "assay: run uploaded"} <= actions
+
+
+def test_cell_diagram_without_graphviz_says_so(analyst, monkeypatch):
+    from asnflux.report import _diagram
+    from asnflux.web import _cell
+
+    _cell._diagram.cache_clear()
+    monkeypatch.setattr(_diagram.shutil, "which", lambda name: None)
+    r = analyst.get("/cell/diagram.svg")
+    _cell._diagram.cache_clear()
+    assert r.status_code == 503
+    assert r.text.startswith("Graphviz is not installed")

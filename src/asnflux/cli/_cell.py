@@ -239,10 +239,12 @@ def export(
 
 @cell_app.command("diagram")
 def diagram(
-    path: Annotated[Path, typer.Argument(help="Output figure (.svg or .png).")],
+    path: Annotated[
+        Path, typer.Argument(help="Output: .svg, .png or .pdf (Graphviz), or .gv (DOT text).")
+    ],
     cell_type: CellTypes = None,
 ) -> None:
-    """Draw the network (species, reactions, regulation) from the model object itself."""
+    """Draw the network (species, reactions, regulation) from the model, laid out by Graphviz."""
     from ..models.cell import build_cell_model
     from ..report._diagram import draw_network
 

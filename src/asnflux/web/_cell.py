@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from .._errors import DataError
+from .._errors import AsnfluxError, DataError
 from ..models._cell_config import CellConfig, media_names
 from ..models._cell_data import CELL_TYPES
 from ._auth import require
@@ -55,7 +55,10 @@ def cell_home(request: Request, user: Annotated[User, Depends(require("viewer"))
 
 @router.get("/cell/diagram.svg")
 def diagram(user: Annotated[User, Depends(require("viewer"))]) -> Response:
-    return Response(_diagram(), media_type="image/svg+xml")
+    try:
+        return Response(_diagram(), media_type="image/svg+xml")
+    except AsnfluxError as exc:  # Graphviz missing on the server: say so, do not draw
+        return Response(str(exc), status_code=503, media_type="text/plain")
 
 
 @router.post("/cell/scenarios")
