@@ -38,3 +38,23 @@ def test_every_species_reaction_and_parameter_is_documented():
     model = build_cell_model(CellConfig(asparaginase="0.1 IU/mL"))
     for item in [*model.species, *model.reactions, *model.parameters]:
         assert f"`{item.id}`" in page, item.id
+
+
+def test_sobol_ranking_is_for_the_current_model_and_rendered_as_stored():
+    import json
+
+    from asnflux.analysis import CELL_OUTPUTS, cell_factors
+    from asnflux.analysis._cell import sobol_markdown
+
+    data = json.loads((DOCS / "data" / "cell-sobol.json").read_text(encoding="utf-8"))
+    assert set(data["outputs"]) == set(CELL_OUTPUTS)
+    for output, result in data["outputs"].items():
+        now = {f.name: (f.low, f.high, f.scale) for f in cell_factors(output)}
+        stored = {f["name"]: (f["low"], f["high"], f["scale"]) for f in result["factors"]}
+        assert stored.keys() == now.keys(), (
+            f"{output}: the assumed constants changed: `asnflux cell docs docs/ --sobol 512`"
+        )
+        for name, (low, high, scale) in now.items():
+            assert stored[name] == (pytest.approx(low), pytest.approx(high), scale), name
+    page = (DOCS / "cell-model-sensitivity.md").read_text(encoding="utf-8")
+    assert page.endswith(sobol_markdown(data))

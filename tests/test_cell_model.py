@@ -216,6 +216,39 @@ def test_parameter_sets_reuse_one_compiled_model():
     assert fast.at("Asn_med", 0) == 0.2
 
 
+def test_a_state_starting_at_a_constant_follows_it_on_every_path():
+    # eIF2alpha-P starts at its basal level (an SBML initial assignment). Setting the basal
+    # level, in the SBML or as an override on the cached model, starts it there, so the
+    # stress integrator (eIF2alpha-P above basal) starts at 0 and never goes negative: the
+    # Hill death law of a negative stress was NaN for ~10 % of a Morris design before.
+    import numpy as np
+
+    from asnflux.models.cell import build_cell_model, output_columns
+    from asnflux.network import RoadRunnerEngine, from_sbml, to_antimony
+
+    cfg = CellConfig(overrides={"eIF2P_basal": 0.2, "n_death": 2.5})
+    model = build_cell_model(cfg)
+    sbml = to_sbml(model)
+    assert '<initialAssignment symbol="eIF2P_all_blast">' in sbml
+    assert from_sbml(sbml).parameter("eIF2P_all_blast").initial == "eIF2P_basal"
+    assert "eIF2P_all_blast = eIF2P_basal;" in to_antimony(model)
+    engine = RoadRunnerEngine()
+    simulate_cell(CellConfig(), 24.0, engine=engine)  # cache the model with basal 0.05
+    run = simulate_cell(cfg, 48.0, engine=engine)
+    assert run.at("eIF2P_all_blast", 0) == pytest.approx(0.2)
+    assert run.table["stress_all_blast"].min() >= 0
+    assert np.isfinite(run.table["viability_all_blast"]).all()
+    cols, _ = output_columns(model, cfg)
+    baked = engine.simulate(sbml, np.linspace(0, 48, 193), cols).table
+    np.testing.assert_allclose(run.table.to_numpy(), baked.to_numpy(), rtol=1e-8, atol=1e-12)
+    # the next run on the cached model is back at the model's own basal level
+    again = simulate_cell(CellConfig(), 1.0, engine=engine)
+    assert again.at("eIF2P_all_blast", 0) == pytest.approx(0.05)
+    # setting the state itself wins over its initial assignment
+    own = simulate_cell(CellConfig(overrides={"eIF2P_all_blast": 0.3}), 1.0, engine=engine)
+    assert own.at("eIF2P_all_blast", 0) == pytest.approx(0.3)
+
+
 @pytest.mark.parametrize("key", ["Vcell_all_blast", "cells_all_blast"])
 def test_overriding_a_compartment_size_keeps_concentrations(key):
     # libroadrunner keeps amounts when a parameter sizing a compartment changes: doubling
@@ -254,3 +287,12 @@ def test_exported_sbml_passes_the_unit_checks_with_no_warning(monkeypatch):
         assert validate_sbml(to_sbml(build_cell_model(cfg))) == []
     monkeypatch.setattr(_sbml, "_units_on_literals", lambda ast, unit, zeros=False: ast)
     assert len(validate_sbml(to_sbml(build_cell_model(CellConfig())))) > 0
+
+
+def test_without_re_evaluating_initial_assignments_the_override_path_drifts(monkeypatch):
+    # ablation of the test above: the engine no longer re-evaluates initial assignments
+    from asnflux.network import RoadRunnerEngine, _engine
+
+    monkeypatch.setattr(_engine, "_initial_assignments", lambda sbml: [])
+    run = simulate_cell(CellConfig(overrides={"eIF2P_basal": 0.2}), 1.0, engine=RoadRunnerEngine())
+    assert run.at("eIF2P_all_blast", 0) == pytest.approx(0.05)  # not 0.2: the check would fail

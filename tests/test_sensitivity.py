@@ -82,3 +82,76 @@ def test_cell_morris_screen_runs_and_ranks_the_death_rate_first():
     )
     assert r.ranking()[0] == "kd_max"
     assert r.evaluations == 16
+
+
+# --- the patient model ------------------------------------------------------------------
+def test_patient_design_members_equal_single_patient_runs():
+    # the vectorised path (PD constants as arrays over a chunk) against one run per member
+    import dataclasses
+
+    from asnflux.analysis._patient import _evaluator, patient_factors
+    from asnflux.therapy import (
+        PDParams,
+        Population,
+        regimen_from_options,
+        simulate,
+        weight_from_bsa,
+    )
+
+    factors = patient_factors("peg_days_csf_depleted", ["z_CL", "k_csf", "k_asn"])
+    rows = np.array([[0.0, 0.2, 0.3], [1.5, 0.1, 0.15], [-1.0, 0.4, 0.6]])
+    got = _evaluator("peg_days_csf_depleted", factors, None)(rows)
+    regimen = regimen_from_options("peg", "2500 IU/m**2", "iv", at="0")
+    for row, value in zip(rows, got, strict=True):
+        pop = Population(
+            bsa=np.ones(1), weight=weight_from_bsa(np.ones(1)), z_cl=row[:1], z_v=np.zeros(1)
+        )
+        pd = dataclasses.replace(PDParams.from_kb(), k_csf=float(row[1]), k_asn=float(row[2]))
+        one = simulate(pop, regimen, 42.0, pd=pd, keep_traces=False)
+        assert value == pytest.approx(one.endpoints["days_csf_asn_depleted"][0], abs=1e-12)
+    assert len(set(np.round(got, 6))) == 3  # the inputs matter
+
+
+def test_patient_sobol_ranks_clearance_first_and_an_unread_input_last(monkeypatch):
+    from asnflux import therapy
+    from asnflux.analysis import patient_sensitivity
+
+    names = ["z_CL", "k_asn", "k_gln"]  # plasma Gln turnover does not enter plasma Asn
+    r = patient_sensitivity("peg_days_asn_below_1uM", "sobol", 32, 1, factors=names)
+    st = dict(zip(r.table["factor"], r.table["ST"], strict=True))
+    assert r.ranking()[0] == "z_CL"
+    assert st["z_CL"] > 0.5
+    assert abs(st["k_gln"]) < 1e-9
+    # ablation: a PK that ignores the clearance random effect leaves z_CL no variance
+    real = therapy.Population
+
+    def no_iiv(**kw):
+        return real(**{**kw, "z_cl": np.zeros_like(kw["z_cl"])})
+
+    monkeypatch.setattr(therapy, "Population", no_iiv)
+    r = patient_sensitivity("peg_days_asn_below_1uM", "sobol", 32, 1, factors=names)
+    st = dict(zip(r.table["factor"], r.table["ST"], strict=True))
+    assert abs(st["z_CL"]) < 1e-9
+    assert r.ranking()[0] == "k_asn"
+
+
+def test_analyze_sensitivity_cli(cli, tmp_path):
+    r = cli("analyze", "sensitivity", "--model", "patient")
+    assert r.code == 0
+    assert "peg_days_asn_below_1uM" in r.out
+    fig = tmp_path / "s.svg"
+    r = cli(
+        "analyze", "sensitivity", "--model", "patient", "--output", "peg_blast_log_kill",
+        "--method", "morris", "--n", "4", "--factor", "kd_max", "--factor", "k_csf",
+        "--plot", str(fig), "--json",
+    )  # fmt: skip
+    assert r.code == 0, r.err
+    payload = __import__("json").loads(r.out)
+    assert payload["evaluations"] == 12
+    assert {row["factor"] for row in payload["indices"]} == {"kd_max", "k_csf"}
+    assert "<svg" in fig.read_text(encoding="utf-8")
+    r = cli("analyze", "sensitivity", "--model", "liver", "--output", "x")
+    assert r.code == 1
+    assert r.err.strip() == "error: --model 'liver': choose cell or patient"
+    r = cli("analyze", "sensitivity", "--model", "patient", "--output", "x", "--workers", "2")
+    assert r.code == 1

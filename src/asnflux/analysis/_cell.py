@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from .._errors import AsnfluxError, DataError, NotFoundError
 from ..knowledge import load_knowledge_base
 from ..models._cell_docs import OUTPUTS, _assumed
-from ._sensitivity import Factor, SensitivityResult, morris, sobol
+from ._sensitivity import Factor, SensitivityResult, analyse, assumed_factor, select
 
 __all__ = ["CELL_OUTPUTS", "cell_factors", "cell_sensitivity"]
 
@@ -54,25 +54,8 @@ def cell_factors(output: str, names: list[str] | None = None) -> list[Factor]:
     out = {}
     for p in _assumed(model, kb):
         kind = kb.get(p.record).quantity if p.record else ""
-        v = float(p.value)
-        source = f"{p.record or p.id}; range: sensitivity.assumed_fold"
-        if kind == "fraction" and 0 < v < 1:
-            odds = v / (1 - v)
-            lo, hi = odds / fold, odds * fold
-            out[p.id] = Factor(p.id, lo / (1 + lo), hi / (1 + hi), "logit", v, source)
-        elif kind == "exponent":
-            out[p.id] = Factor(p.id, 1.0, max(fold * v, 1.5), "linear", v, source)
-        else:
-            out[p.id] = Factor(p.id, v / fold, v * fold, "log", v, source)
-    if names is None:
-        return list(out.values())
-    unknown = [n for n in names if n not in out]
-    if unknown:
-        raise NotFoundError(
-            f"{', '.join(unknown)}: not an assumed constant of {output}; choose from "
-            f"{', '.join(out)}"
-        )
-    return [out[n] for n in names]
+        out[p.id] = assumed_factor(p.id, float(p.value), kind, fold, p.record or p.id)
+    return select(out, names, f"an assumed constant of {output}")
 
 
 _WORKER: dict[str, Any] = {}
@@ -146,8 +129,75 @@ def cell_sensitivity(
     if not 1 <= workers <= 256:
         raise DataError(f"workers = {workers}: 1 to 256")
     evaluate = _evaluator(output, chosen, workers, progress)
-    if method == "sobol":
-        return sobol(evaluate, chosen, n, seed, output=output)
-    if method == "morris":
-        return morris(evaluate, chosen, n, seed, output=output)
-    raise DataError(f"method {method!r} is not one of sobol, morris")
+    return analyse(method, evaluate, chosen, n, seed, output)
+
+
+def sobol_ranking(
+    n: int = 512,
+    seed: int = 1,
+    *,
+    workers: int | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Sobol' indices of every cell output (``CELL_OUTPUTS``) over all its assumed
+    constants, as one JSON-able record: settings and each output's result."""
+    results = {}
+    for output in CELL_OUTPUTS:
+        step = None if progress is None else (lambda d, t, o=output: progress(o, d, t))
+        results[output] = cell_sensitivity(
+            output, "sobol", n, seed, workers=workers, progress=step
+        ).to_dict()
+    return {"method": "sobol", "n": n, "seed": seed, "outputs": results}
+
+
+def sobol_markdown(data: dict[str, Any], top: int = 15) -> str:
+    """The ranking section of docs/cell-model-sensitivity.md from :func:`sobol_ranking`'s
+    record: per output the ``top`` factors by total index, then the union of the factors
+    that matter (ST above 0.05 for any output), which is what a lab should measure first."""
+    from ..models._cell_docs import OUTPUTS as described
+
+    lines = [
+        "## Global ranking: Sobol' indices",
+        "",
+        "Every assumed constant varies at once, each over the knowledge-base range",
+        "`sensitivity.assumed_fold` (log-uniform within 2-fold; fractions within 2-fold of",
+        "their odds; Hill exponents from 1 to twice their value), in a Saltelli design of",
+        f"{data['n']} base samples (seed {data['seed']}), analysed with SALib (Saltelli 2010",
+        "estimators, 95 % bootstrap intervals). S1 is the share of an output's variance a",
+        "constant explains alone, ST the share including its interactions; ST near 0 means",
+        "the constant can stay an assumption. Regenerate with `asnflux cell docs docs/",
+        f"--sobol {data['n']}` (minutes); the tests check that the factors and ranges here",
+        "are the model's current ones.",
+        "",
+    ]
+    matters: dict[str, float] = {}
+    for output, result in data["outputs"].items():
+        rows = sorted(result["indices"], key=lambda r: -r["ST"])
+        _cfg, hours, column = described[output]
+        lines += [
+            f"### `{output}` ({result['evaluations']:,} runs)",
+            "",
+            f"`{column}` at {hours:g} h.",
+            "",
+            "| rank | constant | ST [95 % CI] | S1 [95 % CI] |",
+            "|---|---|---|---|",
+        ]
+        for rank, r in enumerate(rows[:top], start=1):
+            lines.append(
+                f"| {rank} | `{r['factor']}` | {r['ST']:.3f} ± {r['ST_conf']:.3f} | "
+                f"{r['S1']:.3f} ± {r['S1_conf']:.3f} |"
+            )
+        lines.append("")
+        for r in rows:
+            if r["ST"] > 0.05:
+                matters[r["factor"]] = max(matters.get(r["factor"], 0.0), r["ST"])
+    ranked = sorted(matters, key=lambda f: -matters[f])
+    lines += [
+        "### Measure these first",
+        "",
+        "Constants with ST > 0.05 for any output, largest first: "
+        + ", ".join(f"`{f}`" for f in ranked)
+        + ".",
+        "",
+    ]
+    return "\n".join(lines)

@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from .._errors import DataError, SolverError
+from .._errors import DataError, NotFoundError, SolverError
 from .._repr import CompactRepr
 
-__all__ = ["Factor", "SensitivityResult", "morris", "sobol"]
+__all__ = ["Factor", "SensitivityResult", "analyse", "assumed_factor", "morris", "select", "sobol"]
 
 Evaluate = Callable[[NDArray[np.float64]], NDArray[np.float64]]
 #: Largest design (rows) one call evaluates: beyond it, ask for fewer samples or factors.
@@ -67,6 +67,21 @@ class Factor:
         if self.scale == "logit":
             return 1 / (1 + np.exp(-column))
         return column
+
+
+def assumed_factor(name: str, value: float, quantity: str, fold: float, record: str) -> Factor:
+    """The factor of an assumed constant within ``fold`` of ``value`` (the knowledge-base
+    assumption ``sensitivity.assumed_fold``): log-uniform; a fraction (``quantity``
+    "fraction") within that factor of its odds, uniform in log-odds; a Hill exponent
+    (``quantity`` "exponent") from 1 to ``fold`` times its value."""
+    source = f"{record}; range: sensitivity.assumed_fold"
+    if quantity == "fraction" and 0 < value < 1:
+        odds = value / (1 - value)
+        lo, hi = odds / fold, odds * fold
+        return Factor(name, lo / (1 + lo), hi / (1 + hi), "logit", value, source)
+    if quantity == "exponent":
+        return Factor(name, 1.0, max(fold * value, 1.5), "linear", value, source)
+    return Factor(name, value / fold, value * fold, "log", value, source)
 
 
 @dataclass(repr=False)
@@ -210,3 +225,25 @@ def morris(
     )
     settings = {"trajectories": trajectories, "levels": levels, "conf_level": 0.95}
     return SensitivityResult("morris", output, table, tuple(factors), len(y), seed, settings)
+
+
+def analyse(
+    method: str, evaluate: Evaluate, factors: list[Factor], n: int, seed: int, output: str
+) -> SensitivityResult:
+    """:func:`sobol` (``n`` base samples) or :func:`morris` (``n`` trajectories) by name."""
+    if method == "sobol":
+        return sobol(evaluate, factors, n, seed, output=output)
+    if method == "morris":
+        return morris(evaluate, factors, n, seed, output=output)
+    raise DataError(f"method {method!r} is not one of sobol, morris")
+
+
+def select(available: dict[str, Factor], names: list[str] | None, what: str) -> list[Factor]:
+    """All ``available`` factors, or those ``names`` in that order (an unknown name is an
+    error listing the choices, ``what`` saying whose inputs they are)."""
+    if names is None:
+        return list(available.values())
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise NotFoundError(f"{', '.join(unknown)}: not {what}; choose from {', '.join(available)}")
+    return [available[n] for n in names]

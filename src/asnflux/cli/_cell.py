@@ -13,7 +13,7 @@ from .._errors import DataError
 from .._export import check_output, write_table
 from .._io import atomic_write_text, check_writable
 from ..models.cell import CellConfig, output_columns, simulate_cell
-from ._common import bounded, echo_json, name_values, wide_console
+from ._common import bounded, echo_json, name_values, progress_bar, wide_console
 
 cell_app = typer.Typer(help="The cell model: simulate, export, scenarios.", no_args_is_help=True)
 
@@ -343,12 +343,29 @@ def petab(
 @cell_app.command("docs", hidden=True)
 def docs(
     directory: Annotated[Path, typer.Argument(help="Folder for cell-model*.md (docs/).")],
+    sobol: Annotated[
+        int | None,
+        typer.Option(help="Recompute the Sobol' ranking with N base samples (minutes)."),
+    ] = None,
 ) -> None:
-    """Regenerate docs/cell-model.md and docs/cell-model-sensitivity.md from the model."""
+    """Regenerate docs/cell-model.md and docs/cell-model-sensitivity.md from the model; the
+    Sobol' ranking comes from docs/data/cell-sobol.json (recomputed with --sobol N)."""
+    import json
+
+    from ..analysis._cell import sobol_markdown, sobol_ranking
     from ..models._cell_docs import cell_model_markdown, sensitivity_markdown
 
     if not directory.is_dir():
         raise DataError(f"{directory}: not a folder")
+    store = directory / "data" / "cell-sobol.json"
+    if sobol is not None:
+        with progress_bar("Sobol' ranking") as advance:
+            data = sobol_ranking(sobol, progress=lambda o, d, t: advance(d, t))
+        store.parent.mkdir(exist_ok=True)
+        atomic_write_text(store, json.dumps(data, indent=1, sort_keys=True) + "\n")
+    page = sensitivity_markdown()
+    if store.is_file():
+        page += "\n" + sobol_markdown(json.loads(store.read_text(encoding="utf-8")))
     atomic_write_text(directory / "cell-model.md", cell_model_markdown())
-    atomic_write_text(directory / "cell-model-sensitivity.md", sensitivity_markdown())
+    atomic_write_text(directory / "cell-model-sensitivity.md", page)
     typer.echo(f"wrote {directory / 'cell-model.md'} and cell-model-sensitivity.md")

@@ -23,6 +23,7 @@ from typer._click import exceptions as click_exc
 
 from .. import __version__
 from .._errors import AsnfluxError
+from ._analyze import analyze_app
 from ._assay import assay_app
 from ._cell import cell_app
 from ._demo import demo
@@ -44,6 +45,7 @@ app.add_typer(assay_app, name="assay")
 app.add_typer(cell_app, name="cell")
 app.add_typer(therapy_app, name="therapy")
 app.add_typer(sbml_app, name="sbml")
+app.add_typer(analyze_app, name="analyze")
 app.command("demo")(demo)
 app.command("fit")(fit)
 app.command("serve")(serve)

@@ -430,6 +430,9 @@ class Builder:
             assignment=f"cells_{k} / (cells_{k} + dead_{k})",
         )
         uncharged = f"(1 - charging_{k})"
+        # eIF2alpha-P above basal; the state starts at basal (an initial assignment), so it
+        # stays >= 0 for any basal level a user or an analysis sets
+        drive = f"(eIF2P_{k} - eIF2P_basal) / (1 - eIF2P_basal)"
         g = "eIF2P_basal^n_ISR / (K_ATF4^n_ISR + eIF2P_basal^n_ISR)"
         signalling = [
             (
@@ -495,9 +498,10 @@ class Builder:
                 "stress",
                 0.0,
                 "integrated pro-apoptotic stress (CHOP-like)",
-                f"((eIF2P_{k} - eIF2P_basal) / (1 - eIF2P_basal) - stress_{k}) / tau_stress",
+                f"({drive} - stress_{k}) / tau_stress",
             ),
         ]
+        starts = {"eIF2P": "eIF2P_basal"}  # initial assignments: a state starting at a constant
         for name, init, label, rule in signalling:
             self.derive(
                 f"{name}_{k}",
@@ -506,6 +510,7 @@ class Builder:
                 f"{label}, {ct.name}",
                 "state variable relaxing to its driven level",
                 rate_rule=rule,
+                initial=starts.get(name),
             )
         add_cell_reactions(self, ct, s, cyt)
 

@@ -38,6 +38,8 @@ def to_antimony(model: Model) -> str:
     for p in model.parameters:
         if p.assignment:
             out.append(f"  {p.id} := {p.assignment};  // [{p.unit}] {p.provenance}")
+        elif p.initial:  # an initial assignment: starts at the formula's value
+            out.append(f"  {p.id} = {p.initial};  // [{p.unit}] {p.provenance}")
         else:
             out.append(f"  {p.id} = {_num(p.value)};  // [{p.unit}] {p.provenance}")
         if p.rate_rule:

@@ -107,6 +107,12 @@ def check_model(model: Model) -> None:
             where = f"parameter {p.id} rate rule"
             defined(p.rate_rule, where)
             _same_unit(unit_of(p.rate_rule, vals, where), f"({p.unit}) / h", where)
+        if p.initial:
+            where = f"parameter {p.id} initial assignment"
+            if p.assignment:
+                raise DataError(f"{where}: a rule-computed parameter has no initial value")
+            defined(p.initial, where)
+            _same_unit(unit_of(p.initial, vals, where), p.unit, where)
     for r in model.reactions:
         where = f"reaction {r.id}"
         if r.compartment not in comps:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .._errors import DataError, SolverError
 from .._repr import CompactRepr
+from ._math import evaluate, symbols
 
 __all__ = ["Engine", "RoadRunnerEngine", "Trajectory"]
 
@@ -81,6 +82,20 @@ def _solver_reason(exc: BaseException) -> str:
     return text[:200] or type(exc).__name__
 
 
+def _initial_assignments(sbml: str) -> list[tuple[str, str, set[str]]]:
+    """(target, formula, symbols read) of each initial assignment, in document order."""
+    import libsbml
+
+    doc = libsbml.readSBMLFromString(sbml)
+    m = doc.getModel()
+    out = []
+    for i in range(m.getNumInitialAssignments() if m is not None else 0):
+        ia = m.getInitialAssignment(i)
+        formula = libsbml.formulaToL3String(ia.getMath())
+        out.append((ia.getSymbol(), formula, symbols(formula)))
+    return out
+
+
 class RoadRunnerEngine:
     """libroadrunner (CVODE, stiff BDF) with tight tolerances.
 
@@ -92,6 +107,8 @@ class RoadRunnerEngine:
         self.rtol = relative_tolerance
         self.atol = absolute_tolerance
         self._cache: dict[str, Any] = {}
+        self._initial: dict[str, list[tuple[str, str, set[str]]]] = {}
+        self._current = ""
 
     def _runner(self, sbml: str) -> Any:
         import roadrunner
@@ -114,6 +131,8 @@ class RoadRunnerEngine:
             if len(self._cache) >= 8:  # compiled models are large; keep the recent few
                 self._cache.pop(next(iter(self._cache)))
             self._cache[key] = rr
+            self._initial[key] = _initial_assignments(sbml)
+        self._current = key
         rr = self._cache[key]
         rr.resetAll()
         return rr
@@ -158,6 +177,12 @@ class RoadRunnerEngine:
         for key, value in overrides.items():
             if key not in species:
                 rr.setValue(key, float(value))
+        # An initial assignment that reads an overridden value is evaluated again (a state
+        # that starts at a basal level starts at the new one), unless its target is set too.
+        for target, formula, reads in self._initial.get(self._current, []):
+            if reads & set(overrides) and target not in overrides and target not in species:
+                current = {name: float(rr.getValue(name)) for name in reads}
+                rr.setValue(target, evaluate(formula, current, f"initial value of {target}"))
         for sid in ids:
             rr.setValue(f"[{sid}]", float(overrides[sid] if sid in overrides else initial[sid]))
         for key, value in overrides.items():  # boundary species

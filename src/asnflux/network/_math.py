@@ -11,7 +11,7 @@ import libsbml
 from .._errors import DataError
 from ..units import Q_
 
-__all__ = ["canonical", "parse", "symbols", "unit_of"]
+__all__ = ["canonical", "evaluate", "parse", "symbols", "unit_of"]
 
 
 def parse(formula: str, where: str) -> Any:
@@ -40,6 +40,12 @@ def symbols(formula: str, where: str = "formula") -> set[str]:
 
     walk(parse(formula, where))
     return out
+
+
+def evaluate(formula: str, values: dict[str, float], where: str) -> float:
+    """The number ``formula`` gives for ``values`` (one per symbol it reads)."""
+    quantities = {k: Q_(v, "dimensionless") for k, v in values.items()}
+    return float(unit_of(formula, quantities, where)[1])
 
 
 _RELATIONAL = {
@@ -120,6 +126,9 @@ def unit_of(formula: str, values: dict[str, Any], where: str) -> tuple[Any, floa
                 )
             fn = _DIMENSIONLESS_FUNCS[t]
             return Q_(fn(float(arg.to("dimensionless").magnitude)), ""), fn(fa)
+        if t == libsbml.AST_FUNCTION_ABS:
+            q, f = ev(kids[0])
+            return abs(q), abs(f)
         if t in (libsbml.AST_FUNCTION_MIN, libsbml.AST_FUNCTION_MAX):
             vals = [ev(k) for k in kids]
             for v, _ in vals[1:]:

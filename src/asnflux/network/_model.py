@@ -64,6 +64,7 @@ class Parameter:
     uniprot: str | None = None  # for activities of named proteins
     sbo: str = "SBO:0000002"  # quantitative systems description parameter
     variable: bool = False  # changed by events
+    initial: str | None = None  # infix initial assignment (a state starting at another value)
 
     @property
     def constant(self) -> bool:

@@ -166,6 +166,10 @@ def to_sbml(model: Model) -> str:
             rule = m.createRateRule()
             rule.setVariable(p.id)
             rule.setMath(_units_on_literals(parse(p.rate_rule, p.id), "dimensionless"))
+        if p.initial:
+            init = m.createInitialAssignment()
+            init.setSymbol(p.id)
+            init.setMath(_units_on_literals(parse(p.initial, p.id), "dimensionless"))
     for r in model.reactions:
         rx = m.createReaction()
         rx.setId(r.id)
@@ -312,6 +316,11 @@ def _from_model(m: Any) -> Model:
         m.getRule(i).getVariable(): m.getRule(i) for i in range(m.getNumRules())
     }
 
+    initial = {
+        m.getInitialAssignment(i).getSymbol(): canonical(_text(m.getInitialAssignment(i).getMath()))
+        for i in range(m.getNumInitialAssignments())
+    }
+
     def rule_text(var: str, kind: Any) -> str | None:
         r: Any = rules.get(var)
         if not isinstance(r, kind):
@@ -375,6 +384,7 @@ def _from_model(m: Any) -> Model:
                 uniprot,
                 p.getSBOTermID(),
                 variable=not p.getConstant() and p.getId() not in rules,
+                initial=initial.get(p.getId()),
             )
         )
     reactions = []

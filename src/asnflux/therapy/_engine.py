@@ -115,30 +115,36 @@ class PDParams:
         asn0 = v("seed.t2.plasma.asn", "mM")
         return cls(
             asn0_mM=asn0,
-            k_asn=v("plasma.asn.turnover", "1/h"),
-            gln0_mM=v("plasma.gln.baseline", "mM"),
-            k_gln=v("plasma.gln.turnover", "1/h"),
-            km_gln_mM=v("asnase.glutaminase.km", "mM"),
             csf_ratio=csf_mid / asn0,
-            k_csf=v("csf.exchange", "1/h"),
-            k_marrow=v("marrow.exchange", "1/h"),
-            msc_supply=v("marrow.msc_supply", "mM/h"),
-            marrow_access=v("marrow.enzyme_access", "dimensionless"),
             mu_max=math.log(2) / v("cell.all_blast.doubling_time", "h"),
-            k_growth=v("blast.asn.k_growth", "mM"),
-            k_starve=v("blast.asn.k_starvation", "mM"),
-            k_gln_starve=v("blast.gln.k_starvation", "mM"),
-            k_nt_gln=v("nucleotide.k_gln", "mM"),
-            kd_max=v("death.rate.max", "1/h"),
-            tau_stress=v("death.stress.time_constant", "h"),
-            k_stress=v("death.stress.k_half", "dimensionless"),
-            n_death=v("death.hill", "dimensionless"),
-            blasts0=v("blast.burden.initial", "dimensionless"),
-            resistant0=v("blast.resistant_fraction", "dimensionless"),
             rate_per_iu_ml=float(Q_(1.0, "IU/mL").to("mM/h").magnitude),
-            csf_depleted_mM=v("lit.csf.asn_depletion_lloq", "mM"),
             asn_depleted_mM=float(Q_(1.0, "µM").to("mM").magnitude),  # endpoint definition
+            **{name: v(record, unit) for name, (record, unit) in PD_RECORDS.items()},
         )
+
+
+#: PD constants read directly from one knowledge-base record each: field → (record, unit).
+PD_RECORDS = {
+    "k_asn": ("plasma.asn.turnover", "1/h"),
+    "gln0_mM": ("plasma.gln.baseline", "mM"),
+    "k_gln": ("plasma.gln.turnover", "1/h"),
+    "km_gln_mM": ("asnase.glutaminase.km", "mM"),
+    "k_csf": ("csf.exchange", "1/h"),
+    "k_marrow": ("marrow.exchange", "1/h"),
+    "msc_supply": ("marrow.msc_supply", "mM/h"),
+    "marrow_access": ("marrow.enzyme_access", "dimensionless"),
+    "k_growth": ("blast.asn.k_growth", "mM"),
+    "k_starve": ("blast.asn.k_starvation", "mM"),
+    "k_gln_starve": ("blast.gln.k_starvation", "mM"),
+    "k_nt_gln": ("nucleotide.k_gln", "mM"),
+    "kd_max": ("death.rate.max", "1/h"),
+    "tau_stress": ("death.stress.time_constant", "h"),
+    "k_stress": ("death.stress.k_half", "dimensionless"),
+    "n_death": ("death.hill", "dimensionless"),
+    "blasts0": ("blast.burden.initial", "dimensionless"),
+    "resistant0": ("blast.resistant_fraction", "dimensionless"),
+    "csf_depleted_mM": ("lit.csf.asn_depletion_lloq", "mM"),
+}
 
 
 @dataclass
