@@ -296,3 +296,35 @@ def test_without_re_evaluating_initial_assignments_the_override_path_drifts(monk
     monkeypatch.setattr(_engine, "_initial_assignments", lambda sbml: [])
     run = simulate_cell(CellConfig(overrides={"eIF2P_basal": 0.2}), 1.0, engine=RoadRunnerEngine())
     assert run.at("eIF2P_all_blast", 0) == pytest.approx(0.05)  # not 0.2: the check would fail
+
+
+def test_asns_ammonia_route_is_a_reaction_and_minor_at_cellular_ammonium():
+    # ASNS also makes Asn from Asp and free NH3 (Gln- and NH3-dependent activity; cell
+    # sources section 2), with a Km for NH4+ of tens of mM, so at the few uM NH4+ of cells in
+    # RPMI it is a minor route; with 20 mM NH4+ in Gln-free medium it carries real flux.
+    def share(cfg):
+        run = simulate_cell(cfg, 24.0)
+        nh3, gln = run.final("R_ASNS_NH3_hela"), run.final("R_ASNS_hela")
+        return nh3 / (nh3 + gln)
+
+    rpmi = CellConfig(cell_types=("hela",))
+    assert 0 < share(rpmi) < 0.01
+    ammonium = CellConfig(cell_types=("hela",), medium="rpmi-gln-free", overrides={"NH4_med": 20.0})
+    assert share(ammonium) > 0.3
+    # ablation: an ASNS that binds NH4+ as tightly as Gln makes the route major in RPMI
+    assert share(CellConfig(cell_types=("hela",), overrides={"Km_ASNS_NH4": 0.005})) > 0.01
+
+
+def test_enzymatic_reactions_carry_their_ec_numbers_through_sbml():
+    from asnflux.network import from_sbml
+
+    model = build_cell_model(CellConfig(cell_types=("hela",), asparaginase="1 IU/mL"))
+    sbml = to_sbml(model)
+    assert "https://identifiers.org/ec-code:6.3.5.4" in sbml  # asparagine synthetase (Gln)
+    back = {r.id: r.ec for r in from_sbml(sbml).reactions}
+    assert back["R_ASNS_hela"] == "6.3.5.4"
+    assert back["R_ASNS_NH3_hela"] == "6.3.1.1"  # aspartate-ammonia ligase (NH3 route)
+    assert back["ASNase_medium"] == "3.5.1.1"
+    assert back["GS_hela"] == "6.3.1.2"
+    # transport, exchange, protein synthesis and losses are not enzyme classes
+    assert back["uptake_Asn_hela"] is None

@@ -40,6 +40,26 @@ ABLATIONS = [
         {"kd_max": 0.0},
         ["ASNS-low blasts die: viability < 50 % at 96 h"],
     ),
+    # Chan 2014: without the glutaminase side activity the wild type spares ASNS-high cells
+    (
+        "glutaminase-requirement",
+        {"f_glutaminase": 0.0},
+        [
+            "wild-type enzyme (with glutaminase) stops ASNS-high cells: no net growth and "
+            "< 70 % viable at 96 h"
+        ],
+    ),
+    # ... and ASNS-high cells with the ASNS of a blast (0.18 -> 0.2 mM/h) die under Q59L too
+    (
+        "glutaminase-requirement",
+        {"V_ASNS_solid_high": 0.2},
+        ["glutaminase-free Q59L spares ASNS-high cells: > 90 % viable and growing"],
+    ),
+    (
+        "glutaminase-requirement",
+        {"kd_max": 0.0},
+        ["Q59L still kills ASNS-low blasts: viability < 60 % at 96 h"],
+    ),
     (
         "asns-resistance",
         {"V_ASNS_all_resistant": 3.6},  # resistant blasts with the basal ASNS of sensitive ones

@@ -116,6 +116,7 @@ class Builder:
         r("Km_ASNS_Asp", "seed.t1.asns_human.km_asp", "mM", "ASNS Km for Asp")
         r("Km_ASNS_Gln", "seed.t1.asns_human.km_gln", "mM", "ASNS Km for Gln")
         r("Km_ASNS_NH4", "asns.nh3.km", "mM", "ASNS Km for NH4+ (ammonia route)")
+        r("r_ASNS_NH3", "asns.nh3.relative_vmax", "dimensionless", "ASNS ammonia-route Vmax ratio")
         r("K_charge", "trna.charging.k_half", "mM")
         r("K_nt_Gln", "nucleotide.k_gln", "mM")
         r("K_nt_Asp", "nucleotide.k_asp", "mM")
@@ -259,6 +260,7 @@ class Builder:
                 {"Asp_med": 1, "NH4_med": 1},
                 "IU_per_mL * ASNase * Asn_med / (Km_ASNase + Asn_med)",
                 "medium",
+                ec="3.5.1.1",
             )
         )
         self.reactions.append(
@@ -269,6 +271,7 @@ class Builder:
                 {"Glu_med": 1, "NH4_med": 1},
                 "IU_per_mL * ASNase * f_glutaminase * Gln_med / (Km_glutaminase + Gln_med)",
                 "medium",
+                ec="3.5.1.38",
             )
         )
 

@@ -192,6 +192,12 @@ ENZYMES = {
             "asnase.ecoli.glutaminase_fraction",
         ),
         Enzyme(
+            "ecoli-q59l",
+            "E. coli L-asparaginase II Q59L (glutaminase-free)",
+            "asnase.ecoli.km",
+            "asnase.ecoli_q59l.glutaminase_fraction",
+        ),
+        Enzyme(
             "erwinia",
             "Erwinia chrysanthemi L-asparaginase",
             "asnase.erwinia.km",

@@ -24,6 +24,20 @@ def add_cell_reactions(b: Any, ct: Any, s: Callable[[str], str], cyt: str) -> No
             f"V_ASNS_{k} * ASNS_{k} * {s('Asp')} / (Km_ASNS_Asp + {s('Asp')}) * "
             f"{s('Gln')} / (Km_ASNS_Gln + {s('Gln')})",
             cyt,
+            ec="6.3.5.4",
+        )
+    )
+    add(
+        Reaction(
+            f"R_ASNS_NH3_{k}",
+            f"ASNS, ammonia route ({ct.name}): Asp + NH4+ + ATP -> Asn + AMP + PPi",
+            {s("Asp"): 1, s("NH4"): 1},
+            {s("Asn"): 1},
+            f"V_ASNS_{k} * r_ASNS_NH3 * ASNS_{k} * {s('Asp')} / (Km_ASNS_Asp + {s('Asp')}) * "
+            f"{s('NH4')} / (Km_ASNS_NH4 + {s('NH4')})",
+            cyt,
+            note="the synthetase site of ASNS using free ammonia instead of Gln's amide",
+            ec="6.3.1.1",
         )
     )
     add(
@@ -34,6 +48,7 @@ def add_cell_reactions(b: Any, ct: Any, s: Callable[[str], str], cyt: str) -> No
             {s("Asp"): 1, s("NH4"): 1},
             f"V_ASNase_int * {s('Asn')} / (Km_ASNase_int + {s('Asn')})",
             cyt,
+            ec="3.5.1.1",
         )
     )
     add(
@@ -44,6 +59,7 @@ def add_cell_reactions(b: Any, ct: Any, s: Callable[[str], str], cyt: str) -> No
             {s("AKSA"): 1, s("Glu"): 1},
             f"V_GTK * {s('Asn')} / (Km_GTK + {s('Asn')})",
             cyt,
+            ec="2.6.1.64",
         )
     )
     add(
@@ -54,6 +70,7 @@ def add_cell_reactions(b: Any, ct: Any, s: Callable[[str], str], cyt: str) -> No
             {s("OAA"): 1, s("NH4"): 1},
             f"k_NIT2 * {s('AKSA')}",
             cyt,
+            ec="3.5.1.3",
         )
     )
     add(
@@ -64,6 +81,7 @@ def add_cell_reactions(b: Any, ct: Any, s: Callable[[str], str], cyt: str) -> No
             {s("Asp"): 1, s("AKG"): 1},
             f"V_GOT * {s('Glu')} / (Km_GOT_Glu + {s('Glu')}) / (1 + {s('Asp')} / Ki_GOT_Asp)",
             cyt,
+            ec="2.6.1.1",
         )
     )
     add(
@@ -74,6 +92,7 @@ def add_cell_reactions(b: Any, ct: Any, s: Callable[[str], str], cyt: str) -> No
             {s("Glu"): 1, s("NH4"): 1},
             f"V_GLS * {s('Gln')} / (Km_GLS + {s('Gln')}) / (1 + {s('Glu')} / Ki_GLS_Glu)",
             cyt,
+            ec="3.5.1.2",
         )
     )
     add(
@@ -84,6 +103,7 @@ def add_cell_reactions(b: Any, ct: Any, s: Callable[[str], str], cyt: str) -> No
             {s("AKG"): 1, s("NH4"): 1},
             f"V_GDH * {s('Glu')} / (Km_GDH + {s('Glu')})",
             cyt,
+            ec="1.4.1.3",
         )
     )
     add(
@@ -95,6 +115,7 @@ def add_cell_reactions(b: Any, ct: Any, s: Callable[[str], str], cyt: str) -> No
             f"V_GS_{k} * {s('Glu')} / (Km_GS_Glu + {s('Glu')}) * {s('NH4')} / "
             f"(Km_GS_NH4 + {s('NH4')})",
             cyt,
+            ec="6.3.1.2",
         )
     )
     for aa in AMINO_ACIDS:

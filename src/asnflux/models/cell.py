@@ -92,6 +92,7 @@ DERIVED = (
 #: Culture-level fluxes reported (mmol/h in the simulated volume): reaction id prefixes.
 FLUXES = (
     "R_ASNS",
+    "R_ASNS_NH3",
     "exchange_Asn_Ser",
     "exchange_Asn_Arg",
     "exchange_Asn_His",

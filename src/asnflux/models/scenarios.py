@@ -202,6 +202,38 @@ def _selectivity(r: dict[str, CellRun]) -> tuple[dict[str, float], list[Check]]:
     ]
 
 
+def _glutaminase(r: dict[str, CellRun]) -> tuple[dict[str, float], list[Check]]:
+    def fold(run: CellRun, k: str) -> float:
+        return run.final(f"cells_{k}") / run.at(f"cells_{k}", 0)
+
+    wt, q59l = r["ASNS-high + wild type"], r["ASNS-high + Q59L"]
+    blast = r["ASNS-low blast + Q59L"]
+    m = {
+        "asns_high_viability_96h_wild_type": wt.final("viability_solid_high"),
+        "asns_high_fold_96h_wild_type": fold(wt, "solid_high"),
+        "asns_high_viability_96h_q59l": q59l.final("viability_solid_high"),
+        "asns_high_fold_96h_q59l": fold(q59l, "solid_high"),
+        "asns_low_viability_96h_q59l": blast.final("viability_all_blast"),
+        "medium_gln_24h_wild_type_mM": wt.at("Gln_med", 24),
+        "medium_gln_24h_q59l_mM": q59l.at("Gln_med", 24),
+    }
+    return m, [
+        (
+            "wild-type enzyme (with glutaminase) stops ASNS-high cells: no net growth and "
+            "< 70 % viable at 96 h",
+            m["asns_high_fold_96h_wild_type"] < 1 and m["asns_high_viability_96h_wild_type"] < 0.7,
+        ),
+        (
+            "glutaminase-free Q59L spares ASNS-high cells: > 90 % viable and growing",
+            m["asns_high_viability_96h_q59l"] > 0.9 and m["asns_high_fold_96h_q59l"] > 1.5,
+        ),
+        (
+            "Q59L still kills ASNS-low blasts: viability < 60 % at 96 h",
+            m["asns_low_viability_96h_q59l"] < 0.6,
+        ),
+    ]
+
+
 def _resistance(r: dict[str, CellRun]) -> tuple[dict[str, float], list[Check]]:
     s, res = r["sensitive blast"], r["resistant blast"]
     m = {
@@ -433,6 +465,35 @@ def _library() -> dict[str, Scenario]:
                 ),
             },
             _selectivity,
+        ),
+        Scenario(
+            "glutaminase-requirement",
+            "Glutaminase activity is needed against ASNS-positive cells only",
+            "the enzyme's glutaminase side activity is needed to kill ASNS-positive cells, not "
+            "ASNS-negative ones",
+            "At 1 IU/mL for 96 h the wild-type E. coli enzyme (3 % glutaminase) stops high-ASNS "
+            "cells (no net growth, < 70 % viable) while the glutaminase-free mutant Q59L spares "
+            "them (> 90 % viable, growing) and still kills ASNS-low blasts (< 60 % viable) "
+            "(Chan 2014: Q59L is inactive against ASNS-positive and potently active against "
+            "ASNS-negative cells).",
+            ("chan2014",),
+            {
+                "ASNS-high + wild type": (
+                    CellConfig(cell_types=("solid-asns-high",), asparaginase="1 IU/mL"),
+                    96.0,
+                ),
+                "ASNS-high + Q59L": (
+                    CellConfig(
+                        cell_types=("solid-asns-high",), asparaginase="1 IU/mL", enzyme="ecoli-q59l"
+                    ),
+                    96.0,
+                ),
+                "ASNS-low blast + Q59L": (
+                    CellConfig(asparaginase="1 IU/mL", enzyme="ecoli-q59l"),
+                    96.0,
+                ),
+            },
+            _glutaminase,
         ),
         Scenario(
             "asns-resistance",

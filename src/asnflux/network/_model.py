@@ -93,6 +93,7 @@ class Reaction:
     reversible: bool = False
     sbo: str = "SBO:0000176"  # biochemical reaction
     note: str = ""
+    ec: str | None = None  # EC number of the catalysing enzyme class, e.g. "6.3.5.4"
 
 
 @dataclass(frozen=True)

@@ -192,6 +192,11 @@ def to_sbml(model: Model) -> str:
             ref.setSpecies(sid)
             ref.setStoichiometry(coef)
             ref.setConstant(True)
+        if r.ec:
+            term = libsbml.CVTerm(libsbml.BIOLOGICAL_QUALIFIER)
+            term.setBiologicalQualifierType(libsbml.BQB_IS_VERSION_OF)
+            term.addResource(f"https://identifiers.org/ec-code:{r.ec}")
+            _ok(rx.addCVTerm(term), f"EC annotation of {r.id}")
         species_ids = {sp.id for sp in model.species}
         for sid in sorted((symbols(r.rate) & species_ids) - set(r.reactants) - set(r.products)):
             mod = rx.createModifier()
@@ -311,6 +316,16 @@ def from_sbml(text: str) -> Model:
         ) from None
 
 
+def _ec_of(element: Any) -> str | None:
+    for k in range(element.getNumCVTerms()):
+        term = element.getCVTerm(k)
+        for j in range(term.getNumResources()):
+            res = term.getResourceURI(j)
+            if "ec-code:" in res:
+                return str(res.split("ec-code:")[1])
+    return None
+
+
 def _from_model(m: Any) -> Model:
     rules: dict[str, Any] = {
         m.getRule(i).getVariable(): m.getRule(i) for i in range(m.getNumRules())
@@ -421,6 +436,7 @@ def _from_model(m: Any) -> Model:
                 r.getReversible(),
                 r.getSBOTermID(),
                 meta.get("note", ""),
+                _ec_of(r),
             )
         )
     events = []
