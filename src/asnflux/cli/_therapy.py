@@ -449,3 +449,44 @@ def tdm_cmd(
     )
     console.print(f"Advice: {res.recommendation}")
     console.print(f"[italic]{RESEARCH_NOTICE}[/italic]")
+
+
+@therapy_app.command("validate")
+def validate_cmd(
+    check: Annotated[
+        list[str] | None, typer.Option("--check", help="Run only this check; repeatable.")
+    ] = None,
+    markdown: Annotated[
+        Path | None, typer.Option(help="Also write the results as Markdown (docs page).")
+    ] = None,
+    json_: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Simulate each published clinical observation the way its source measured it and
+    compare (tolerances fixed in advance); exit 1 if any check misses."""
+    from .._io import atomic_write_text, check_writable
+    from ..therapy._validation import validate, validation_markdown
+
+    if markdown is not None:
+        check_writable(markdown)
+    rows = validate(check)
+    if markdown is not None:
+        atomic_write_text(markdown, validation_markdown(rows))
+        typer.echo(f"wrote {markdown}", err=True)
+    if json_:
+        echo_json({"checks": [r.to_dict() for r in rows],
+                   "passed": sum(r.passed for r in rows), "total": len(rows)})  # fmt: skip
+    else:
+        table = Table(
+            title=f"clinical validation: {sum(r.passed for r in rows)} of {len(rows)} pass"
+        )
+        for col in ("check", "observed", "predicted", "verdict", "criterion"):
+            table.add_column(col)
+        for r in rows:
+            pred = "never" if r.predicted is None else f"{r.predicted:.3g} {r.unit}"
+            table.add_row(
+                r.key, f"{r.observed:.3g} {r.unit}", pred, "pass" if r.passed else "MISS",
+                r.criterion.split(" (")[0],
+            )  # fmt: skip
+        wide_console().print(table)
+    if not all(r.passed for r in rows):
+        raise typer.Exit(1)

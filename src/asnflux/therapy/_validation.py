@@ -1,0 +1,334 @@
+"""Clinical validation: the therapy simulator against published observations it was not
+tuned to, each statistic computed the way its source computed it.
+
+Every observation is a knowledge-base record (value, source, locator, conditions). Each
+``Check`` here says how to reproduce the source's measurement — the regimen, the population
+(a virtual cohort of children, BSA 1 m², the formulation's own between-subject variability,
+no antibodies unless the source's patients had them), the sampling and the statistic — and
+the tolerance, fixed before the comparison was run, with its justification. A miss is
+reported, never tuned away: the simulator's known defects (the therapy issue) are the
+reasons listed in docs/therapy-validation.md.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._errors import DataError
+from ..knowledge import load_knowledge_base
+from ._cohort import sample_population
+from ._engine import Population, simulate
+from ._regimen import regimen_from_options
+
+__all__ = ["CHECKS", "Check", "ValidationRow", "validate"]
+
+_N = 200  # virtual patients per check: the median's Monte-Carlo error is then ~2-3 %
+_SEED = 20261202
+# Half-lives: reported means of a study's patients differ between studies of the same
+# product and schedule by up to 15 % (Asselin 1993 vs Avramis 2002: 1.24 d vs 26 h for
+# native E. coli, 5.73 vs 5.5 d for PEG); with ~10-20 patients per arm and 30-50 %
+# between-patient variability a mean's own standard error is 8-15 %. A prediction within
+# 25 % of the reported value is therefore as close as a second study would be.
+_T_HALF_TOL = 0.25
+# A threshold read off dose levels or binned paired samples is known only to within a factor
+# of about 2 (the levels tested are usually 2-fold or further apart).
+_THRESHOLD_WHY = "within a factor of 2: thresholds come from levels 2-fold or further apart"
+_T_HALF_WHY = (
+    "±25 %: two studies of the same product differ by up to 15 % (Asselin 1993 vs Avramis "
+    "2002) and a 10-20-patient mean has 8-15 % standard error"
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One published observation and how to reproduce it."""
+
+    key: str
+    record: str  # the knowledge-base record holding the observed value and its source
+    what: str
+    measure: Callable[[], tuple[float | None, str]]  # -> (prediction or None if none, how)
+    unit: str
+    compare: str  # "relative": |pred/obs - 1| <= tol; "relative_log": obs/tol <= pred <= obs*tol
+    tolerance: float
+    why: str
+
+
+@dataclass(frozen=True)
+class ValidationRow:
+    key: str
+    record: str
+    what: str
+    source: str
+    observed: float
+    predicted: float | None  # None: the simulator never shows the effect (see ``how``)
+    unit: str
+    passed: bool
+    criterion: str
+    how: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _cohort(name: str, dose: str, route: str, at: str, silent: bool = False) -> Any:
+    regimen = regimen_from_options(name, dose, route, at=at)
+    pop, _ = sample_population(_N, _SEED, regimen, bsa=1.0, immunogenicity=False)
+    if silent:  # antibodies from a prior E. coli reaction, active from the first dose
+        pop = Population(
+            pop.bsa, pop.weight, pop.z_cl, pop.z_v, silent_onset_h={"ecoli": np.zeros(pop.n)}
+        )
+    return regimen, pop
+
+
+def _half_life(
+    name: str, dose: str, route: str, window_h: tuple[float, float], every_h: float,
+    silent: bool = False,
+) -> Callable[[], tuple[float | None, str]]:  # fmt: skip
+    """Median over patients of the terminal half-life from a log-linear regression of SAA
+    on samples every ``every_h`` across ``window_h`` after one dose."""
+
+    def measure() -> tuple[float | None, str]:
+        regimen, pop = _cohort(name, dose, route, "0", silent)
+        times = np.arange(window_h[0], window_h[1] + 1e-9, every_h)
+        run = simulate(pop, regimen, times[-1] / 24 + 0.5, keep_traces=False,
+                       sample_times_h=times, time_budget_s=None)  # fmt: skip
+        saa = run.samples
+        assert saa is not None
+        slopes = []
+        for row in saa:
+            ok = row > 1e-4  # above an activity assay's LLOQ (0.1 IU/L): a log is defined
+            if ok.sum() >= 3:
+                slopes.append(np.polyfit(times[ok], np.log(row[ok]), 1)[0])
+        if len(slopes) < len(saa) // 2:
+            raise DataError(f"{name}: too few patients with measurable activity in the window")
+        t_half_h = float(np.median(math.log(2) / -np.asarray(slopes)))
+        how = (
+            f"median of {len(slopes)} patients' log-linear half-lives, SAA every {every_h:g} h "
+            f"from {window_h[0]:g} to {window_h[1]:g} h after one {route.upper()} dose of {dose}"
+        )
+        return t_half_h, how
+
+    return measure
+
+
+def _minimal_depleting(compartment: str, limit_uM: float) -> Callable[[], tuple[float | None, str]]:
+    """The lowest serum activity (IU/mL) from which up the median Asn (plasma or CSF) of
+    hourly paired samples stays at or below ``limit_uM``: samples binned by SAA on a log
+    grid (8 bins per decade) over six weeks after one PEG dose (2,500 IU/m² IV), a cohort."""
+
+    def measure() -> tuple[float | None, str]:
+        regimen, pop = _cohort("peg", "2500 IU/m**2", "iv", "0")
+        run = simulate(pop, regimen, 42.0, keep_traces=True, record_every_h=1.0,
+                       time_budget_s=None)  # fmt: skip
+        saa = run.traces["saa_IU_per_mL"].ravel()
+        asn = run.traces[f"asn_{compartment}_uM"].ravel()
+        edges = 10 ** np.arange(-4.0, 1.0 + 1e-9, 1 / 8)
+        medians = []
+        for lo, hi in itertools.pairwise(edges):
+            sel = (saa >= lo) & (saa < hi)
+            medians.append(float(np.median(asn[sel])) if sel.sum() >= 20 else math.nan)
+        ok = [not (m > limit_uM) for m in medians]  # an empty bin does not break the run
+        lowest = len(edges) - 1
+        while lowest > 0 and ok[lowest - 1]:
+            lowest -= 1
+        design = f"six weeks after one PEG dose (2,500 IU/m² IV), {_N} patients"
+        if lowest == len(edges) - 1 or all(math.isnan(m) for m in medians[lowest:]):
+            floor = min(m for m in medians if not math.isnan(m))
+            return None, (
+                f"never depleted: the median {compartment} Asn of hourly paired samples binned "
+                f"by SAA (8 bins per decade) is at least {floor:.3g} µM at any activity, {design}"
+            )
+        how = (
+            f"lowest SAA bin (8 per decade) from which the median {compartment} Asn of hourly "
+            f"paired samples stays ≤ {limit_uM:g} µM, six weeks after one PEG dose (2,500 IU/m² "
+            f"IV), {_N} patients"
+        )
+        return float(edges[lowest]), how
+
+    return measure
+
+
+CHECKS: tuple[Check, ...] = (
+    Check(
+        "native_ecoli_im_25000_t_half", "pk.native_ecoli.t_half.asselin_25000",
+        "native E. coli, 25,000 IU/m² IM: terminal half-life of serum activity",
+        _half_life("native-ecoli", "25000 IU/m**2", "im", (48.0, 168.0), 24.0),
+        "day", "relative", _T_HALF_TOL, _T_HALF_WHY,
+    ),
+    Check(
+        "native_ecoli_im_2500_t_half", "pk.native_ecoli.t_half.asselin_2500",
+        "native E. coli, 2,500 IU/m² IM: terminal half-life (dose-independent per Asselin)",
+        _half_life("native-ecoli", "2500 IU/m**2", "im", (48.0, 120.0), 24.0),
+        "day", "relative", _T_HALF_TOL, _T_HALF_WHY,
+    ),
+    Check(
+        "native_ecoli_im_t_half_avramis", "pk.native_ecoli.t_half.avramis",
+        "native E. coli IM (CCG-1962; 6,000 IU/m², its dose): half-life, a second study",
+        _half_life("native-ecoli", "6000 IU/m**2", "im", (48.0, 144.0), 24.0),
+        "h", "relative", _T_HALF_TOL, _T_HALF_WHY,
+    ),
+    Check(
+        "erwinia_im_t_half", "pk.erwinia.t_half.asselin",
+        "Erwinia, 25,000 IU/m² IM: terminal half-life",
+        _half_life("erwinia", "25000 IU/m**2", "im", (24.0, 72.0), 12.0),
+        "day", "relative", _T_HALF_TOL, _T_HALF_WHY,
+    ),
+    Check(
+        "erwinia_iv_t_half", "pk.erwinia.t_half.albertsen_iv",
+        "Erwinia, 30,000 IU/m² IV: elimination half-life",
+        _half_life("erwinia", "30000 IU/m**2", "iv", (4.0, 24.0), 4.0),
+        "h", "relative", _T_HALF_TOL, _T_HALF_WHY,
+    ),
+    Check(
+        "peg_im_t_half", "pk.peg.t_half.asselin",
+        "PEG, 2,500 IU/m² IM: terminal half-life",
+        _half_life("peg", "2500 IU/m**2", "im", (48.0, 336.0), 48.0),
+        "day", "relative", _T_HALF_TOL, _T_HALF_WHY,
+    ),
+    Check(
+        "peg_im_t_half_avramis", "pk.peg.t_half.avramis",
+        "PEG, 2,500 IU/m² IM (CCG-1962): half-life — a second study",
+        _half_life("peg", "2500 IU/m**2", "im", (48.0, 336.0), 48.0),
+        "day", "relative", _T_HALF_TOL, _T_HALF_WHY,
+    ),
+    Check(
+        "peg_im_t_half_after_allergy", "pk.peg.t_half.after_ecoli_allergy",
+        "PEG IM after an allergic reaction to E. coli enzyme (antibodies): half-life",
+        _half_life("peg", "2500 IU/m**2", "im", (24.0, 168.0), 24.0, silent=True),
+        "day", "relative", _T_HALF_TOL, _T_HALF_WHY,
+    ),
+    Check(
+        "calaspargase_iv_t_half", "pk.calaspargase.t_half.label",
+        "calaspargase pegol, 2,500 U/m² IV: half-life (label)",
+        _half_life("calaspargase", "2500 IU/m**2", "iv", (96.0, 600.0), 72.0),
+        "day", "relative", _T_HALF_TOL, _T_HALF_WHY,
+    ),
+    Check(
+        "plasma_asn_minimal_depleting_saa", "lit.saa.plasma_depletion_min",
+        "the serum activity from which plasma Asn is depleted (COG AALL07P4: 0.02 IU/mL)",
+        _minimal_depleting("plasma", 1.0),
+        "IU/mL", "relative_log", 2.0, _THRESHOLD_WHY + "; depleted = median plasma Asn "
+        "below 1 µM, the simulator's endpoint (Schore 2019's assay limit is not in its abstract)",
+    ),
+    Check(
+        "csf_asn_minimal_depleting_saa", "lit.saa.csf_depletion_min",
+        "the minimal plasma activity that depletes CSF Asn (Riccardi 1981: 0.1 IU/mL)",
+        _minimal_depleting("csf", 0.2),
+        "IU/mL", "relative_log", 2.0, _THRESHOLD_WHY + "; depleted = median CSF Asn ≤ 0.2 µM, "
+        "Rizzari 2019's LLOQ-based definition (record lit.csf.asn_depletion_lloq)",
+    ),
+)  # fmt: skip
+
+
+def validate(keys: list[str] | None = None) -> list[ValidationRow]:
+    """Run the checks (all, or those ``keys``) and compare each with its observation."""
+    kb = load_knowledge_base()
+    chosen = CHECKS
+    if keys is not None:
+        known = {c.key for c in CHECKS}
+        unknown = [k for k in keys if k not in known]
+        if unknown:
+            raise DataError(f"no validation check {unknown[0]!r}; checks: {', '.join(known)}")
+        chosen = tuple(c for c in CHECKS if c.key in keys)
+    rows = []
+    for c in chosen:
+        rec = kb.get(c.record)
+        observed = _observed(rec, c.unit)
+        raw, how = c.measure()
+        predicted = None if raw is None else (raw / 24.0 if c.unit == "day" else raw)
+        if c.compare == "relative":
+            criterion = f"within ±{c.tolerance:.0%} of {observed:.3g} {c.unit}"
+            passed = predicted is not None and abs(predicted / observed - 1) <= c.tolerance
+        else:
+            criterion = f"within a factor {c.tolerance:g} of {observed:.3g} {c.unit}"
+            passed = (
+                predicted is not None
+                and observed / c.tolerance <= predicted <= observed * c.tolerance
+            )
+        rows.append(
+            ValidationRow(
+                c.key,
+                c.record,
+                c.what,
+                kb.references[rec.source].format(),
+                observed,
+                predicted,
+                c.unit,
+                bool(passed),
+                f"{criterion} ({c.why})",
+                how,
+            )
+        )
+    return rows
+
+
+def _observed(rec: Any, unit: str) -> float:
+    if rec.value is None:
+        raise DataError(f"record {rec.id}: no value to compare with")
+    return float(rec.as_quantity().to(unit).magnitude)
+
+
+#: Why each check the simulator misses today misses: the therapy issue's defects. A check
+#: that starts to pass must leave this table (a test enforces it).
+KNOWN_MISSES = {
+    "native_ecoli_im_25000_t_half": "defect 1: the IM absorption half-life is set equal to "
+    "the observed IM half-life, so absorption is counted twice",
+    "native_ecoli_im_2500_t_half": "defect 1 (absorption counted twice)",
+    "native_ecoli_im_t_half_avramis": "defect 1 (absorption counted twice)",
+    "erwinia_im_t_half": "defects 1 and 2: absorption counted twice, and Albertsen's IM "
+    "bioavailability paired with Sassen's IV clearance",
+    "peg_im_t_half": "defect 2: an unsourced 24 h IM absorption half-life, and Kloos' late "
+    "rise in clearance keyed to the last dose (defect 3)",
+    "peg_im_t_half_avramis": "defect 2 (unsourced PEG IM absorption), as for Asselin 1993",
+    "plasma_asn_minimal_depleting_saa": "defect 5: plasma Asn turnover calibrated on one side "
+    "only, so Asn stays below 1 µM down to ~0.004 IU/mL",
+    "csf_asn_minimal_depleting_saa": "defect 5: the CSF exchange model never takes CSF Asn to "
+    "the 0.2 µM depletion level",
+}
+
+
+def validation_markdown(rows: list[ValidationRow]) -> str:
+    """docs/therapy-validation.md from :func:`validate`'s rows."""
+    passed = sum(r.passed for r in rows)
+    sources = sorted({r.source for r in rows})
+    out = [
+        "# Therapy simulator: clinical validation",
+        "",
+        "<!-- Generated by `asnflux therapy validate --markdown docs/therapy-validation.md`;",
+        "do not edit. -->",
+        "",
+        "Each published observation below is a knowledge-base record; the simulator reproduces",
+        "it the way its source measured it (regimen, sampling, statistic over a virtual cohort",
+        f"of {_N} children, BSA 1 m², seed {_SEED}) and is compared with a tolerance fixed before",
+        "the comparison and justified beside it. Misses are listed with their reasons (the",
+        "therapy issue's defects), not tuned away. The sources' abstracts do not give their",
+        "sampling times: each half-life's window (below) is an assumption chosen to cover the",
+        "days a serum activity assay still measures after the dose. Recombinant Erwinia",
+        "(Rylaze) and recombinant E. coli have no check yet, nor has immunogenicity.",
+        "",
+        f"**{passed} of {len(rows)} checks pass.**",
+        "",
+        "| check | observed | predicted | verdict | criterion |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        pred = "never" if r.predicted is None else f"{r.predicted:.3g} {r.unit}"
+        verdict = "pass" if r.passed else "**miss**"
+        out.append(
+            f"| `{r.key}`: {r.what} | {r.observed:.3g} {r.unit} | {pred} | {verdict} | "
+            f"{r.criterion} |"
+        )
+    out += ["", "## How each prediction is computed", ""]
+    out += [f"- `{r.key}` (record `{r.record}`): {r.how}." for r in rows]
+    misses = [r for r in rows if not r.passed]
+    if misses:
+        out += ["", "## Misses and their reasons", ""]
+        out += [f"- `{r.key}`: {KNOWN_MISSES.get(r.key, 'not yet explained')}." for r in misses]
+    out += ["", "## Sources", ""] + [f"- {s}" for s in sources] + [""]
+    return "\n".join(out)
