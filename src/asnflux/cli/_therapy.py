@@ -482,10 +482,9 @@ def validate_cmd(
         for col in ("check", "observed", "predicted", "verdict", "criterion"):
             table.add_column(col)
         for r in rows:
-            pred = "never" if r.predicted is None else f"{r.predicted:.3g} {r.unit}"
             table.add_row(
-                r.key, f"{r.observed:.3g} {r.unit}", pred, "pass" if r.passed else "MISS",
-                r.criterion.split(" (")[0],
+                r.key, r.shown("observed"), r.shown("predicted"),
+                "pass" if r.passed else "MISS", r.criterion.split(" (")[0],
             )  # fmt: skip
         wide_console().print(table)
     if not all(r.passed for r in rows):
