@@ -459,6 +459,9 @@ def validate_cmd(
     markdown: Annotated[
         Path | None, typer.Option(help="Also write the results as Markdown (docs page).")
     ] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Also write an HTML page with the figure.")
+    ] = None,
     json_: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Simulate each published clinical observation the way its source measured it and
@@ -466,12 +469,18 @@ def validate_cmd(
     from .._io import atomic_write_text, check_writable
     from ..therapy._validation import validate, validation_markdown
 
+    check_output(report, "html", "--report")
     if markdown is not None:
         check_writable(markdown)
     rows = validate(check)
     if markdown is not None:
         atomic_write_text(markdown, validation_markdown(rows))
         typer.echo(f"wrote {markdown}", err=True)
+    if report is not None:
+        from ..report._validation import validation_report_html
+
+        atomic_write_text(report, validation_report_html(rows))
+        typer.echo(f"wrote {report}", err=True)
     if json_:
         echo_json({"checks": [r.to_dict() for r in rows],
                    "passed": sum(r.passed for r in rows), "total": len(rows)})  # fmt: skip

@@ -399,7 +399,7 @@ def validate(keys: list[str] | None = None) -> list[ValidationRow]:
     kb = load_knowledge_base()
     chosen = CHECKS
     if keys is not None:
-        known = {c.key for c in CHECKS}
+        known = [c.key for c in CHECKS]
         unknown = [k for k in keys if k not in known]
         if unknown:
             raise DataError(f"no validation check {unknown[0]!r}; checks: {', '.join(known)}")
