@@ -139,6 +139,26 @@ def test_engine_matches_libroadrunner_on_the_exported_patient_model():
     )
 
 
+def test_peg_doses_superpose_each_on_its_own_clock():
+    # Therapy issue defect 3: Kloos' late rise in clearance was keyed to the *last* dose and
+    # applied to all drug in the body, so 1 IU/m² on day 14 after 2,500 IU/m² on day 0 raised
+    # the day-28 level from 0.092 to 0.216 IU/mL. Linear PK superposes: a dose adds its own
+    # curve, and each dose's drug keeps its own clock.
+    one = typical_patient(1.0)
+    alone = simulate(one, regimen_from_options("peg", "2500 IU/m**2", "iv", at="0"), 30)
+    tiny = simulate(one, regimen_from_options("peg", "2500 IU/m**2,1 IU/m**2", "iv", at="0,14"), 30)
+    day28 = alone.daily["saa_IU_per_mL"][0, 28]
+    assert tiny.daily["saa_IU_per_mL"][0, 28] == pytest.approx(day28, rel=0.01)
+    # and two doses give the sum of the two single-dose curves, shifted
+    both = simulate(one, regimen_from_options("peg", "2500 IU/m**2", "iv", at="0,14"), 30)
+    second = simulate(one, regimen_from_options("peg", "2500 IU/m**2", "iv", at="14"), 30)
+    np.testing.assert_allclose(
+        both.daily["saa_IU_per_mL"][0, 15:],
+        alone.daily["saa_IU_per_mL"][0, 15:] + second.daily["saa_IU_per_mL"][0, 15:],
+        rtol=1e-9,
+    )
+
+
 def test_silent_inactivation_and_allergy():
     pop = typical_patient(1.0)
     pop.silent_onset_h["ecoli"] = np.array([10 * 24.0])

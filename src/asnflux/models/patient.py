@@ -50,16 +50,12 @@ def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Mo
         silent = _onset(pop.silent_onset_h, g, index)
         allergy = _onset(pop.allergy_onset_h, g, index)
         src = ", ".join(f.sources[:4])
-        # Doses at time zero are initial amounts (an event cannot fire at the start).
-        init = {"depot": 0.0, "central": 0.0, "last": -1e12}
-        for d in regimen.doses:
-            if d.formulation == name and d.time_h == 0:
-                amount = d.amount * bsa * f.iu_per_dose_unit
-                if d.route == "im":
-                    init["depot"] += amount * f.f_im
-                else:
-                    init["central"] += amount
-                init["last"] = 0.0
+        mine = [d for d in regimen.doses if d.formulation == name]
+        # Kloos' PEG clearance rises with the time since a dose, for that dose's drug: one
+        # depot-central chain per dose, each with its own clock, so doses superpose. Other
+        # formulations need one chain for all their doses.
+        per_dose = f.peg_split_h is not None and f.peg_slope_per_h is not None
+        chains = [[d] for d in mine] if per_dose else [mine]
         params += [
             _p(f"CL_{k}", cl, "L/h", f"{f.label} clearance", f"typical value scaled ({src})"),
             _p(f"V1_{k}", v1, "L", f"{f.label} central volume", "typical value scaled"),
@@ -102,14 +98,6 @@ def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Mo
             _p(f"silent_at_{k}", min(silent, 1e12), "h", "silent inactivation onset", "cohort"),
             _p(f"allergy_at_{k}", min(allergy, 1e12), "h", "allergy onset", "cohort"),
             _p(
-                f"last_dose_{k}",
-                init["last"],
-                "h",
-                "time of the last dose",
-                "set by dose events",
-                variable=True,
-            ),
-            _p(
                 f"split_{k}",
                 f.peg_split_h or 1e12,
                 "h",
@@ -127,46 +115,11 @@ def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Mo
                 f"mult_{k}",
                 1.0,
                 "dimensionless",
-                "clearance multiplier",
+                "clearance multiplier (month, antibodies)",
                 "rule",
                 assignment=f"piecewise(m1_{k}, time < first_month, 1) * "
                 f"piecewise(m_silent, time >= silent_at_{k}, 1) * "
-                f"piecewise(m_allergy, time >= allergy_at_{k}, 1) * "
-                f"(1 + slope_{k} * piecewise(time - last_dose_{k} - split_{k}, "
-                f"time - last_dose_{k} > split_{k}, 0))",
-            ),
-            _p(
-                f"depot_{k}",
-                init["depot"],
-                "IU",
-                "depot amount",
-                "state",
-                rate_rule=f"-ka_{k} * depot_{k}",
-            ),
-            _p(
-                f"central_{k}",
-                init["central"],
-                "IU",
-                "central amount",
-                "state",
-                rate_rule=f"ka_{k} * depot_{k} - CL_{k} * mult_{k} / V1_{k} * central_{k} - "
-                f"Q_{k} / V1_{k} * central_{k} + Q_{k} / V2_{k} * peripheral_{k}",
-            ),
-            _p(
-                f"peripheral_{k}",
-                0.0,
-                "IU",
-                "peripheral amount",
-                "state",
-                rate_rule=f"Q_{k} / V1_{k} * central_{k} - Q_{k} / V2_{k} * peripheral_{k}",
-            ),
-            _p(
-                f"saa_{k}",
-                0.0,
-                "IU/mL",
-                f"{f.label} serum activity",
-                "central / V1",
-                assignment=f"central_{k} / V1_{k} * mL_per_L",
+                f"piecewise(m_allergy, time >= allergy_at_{k}, 1)",
             ),
             _p(f"Km_{k}", f.km_mM, "mM", "Km for Asn", "from the formulation"),
             _p(
@@ -177,25 +130,81 @@ def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Mo
                 "from the formulation",
             ),
         ]
+        centrals = []
+        for c, doses in enumerate(chains, start=1):
+            kc = f"{k}_{c}"
+            init = {"depot": 0.0, "central": 0.0}
+            for d in doses:  # doses at time zero are initial amounts (no event at the start)
+                if d.time_h == 0:
+                    amount = d.amount * bsa * f.iu_per_dose_unit
+                    init["depot" if d.route == "im" else "central"] += amount * (
+                        f.f_im if d.route == "im" else 1.0
+                    )
+            clock = ""
+            if per_dose:
+                params.append(
+                    _p(f"t_dose_{kc}", doses[0].time_h, "h", "time of this dose", "the regimen")
+                )
+                clock = (
+                    f" * (1 + slope_{k} * piecewise(time - t_dose_{kc} - split_{k}, "
+                    f"time - t_dose_{kc} > split_{k}, 0))"
+                )
+            params += [
+                _p(
+                    f"depot_{kc}",
+                    init["depot"],
+                    "IU",
+                    "depot amount",
+                    "state",
+                    rate_rule=f"-ka_{k} * depot_{kc}",
+                ),
+                _p(
+                    f"central_{kc}",
+                    init["central"],
+                    "IU",
+                    "central amount",
+                    "state",
+                    rate_rule=f"ka_{k} * depot_{kc} - CL_{k} * mult_{k}{clock} / V1_{k} * "
+                    f"central_{kc} - Q_{k} / V1_{k} * central_{kc} + Q_{k} / V2_{k} * "
+                    f"peripheral_{kc}",
+                ),
+                _p(
+                    f"peripheral_{kc}",
+                    0.0,
+                    "IU",
+                    "peripheral amount",
+                    "state",
+                    rate_rule=f"Q_{k} / V1_{k} * central_{kc} - Q_{k} / V2_{k} * peripheral_{kc}",
+                ),
+            ]
+            centrals.append(f"central_{kc}")
+            for i, d in enumerate(x for x in doses if x.time_h > 0):
+                target = f"depot_{kc}" if d.route == "im" else f"central_{kc}"
+                frac = f"F_{k} * " if d.route == "im" else ""
+                events.append(
+                    Event(
+                        f"dose_{kc}_{i + 1}",
+                        d.time_h,
+                        {
+                            target: f"{target} + piecewise(0, time >= allergy_at_{k}, "
+                            f"{frac}{d.amount!r} * bsa * iu_{k})"
+                        },
+                        f"{d.amount:g} {f.dose_unit} {d.route}",
+                    )
+                )
+        params.append(
+            _p(
+                f"saa_{k}",
+                0.0,
+                "IU/mL",
+                f"{f.label} serum activity",
+                "central / V1 (summed over dose chains)",
+                assignment=f"({' + '.join(centrals)}) / V1_{k} * mL_per_L",
+            )
+        )
         act_terms.append(f"saa_{k}")
         km_terms.append(f"saa_{k} * Km_{k}")
         gln_terms.append(f"saa_{k} * glut_{k}")
-        later = [x for x in regimen.doses if x.formulation == name and x.time_h > 0]
-        for i, d in enumerate(later):
-            target = f"depot_{k}" if d.route == "im" else f"central_{k}"
-            frac = f"F_{k} * " if d.route == "im" else ""
-            events.append(
-                Event(
-                    f"dose_{k}_{i + 1}",
-                    d.time_h,
-                    {
-                        target: f"{target} + piecewise(0, time >= allergy_at_{k}, "
-                        f"{frac}{d.amount!r} * bsa * iu_{k})",
-                        f"last_dose_{k}": f"piecewise(last_dose_{k}, time >= allergy_at_{k}, time)",
-                    },
-                    f"{d.amount:g} {f.dose_unit} {d.route}",
-                )
-            )
     from ..knowledge import load_knowledge_base
 
     kb = load_knowledge_base()

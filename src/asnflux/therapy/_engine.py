@@ -291,7 +291,13 @@ class _PK:
         # IV-only formulations have no absorption rate; their depot stays empty, so any
         # finite rate gives the same result (1 /h keeps the matrix well defined).
         self.ka = f.ka_im if not math.isnan(f.ka_im) else 1.0
-        self.last_dose = np.full(n, -np.inf)
+        # Kloos' clearance rises with the time since *a* dose: each dose's drug keeps its
+        # own clock, so doses superpose (linear PK). One (depot, central) pair per dose.
+        self.per_dose = f.peg_split_h is not None and f.peg_slope_per_h is not None
+        if self.per_dose and f.v2 > 0:
+            raise DataError(f"{f.name}: a per-dose clearance clock needs one compartment")
+        self.xd = np.zeros((n, 0, 2))  # per dose: depot, central (IU)
+        self.t_dose = np.zeros(0)  # h, one per column of xd
         self.silent_mult = kb_mult["silent"]
         self.allergy_mult = kb_mult["allergy"]
         self._phi: dict[tuple[bool, float, float], Array] = {}
@@ -321,24 +327,43 @@ class _PK:
         m = np.where(silent, m * self.silent_mult, m)
         return np.where(allergic, m * self.allergy_mult, m)
 
+    def give(self, amount: Array, route: str, t: float) -> None:
+        """Add a dose (IU per patient, zero where not given) at time ``t`` (h)."""
+        into = amount * self.f.f_im if route == "im" else amount
+        if self.per_dose:
+            column = np.zeros((len(amount), 1, 2))
+            column[:, 0, 0 if route == "im" else 1] = into
+            self.xd = np.concatenate([self.xd, column], axis=1)
+            self.t_dose = np.append(self.t_dose, t)
+        else:
+            self.x[:, 0 if route == "im" else 1] += into
+
+    def _one_compartment(self, d0: Array, c0: Array, k10: Array, h: float) -> tuple[Array, Array]:
+        """Exact step of depot -> central -> out (first order) over ``h``."""
+        ka = self.ka
+        e_ka = math.exp(-ka * h)
+        e_k = np.exp(-k10 * h)
+        diff = ka - k10
+        safe = np.abs(diff) > 1e-12
+        cross = np.where(safe, ka * (e_k - e_ka) / np.where(safe, diff, 1.0), ka * h * e_k)
+        return d0 * e_ka, c0 * e_k + d0 * cross
+
     def step(self, t: float, h: float, silent: Any, allergic: Any) -> None:
         t_mid = t + 0.5 * h
         mult = self.cl_multiplier(t_mid, silent, allergic)
-        if self.f.peg_split_h is not None and self.f.peg_slope_per_h is not None:
-            tad = t_mid - self.last_dose
-            ramp = 1.0 + self.f.peg_slope_per_h * np.clip(tad - self.f.peg_split_h, 0.0, None)
-            mult = mult * np.where(np.isfinite(tad), ramp, 1.0)
+        if self.per_dose:
+            assert self.f.peg_split_h is not None
+            assert self.f.peg_slope_per_h is not None
+            since = np.clip(t_mid - self.t_dose - self.f.peg_split_h, 0.0, None)
+            ramp = 1.0 + self.f.peg_slope_per_h * since  # one factor per dose's clock
+            k10 = (self.cl * mult / self.v1)[:, None] * ramp[None, :]
+            self.xd[:, :, 0], self.xd[:, :, 1] = self._one_compartment(
+                self.xd[:, :, 0], self.xd[:, :, 1], k10, h
+            )
+            return
         k10 = self.cl * mult / self.v1
         if not self.two_cmt:
-            ka = self.ka
-            e_ka = math.exp(-ka * h)
-            e_k = np.exp(-k10 * h)
-            d0, c0 = self.x[:, 0], self.x[:, 1]
-            diff = ka - k10
-            safe = np.abs(diff) > 1e-12
-            cross = np.where(safe, ka * (e_k - e_ka) / np.where(safe, diff, 1.0), ka * h * e_k)
-            self.x[:, 1] = c0 * e_k + d0 * cross
-            self.x[:, 0] = d0 * e_ka
+            self.x[:, 0], self.x[:, 1] = self._one_compartment(self.x[:, 0], self.x[:, 1], k10, h)
             return
         first = bool(t_mid < _FIRST_MONTH_H and self.f.cl_first_month != 1.0)
         pattern = (first, h, hash(silent.tobytes()), hash(allergic.tobytes()))
@@ -358,7 +383,8 @@ class _PK:
 
     def activity(self) -> Array:
         """Serum activity (IU/mL) from the central amount (IU) and volume (L)."""
-        return np.asarray(self.x[:, 1] / self.v1 * _IU_PER_ML_PER_IU_PER_L)
+        central = self.xd[:, :, 1].sum(axis=1) if self.per_dose else self.x[:, 1]
+        return np.asarray(central / self.v1 * _IU_PER_ML_PER_IU_PER_L)
 
 
 def _mm_backward_euler(
@@ -550,11 +576,7 @@ def simulate(
                 given = t < allergy[g]
                 skipped += ~given
                 amount = d.amount * pop.bsa * pk.f.iu_per_dose_unit
-                if d.route == "im":
-                    pk.x[:, 0] += np.where(given, amount * pk.f.f_im, 0.0)
-                else:
-                    pk.x[:, 1] += np.where(given, amount, 0.0)
-                pk.last_dose = np.where(given, t, pk.last_dose)
+                pk.give(np.where(given, amount, 0.0), d.route, t)
             record(t)  # post-dose row
         if step == n_steps:
             break
