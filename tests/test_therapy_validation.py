@@ -97,3 +97,34 @@ def test_html_report(cli, tmp_path):
     r = cli("therapy", "validate", "--report", str(tmp_path / "v.txt"))
     assert r.code == 1
     assert "--report" in r.err
+
+
+def test_native_ecoli_absorption_is_the_recorded_fit_and_no_longer_counted_twice():
+    import math
+
+    from asnflux.knowledge import load_knowledge_base
+    from asnflux.therapy._im_fit import ASSELIN_WINDOWS_H, fit_native_ecoli_ka, im_half_life_h
+
+    kb = load_knowledge_base()
+    fit = fit_native_ecoli_ka()
+    assert fit.parameters["ka"].value == pytest.approx(
+        kb.value("pk.native_ecoli.ka_im.fit", "1/h"), rel=2e-3
+    )
+    observed = kb.value("pk.native_ecoli.t_half.asselin_25000", "h")
+    window = ASSELIN_WINDOWS_H[25000.0]
+    assert im_half_life_h(fit.parameters["ka"].value, window) == pytest.approx(observed, rel=0.03)
+    # defect 1, the way it was: an absorption half-life equal to the observed half-life gives
+    # a half-life 29 % too long, outside the suite's 25 %
+    twice = im_half_life_h(math.log(2) / observed, window)
+    assert twice > 1.25 * observed
+
+
+def test_fit_data_are_not_counted_as_validation(rows):
+    from asnflux.therapy._validation import summary
+
+    fitted = [r for r in rows.values() if r.fitted_by]
+    assert {r.key for r in fitted} == {
+        "native_ecoli_im_25000_t_half",
+        "native_ecoli_im_2500_t_half",
+    }
+    assert "2 more are a fit's data, not counted" in summary(list(rows.values()))

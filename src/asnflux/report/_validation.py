@@ -55,10 +55,9 @@ def _figure(rows: list[Any], checks: dict[str, Any]) -> str:
 
 def validation_report_html(rows: list[Any]) -> str:
     """A single self-contained page for :func:`asnflux.therapy._validation.validate`'s rows."""
-    from ..therapy._validation import CHECKS, KNOWN_MISSES
+    from ..therapy._validation import CHECKS, KNOWN_MISSES, summary
 
     checks = {c.key: c for c in CHECKS}
-    passed = sum(r.passed for r in rows)
     head = "".join(
         f"<th class='l'>{h}</th>"
         for h in ("check", "observed", "predicted", "verdict", "criterion", "source")
@@ -68,7 +67,8 @@ def validation_report_html(rows: list[Any]) -> str:
         f"<td class='l'><code>{html.escape(r.key)}</code><br>{html.escape(r.what)}</td>"
         f"<td>{html.escape(r.shown('observed'))}</td>"
         f"<td>{html.escape(r.shown('predicted'))}</td>"
-        f"<td class='{'pass' if r.passed else 'fail'}'>{'pass' if r.passed else 'miss'}</td>"
+        f"<td class='{'pass' if r.passed else 'fail'}'>"
+        f"{'fit data' if r.fitted_by else ('pass' if r.passed else 'miss')}</td>"
         f"<td class='l'>{html.escape(r.criterion)}</td>"
         f"<td class='l'>{html.escape(r.source)}</td></tr>"
         for r in rows
@@ -81,14 +81,13 @@ def validation_report_html(rows: list[Any]) -> str:
     )
     how = "".join(f"<li><code>{html.escape(r.key)}</code>: {html.escape(r.how)}</li>" for r in rows)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    share = f"{passed} of {len(rows)}" if rows else "0 of 0"
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>AsnFlux therapy validation</title><style>{_CSS}</style></head><body>"
         "<h1>Therapy simulator: clinical validation</h1>"
         f"<p class='note'>AsnFlux {__version__}, {stamp}. For research use; not a medical "
         "device.</p>"
-        f"<p><b>{share} checks pass.</b> Each published observation is simulated the way "
+        f"<p><b>{html.escape(summary(rows))}.</b> Each published observation is simulated the way "
         "its source measured it and compared with a tolerance fixed in advance.</p>"
         f"<h2>Predicted against observed</h2><figure>{_figure(rows, checks)}</figure>"
         f"<h2>Checks</h2><table><tr>{head}</tr>{body}</table>"

@@ -165,7 +165,7 @@ def _build() -> dict[str, Formulation]:
             ("im", "iv"),
             "allometric",
             **voller,
-            ka_im=_flip_flop_ka(v("pk.native_ecoli.t_half.asselin_25000", "h")),
+            ka_im=v("pk.native_ecoli.ka_im.fit", "1/h"),
             f_im=v("pk.native_ecoli.bioavailability_im", "dimensionless"),
             iiv_cl=iiv_default,
             p_allergy=v("imm.allergy.native_ecoli", "dimensionless"),
@@ -173,7 +173,7 @@ def _build() -> dict[str, Formulation]:
             sources=(
                 *voller_src,
                 "pk.native_ecoli.disposition_as_recombinant",
-                "pk.native_ecoli.t_half.asselin_25000",
+                "pk.native_ecoli.ka_im.fit",
                 "pk.native_ecoli.bioavailability_im",
             ),
         ),
