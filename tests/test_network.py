@@ -231,3 +231,27 @@ def test_roadrunner_reads_exported_file_directly(cell_model, tmp_path):
     path.write_text(to_sbml(cell_model), encoding="utf-8")
     rr = roadrunner.RoadRunner(str(path))
     assert "Asn_cyt_all_blast" in rr.model.getFloatingSpeciesIds()
+
+
+def test_overrides_re_evaluate_initial_assignments_chained_and_on_species():
+    # SBML initial assignments that read an overridden value are evaluated again on the
+    # engine's override path: through a chain (b = a + 1, a = 2 k), for a species target
+    # (T = 2 k), and reading a species as its concentration (x = S, S in a 2 L compartment).
+    antimony.loadAntimonyString(
+        "model ia_check\n compartment C = 2\n species S in C\n S = 3\n k = 1\n a = 2*k\n"
+        " b = a + 1\n species T in C\n T = 2*k\n x = S\n x' = 0\n a' = 0\n b' = 0\n"
+        " T' = 0\nend"
+    )
+    sbml = antimony.getSBMLString("ia_check")
+    engine = RoadRunnerEngine()
+    sel = ["a", "b", "T", "x", "S"]
+
+    def start(overrides):
+        return engine.simulate(sbml, [0, 1], sel, overrides).table.iloc[0]
+
+    row = start({"k": 5.0})
+    assert (row["a"], row["b"], row["T"]) == (10.0, 11.0, 10.0)
+    assert start({"S": 10.0})["x"] == 10.0  # the concentration, not the amount (20)
+    assert start({"k": 5.0, "a": 1.0})["b"] == 2.0  # an overridden target wins
+    row = start({})  # the cached model is back at its own values
+    assert (row["a"], row["b"], row["T"], row["x"]) == (2.0, 3.0, 2.0, 3.0)

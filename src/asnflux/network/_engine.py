@@ -177,17 +177,33 @@ class RoadRunnerEngine:
         for key, value in overrides.items():
             if key not in species:
                 rr.setValue(key, float(value))
-        # An initial assignment that reads an overridden value is evaluated again (a state
-        # that starts at a basal level starts at the new one), unless its target is set too.
-        for target, formula, reads in self._initial.get(self._current, []):
-            if reads & set(overrides) and target not in overrides and target not in species:
-                current = {name: float(rr.getValue(name)) for name in reads}
-                rr.setValue(target, evaluate(formula, current, f"initial value of {target}"))
-        for sid in ids:
-            rr.setValue(f"[{sid}]", float(overrides[sid] if sid in overrides else initial[sid]))
-        for key, value in overrides.items():  # boundary species
-            if key in species and key not in initial:
-                rr.setValue(f"[{key}]", float(value))
+        conc = {sid: float(overrides.get(sid, initial[sid])) for sid in ids}
+        conc |= {k: float(v) for k, v in overrides.items() if k in species and k not in conc}
+        # An initial assignment that reads an overridden value (directly or through another
+        # initial assignment) is evaluated again — a state that starts at a basal level
+        # starts at the new one — unless its own target is overridden. Species are read and
+        # set as concentrations, as SBML formulas mean them; passes repeat until settled.
+        changed = set(overrides)
+        assignments = self._initial.get(self._current, [])
+        for _ in range(len(assignments) + 1):
+            moved = False
+            for target, formula, reads in assignments:
+                if target in overrides or not reads & changed:
+                    continue
+                values = {n: conc[n] if n in conc else float(rr.getValue(n)) for n in reads}
+                new = evaluate(formula, values, f"initial value of {target}")
+                old = conc[target] if target in conc else float(rr.getValue(target))
+                if new != old or target not in changed:
+                    moved = moved or new != old
+                    changed.add(target)
+                    if target in species:
+                        conc[target] = new
+                    else:
+                        rr.setValue(target, new)
+            if not moved:
+                break
+        for sid, value in conc.items():
+            rr.setValue(f"[{sid}]", value)
 
     def simulate(
         self,
