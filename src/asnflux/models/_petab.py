@@ -33,7 +33,7 @@ __all__ = ["MEASUREMENT_TIME_H", "petab_predictions", "write_cell_petab"]
 MEASUREMENT_TIME_H = 24.0
 _CELL = "143b"
 _KEY = "c143b"
-# (condition id, medium Asn in mM, the DMEM medium label the records name)
+# (condition id, medium Asn in mM): DMEM as the records measured it, and with 1 mM Asn
 _CONDITIONS = (("dmem", 0.0), ("dmem_asn_1mM", 1.0))
 _MEASURED = {
     # record id -> (metabolite, condition)

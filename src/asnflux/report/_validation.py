@@ -19,24 +19,10 @@ from ._html import _CSS, _svg
 __all__ = ["validation_report_html"]
 
 
-def _accepted_ratio(row: Any, check: Any) -> tuple[float, float]:
-    """The accepted range of predicted/observed for a check."""
-    if check.compare == "relative":
-        return 1 - check.tolerance, 1 + check.tolerance
-    if check.compare == "relative_log":
-        return 1 / check.tolerance, check.tolerance
-    if check.compare == "absolute":
-        return (row.observed - check.tolerance) / row.observed, (
-            row.observed + check.tolerance
-        ) / row.observed
-    lo, hi = check.interval
-    return lo / row.observed, hi / row.observed
-
-
-def _figure(rows: list[Any], checks: dict[str, Any]) -> str:
+def _figure(rows: list[Any]) -> str:
     fig, ax = plt.subplots(figsize=(7.5, 0.38 * len(rows) + 1.3))
     for i, r in enumerate(reversed(rows)):
-        lo, hi = _accepted_ratio(r, checks[r.key])
+        lo, hi = (x / r.observed for x in r.accepted)
         ax.plot([max(lo, 1e-3), hi], [i, i], color="#9ecae1", lw=6, solid_capstyle="butt")
         if r.predicted is None:
             ax.annotate("never", (hi, i), xytext=(4, -3), textcoords="offset points", fontsize=7)
@@ -55,9 +41,8 @@ def _figure(rows: list[Any], checks: dict[str, Any]) -> str:
 
 def validation_report_html(rows: list[Any]) -> str:
     """A single self-contained page for :func:`asnflux.therapy._validation.validate`'s rows."""
-    from ..therapy._validation import CHECKS, KNOWN_MISSES, summary
+    from ..therapy._validation import KNOWN_MISSES, summary
 
-    checks = {c.key: c for c in CHECKS}
     head = "".join(
         f"<th class='l'>{h}</th>"
         for h in ("check", "observed", "predicted", "verdict", "criterion", "source")
@@ -89,7 +74,7 @@ def validation_report_html(rows: list[Any]) -> str:
         "device.</p>"
         f"<p><b>{html.escape(summary(rows))}.</b> Each published observation is simulated the way "
         "its source measured it and compared with a tolerance fixed in advance.</p>"
-        f"<h2>Predicted against observed</h2><figure>{_figure(rows, checks)}</figure>"
+        f"<h2>Predicted against observed</h2><figure>{_figure(rows)}</figure>"
         f"<h2>Checks</h2><table><tr>{head}</tr>{body}</table>"
         f"<h2>Misses and their reasons</h2><ul>{misses or '<li>none</li>'}</ul>"
         f"<h2>How each prediction is computed</h2><ul>{how}</ul>"

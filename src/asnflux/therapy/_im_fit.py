@@ -26,7 +26,9 @@ from scipy.linalg import expm
 
 from ..fitting import CurveModel, FitResult, fit_curve
 from ..knowledge import load_knowledge_base
-from ._formulations import formulation, weight_from_bsa
+from ._cohort import typical_patient
+from ._engine import _PK
+from ._formulations import formulation
 
 __all__ = ["ASSELIN_WINDOWS_H", "fit_native_ecoli_ka", "im_half_life_h"]
 
@@ -41,16 +43,9 @@ def im_half_life_h(ka: float, window_h: tuple[float, float], every_h: float = 24
     """Log-linear half-life (h) of a typical child's (BSA 1 m²) serum activity over
     ``window_h`` after one IM dose of native E. coli asparaginase absorbed at ``ka`` (1/h),
     with the formulation's IV disposition. Linear PK: independent of the dose."""
-    f = formulation("native-ecoli")
-    bsa = np.array([1.0])
-    cl, v1, q, v2 = (float(x[0]) for x in f.scaled(bsa, weight_from_bsa(bsa)))
-    a = np.array(
-        [
-            [-ka, 0.0, 0.0],
-            [ka, -(cl + q) / v1, q / v2],
-            [0.0, q / v1, -q / v2],
-        ]
-    )
+    pk = _PK(formulation("native-ecoli"), typical_patient(1.0), {"silent": 1.0, "allergy": 1.0})
+    pk.ka = ka  # the engine's own linear system, with the trial absorption rate
+    a = pk._matrix(pk.cl / pk.v1)[0]
     times = np.arange(window_h[0], window_h[1] + 1e-9, every_h)
     central = np.array([(expm(a * t) @ np.array([1.0, 0.0, 0.0]))[1] for t in times])
     slope = np.polyfit(times, np.log(central), 1)[0]

@@ -76,6 +76,7 @@ class ValidationRow:
     criterion: str
     how: str
     fitted_by: str | None = None  # the observation is the data of this fitted record
+    accepted: tuple[float, float] = (math.nan, math.nan)  # the range a prediction must hit
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -434,23 +435,16 @@ def validate(keys: list[str] | None = None) -> list[ValidationRow]:
         observed = _observed(rec, c.unit)
         raw, how = c.measure()
         predicted = None if raw is None else (raw / 24.0 if c.unit == "day" else raw)
+        lo, hi = _accepted(c, observed)
+        passed = predicted is not None and lo <= predicted <= hi
         if c.compare == "relative":
             criterion = f"within ±{c.tolerance:.0%} of {observed:.3g} {c.unit}"
-            passed = predicted is not None and abs(predicted / observed - 1) <= c.tolerance
         elif c.compare == "absolute":
             criterion = f"within ±{c.tolerance:g} of {observed:.3g}"
-            passed = predicted is not None and abs(predicted - observed) <= c.tolerance
         elif c.compare == "interval":
-            assert c.interval is not None
-            lo, hi = c.interval
             criterion = f"inside {lo:.3g}-{hi:.3g}"
-            passed = predicted is not None and lo <= predicted <= hi
         else:
             criterion = f"within a factor {c.tolerance:g} of {observed:.3g} {c.unit}"
-            passed = (
-                predicted is not None
-                and observed / c.tolerance <= predicted <= observed * c.tolerance
-            )
         rows.append(
             ValidationRow(
                 c.key,
@@ -464,9 +458,22 @@ def validate(keys: list[str] | None = None) -> list[ValidationRow]:
                 f"{criterion} ({c.why})",
                 how,
                 c.fitted_by,
+                (lo, hi),
             )
         )
     return rows
+
+
+def _accepted(c: Check, observed: float) -> tuple[float, float]:
+    """The range of predictions that meet check ``c``, in its unit."""
+    if c.compare == "relative":
+        return observed * (1 - c.tolerance), observed * (1 + c.tolerance)
+    if c.compare == "absolute":
+        return observed - c.tolerance, observed + c.tolerance
+    if c.compare == "interval":
+        assert c.interval is not None
+        return c.interval
+    return observed / c.tolerance, observed * c.tolerance  # "relative_log"
 
 
 def _observed(rec: Any, unit: str) -> float:
