@@ -98,15 +98,15 @@ def test_patient_design_members_equal_single_patient_runs():
         weight_from_bsa,
     )
 
-    factors = patient_factors("peg_days_csf_depleted", ["z_CL", "k_csf", "k_asn"])
-    rows = np.array([[0.0, 0.2, 0.3], [1.5, 0.1, 0.15], [-1.0, 0.4, 0.6]])
+    factors = patient_factors("peg_days_csf_depleted", ["z_CL", "k_csf", "k_marrow"])
+    rows = np.array([[0.0, 0.2, 2.0], [1.5, 0.1, 1.0], [-1.0, 0.4, 4.0]])
     got = _evaluator("peg_days_csf_depleted", factors, None)(rows)
     regimen = regimen_from_options("peg", "2500 IU/m**2", "iv", at="0")
     for row, value in zip(rows, got, strict=True):
         pop = Population(
             bsa=np.ones(1), weight=weight_from_bsa(np.ones(1)), z_cl=row[:1], z_v=np.zeros(1)
         )
-        pd = dataclasses.replace(PDParams.from_kb(), k_csf=float(row[1]), k_asn=float(row[2]))
+        pd = dataclasses.replace(PDParams.from_kb(), k_csf=float(row[1]), k_marrow=float(row[2]))
         one = simulate(pop, regimen, 42.0, pd=pd, keep_traces=False)
         assert value == pytest.approx(one.endpoints["days_csf_asn_depleted"][0], abs=1e-12)
     assert len(set(np.round(got, 6))) == 3  # the inputs matter
@@ -116,7 +116,7 @@ def test_patient_sobol_ranks_clearance_first_and_an_unread_input_last(monkeypatc
     from asnflux import therapy
     from asnflux.analysis import patient_sensitivity
 
-    names = ["z_CL", "k_asn", "k_gln"]  # plasma Gln turnover does not enter plasma Asn
+    names = ["z_CL", "z_V", "k_gln"]  # plasma Gln turnover does not enter plasma Asn
     r = patient_sensitivity("peg_days_asn_below_1uM", "sobol", 32, 1, factors=names)
     st = dict(zip(r.table["factor"], r.table["ST"], strict=True))
     assert r.ranking()[0] == "z_CL"
@@ -132,7 +132,7 @@ def test_patient_sobol_ranks_clearance_first_and_an_unread_input_last(monkeypatc
     r = patient_sensitivity("peg_days_asn_below_1uM", "sobol", 32, 1, factors=names)
     st = dict(zip(r.table["factor"], r.table["ST"], strict=True))
     assert abs(st["z_CL"]) < 1e-9
-    assert r.ranking()[0] == "k_asn"
+    assert r.ranking()[0] == "z_V"
 
 
 def test_analyze_sensitivity_cli(cli, tmp_path):
