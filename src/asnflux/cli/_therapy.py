@@ -27,8 +27,8 @@ from ..therapy import (
     typical_patient,
 )
 from ..therapy._engine import MAX_PATIENTS
-from ..therapy._formulations import BSA_RANGE_M2
-from ..therapy._regimen import MAX_DAY
+from ..therapy._formulations import BSA_RANGE_M2, formulation_name, pk_models
+from ..therapy._regimen import MAX_DAY, with_pk_model
 from ..therapy._tdm import MAX_LEVEL, RESEARCH_NOTICE
 from ._common import bounded, echo_json, progress_bar, wide_console
 
@@ -45,6 +45,15 @@ Every = Annotated[str | None, typer.Option(help="Interval, e.g. 2d or 48h.")]
 Doses = Annotated[int | None, typer.Option(help="Number of doses with --every.", min=1, max=1000)]
 At = Annotated[str | None, typer.Option(help="Dose days, e.g. 0,14,28.")]
 RegimenFile = Annotated[Path | None, typer.Option("--regimen", help="YAML regimen file.")]
+PkModel = Annotated[
+    str | None,
+    typer.Option(
+        "--pk-model",
+        help="Population PK model (default: the formulation's; peg: kloos2021 or "
+        "wurthwein2021-pkpdsim). With --regimen, applies to the doses of the formulation "
+        "that has it.",
+    ),
+]
 Bsa = Annotated[
     float,
     typer.Option(
@@ -55,11 +64,11 @@ Bsa = Annotated[
 Age = Annotated[
     float | None,
     typer.Option(
-        help="Age (years; recorded, no published covariate in the implemented models).",
+        help="Age (years): a covariate of the models that have one (wurthwein2021-pkpdsim).",
         callback=bounded(0, 120, unit="years"),
     ),
 ]
-Sex = Annotated[str | None, typer.Option(help="f or m (recorded, as for age).")]
+Sex = Annotated[str | None, typer.Option(help="f or m: a covariate as for age.")]
 Days = Annotated[
     float,
     typer.Option(
@@ -92,14 +101,16 @@ def _regimen(
     doses: int | None,
     at: str | None,
     regimen_file: Path | None,
+    pk_model: str | None = None,
 ) -> Regimen:
     if regimen_file is not None:
         if form or dose:
             raise DataError("give either --regimen FILE or --formulation/--dose, not both")
-        return read_regimen(regimen_file)
+        reg = read_regimen(regimen_file)
+        return reg if pk_model is None else with_pk_model(reg, pk_model)
     if form is None or dose is None:
         raise DataError("give --formulation and --dose (or --regimen FILE)")
-    return regimen_from_options(form, dose, route, every, doses, at)
+    return regimen_from_options(formulation_name(form, pk_model), dose, route, every, doses, at)
 
 
 def _patient_checks(age: float | None, sex: str | None) -> None:
@@ -122,7 +133,8 @@ def formulations(json_: Json = False) -> None:
                 "label": f.label,
                 "dose_unit": f.dose_unit,
                 "routes": list(f.routes),
-                "compartments": 2 if f.v2 > 0 else 1,
+                "compartments": f.transit_n or (2 if f.v2 > 0 else 1),
+                "pk_models": list(pk_models(name)),
                 "scaling": f.scaling,
                 "records": list(dict.fromkeys(f.sources)),
                 "sources": [ref.format() for ref in kb.cite(list(dict.fromkeys(f.sources)))],
@@ -143,7 +155,7 @@ def formulations(json_: Json = False) -> None:
             r["label"],
             r["dose_unit"],
             ", ".join(r["routes"]),
-            f"{r['compartments']}-cmt, {r['scaling']}",
+            f"{r['compartments']}-cmt, {r['scaling']} ({', '.join(r['pk_models'])})",
             "; ".join(dict.fromkeys(s.split(". ")[0] for s in r["sources"])),
         )
     wide_console().print(t)
@@ -158,6 +170,7 @@ def simulate_cmd(
     doses: Doses = None,
     at: At = None,
     regimen_file: RegimenFile = None,
+    pk_model: PkModel = None,
     bsa: Bsa = 1.0,
     age: Age = None,
     sex: Sex = None,
@@ -171,9 +184,10 @@ def simulate_cmd(
     _patient_checks(age, sex)
     check_output(output, "table", "--output")
     check_output(plot, "figure", "--plot")
-    reg = _regimen(form, dose, route, every, doses, at, regimen_file)
+    reg = _regimen(form, dose, route, every, doses, at, regimen_file, pk_model)
     with progress_bar(f"{days:g} days") as advance:
-        res = simulate(typical_patient(bsa), reg, days, threshold=threshold, progress=advance)
+        patient = typical_patient(bsa, age=age, sex=sex)
+        res = simulate(patient, reg, days, threshold=threshold, progress=advance)
     table = res.to_dataframe()
     if output is not None:
         write_table(
@@ -237,6 +251,7 @@ def cohort_cmd(
     doses: Doses = None,
     at: At = None,
     regimen_file: RegimenFile = None,
+    pk_model: PkModel = None,
     bsa: Bsa = 1.0,
     age: Age = None,
     sex: Sex = None,
@@ -278,7 +293,7 @@ def cohort_cmd(
         )
     check_output(output, "table", "--output")
     check_output(plot, "figure", "--plot")
-    reg = _regimen(form, dose, route, every, doses, at, regimen_file)
+    reg = _regimen(form, dose, route, every, doses, at, regimen_file, pk_model)
     with progress_bar(f"cohort of {n:,}") as advance:
         res = run_cohort(
             reg,
@@ -388,6 +403,7 @@ def tdm_cmd(
     doses: Doses = None,
     at: At = None,
     regimen_file: RegimenFile = None,
+    pk_model: PkModel = None,
     bsa: Bsa = 1.0,
     body_weight: Annotated[
         float | None,
@@ -422,7 +438,7 @@ def tdm_cmd(
             raise DataError("give --body-weight only (--weight is its old name)")
         body_weight = weight
     check_output(plot, "figure", "--plot")
-    reg = _regimen(form, dose, route, every, doses, at, regimen_file)
+    reg = _regimen(form, dose, route, every, doses, at, regimen_file, pk_model)
     res = tdm(read_table(levels), reg, bsa=bsa, weight=body_weight, target_trough=target_trough)
     if weight is not None:  # after the work, so it never precedes an error line
         log.warning("--weight is now --body-weight (--weight means curve weighting in 'fit')")

@@ -9,6 +9,7 @@ libroadrunner and as the reference in the cohort benchmark.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -41,8 +42,9 @@ def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Mo
     act_terms, km_terms, gln_terms = [], [], []
     for name in regimen.formulations:
         f = formulation(name)
-        k = name.replace("-", "_")
+        k = name.replace("-", "_").replace("/", "__")
         cl, v1, q, v2 = (float(x[index]) for x in f.scaled(pop.bsa, pop.weight))
+        cl *= float(f.covariate_cl(pop.age_y, pop.female, pop.n)[index])
         cl *= math.exp(f.iiv_cl * pop.z_cl[index])
         v1 *= math.exp(f.iiv_v * pop.z_v[index])
         v2 *= math.exp(f.iiv_v * pop.z_v[index])
@@ -158,26 +160,48 @@ def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Mo
                     "state",
                     rate_rule=f"-ka_{k} * depot_{kc}",
                 ),
-                _p(
-                    f"central_{kc}",
-                    init["central"],
-                    "IU",
-                    "central amount",
-                    "state",
-                    rate_rule=f"ka_{k} * depot_{kc} - CL_{k} * mult_{k}{clock} / V1_{k} * "
-                    f"central_{kc} - Q_{k} / V1_{k} * central_{kc} + Q_{k} / V2_{k} * "
-                    f"peripheral_{kc}",
-                ),
-                _p(
-                    f"peripheral_{kc}",
-                    0.0,
-                    "IU",
-                    "peripheral amount",
-                    "state",
-                    rate_rule=f"Q_{k} / V1_{k} * central_{kc} - Q_{k} / V2_{k} * peripheral_{kc}",
-                ),
             ]
-            centrals.append(f"central_{kc}")
+            loss = f"(CL_{k} * mult_{k}{clock} / V1_{k} + Q_{k} / V1_{k})"
+            if f.transit_n:  # a chain: each passes on at Q/V1, the last out of the body
+                chain = [f"central_{kc}"] + [f"tr{j}_{kc}" for j in range(2, f.transit_n + 1)]
+                rules = {chain[0]: f"ka_{k} * depot_{kc} - {loss} * {chain[0]}"}
+                for prev, this in itertools.pairwise(chain):
+                    rules[this] = f"Q_{k} / V1_{k} * {prev} - {loss} * {this}"
+                for sid, rule in rules.items():
+                    first = sid == chain[0]
+                    params.append(
+                        _p(
+                            sid,
+                            init["central"] if first else 0.0,
+                            "IU",
+                            "first transit compartment" if first else "transit compartment",
+                            "state",
+                            rate_rule=rule,
+                        )
+                    )
+                centrals += chain
+            else:
+                params += [
+                    _p(
+                        f"central_{kc}",
+                        init["central"],
+                        "IU",
+                        "central amount",
+                        "state",
+                        rate_rule=f"ka_{k} * depot_{kc} - {loss} * central_{kc} + "
+                        f"Q_{k} / V2_{k} * peripheral_{kc}",
+                    ),
+                    _p(
+                        f"peripheral_{kc}",
+                        0.0,
+                        "IU",
+                        "peripheral amount",
+                        "state",
+                        rate_rule=f"Q_{k} / V1_{k} * central_{kc} - Q_{k} / V2_{k} * "
+                        f"peripheral_{kc}",
+                    ),
+                ]
+                centrals.append(f"central_{kc}")
             for i, d in enumerate(x for x in doses if x.time_h > 0):
                 target = f"depot_{kc}" if d.route == "im" else f"central_{kc}"
                 frac = f"F_{k} * " if d.route == "im" else ""
@@ -243,7 +267,7 @@ def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Mo
             "activity-weighted Km",
             "rule",
             assignment=f"piecewise(({' + '.join(km_terms)}) / SAA, SAA > 0, "
-            f"Km_{regimen.formulations[0].replace('-', '_')})",
+            f"Km_{regimen.formulations[0].replace('-', '_').replace('/', '__')})",
         ),
         _p("Vasn", 0.0, "mM/h", "enzymatic Asn capacity", "rule", assignment="rate_per_IU * SAA"),
         _p(

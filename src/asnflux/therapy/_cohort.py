@@ -21,15 +21,28 @@ __all__ = ["CohortResult", "run_cohort", "sample_population", "typical_patient"]
 QUANTILES = (5, 25, 50, 75, 95)
 
 
-def typical_patient(bsa: float = 1.0, weight: float | None = None) -> Population:
-    """One patient with random effects at zero and no antibodies."""
+def typical_patient(
+    bsa: float = 1.0, weight: float | None = None, age: float | None = None,
+    sex: str | None = None,
+) -> Population:  # fmt: skip
+    """One patient with random effects at zero and no antibodies. Age (years) and sex ("f"
+    or "m") enter the models that have them as covariates; without them such a model's
+    reference patient is simulated."""
     if not (bsa > 0):
         raise DataError(f"BSA must be positive, got {bsa:g} m**2")
     if weight is not None and not weight > 0:
         raise DataError(f"weight must be positive, got {weight:g} kg")
+    if age is not None and not 0 <= age <= 120:
+        raise DataError(f"age must be between 0 and 120 years, got {age:g}")
+    if sex is not None and sex not in ("f", "m"):
+        raise DataError(f"sex must be f or m, got {sex!r}")
     b = np.array([float(bsa)])
     w = weight_from_bsa(b) if weight is None else np.array([float(weight)])
-    return Population(b, w, np.zeros(1), np.zeros(1))
+    return Population(
+        b, w, np.zeros(1), np.zeros(1),
+        age_y=None if age is None else np.array([float(age)]),
+        female=None if sex is None else np.array([sex == "f"]),
+    )  # fmt: skip
 
 
 def sample_population(
@@ -64,7 +77,9 @@ def sample_population(
     b = bsa * np.exp(rng.normal(0.0, cv, n) - 0.0)
     age = rng.uniform(kb.value("cohort.age.min", "year"), kb.value("cohort.age.max", "year"), n)
     female = rng.random(n) < kb.value("cohort.female_fraction", "dimensionless")
-    pop = Population(b, weight_from_bsa(b), rng.normal(size=n), rng.normal(size=n))
+    pop = Population(
+        b, weight_from_bsa(b), rng.normal(size=n), rng.normal(size=n), age_y=age, female=female
+    )
     lo, hi = kb.value("imm.onset.earliest", "h"), kb.value("imm.onset.latest", "h")
     table = {
         "bsa_m2": b,

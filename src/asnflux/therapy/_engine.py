@@ -74,7 +74,7 @@ _ENDPOINT_UNITS = {
 
 def group_of(name: str) -> str:
     """Antibody cross-reactivity group: E. coli-derived enzymes vs Erwinia enzymes."""
-    return "ecoli" if name in ECOLI_GROUP else "erwinia"
+    return "ecoli" if name.split("/")[0] in ECOLI_GROUP else "erwinia"
 
 
 @dataclass(frozen=True)
@@ -157,6 +157,9 @@ class Population:
     z_v: Array
     allergy_onset_h: dict[str, Array] = field(default_factory=dict)  # by antibody group
     silent_onset_h: dict[str, Array] = field(default_factory=dict)
+    # Covariates of the models that have them (None: the model's reference patient)
+    age_y: Array | None = None
+    female: NDArray[np.bool_] | None = None
 
     @property
     def n(self) -> int:
@@ -172,6 +175,12 @@ class Population:
             raise DataError(f"BSA must be positive, got {float(np.min(self.bsa)):g} m**2")
         if np.any(self.weight <= 0):
             raise DataError("weight must be positive")
+        if self.age_y is not None:
+            age = np.asarray(self.age_y, float)
+            if age.shape != (n,) or not np.all(np.isfinite(age)) or np.any(age < 0):
+                raise DataError(f"population age_y: expected {n} ages ≥ 0 years")
+        if self.female is not None and np.shape(self.female) != (n,):
+            raise DataError(f"population female: expected {n} values")
 
 
 #: Unit of each recorded trace and endpoint (pint spelling), carried into every output.
@@ -281,13 +290,19 @@ class _PK:
     def __init__(self, f: Formulation, pop: Population, kb_mult: dict[str, float]) -> None:
         self.f = f
         cl, v1, q, v2 = f.scaled(pop.bsa, pop.weight)
+        cl = np.asarray(cl * f.covariate_cl(pop.age_y, pop.female, len(cl)))
         self.cl = cl * np.exp(f.iiv_cl * pop.z_cl)
         self.v1 = v1 * np.exp(f.iiv_v * pop.z_v)
         self.q = q * np.ones_like(cl)
         self.v2 = v2 * np.exp(f.iiv_v * pop.z_v) if f.v2 > 0 else np.zeros_like(cl)
         self.two_cmt = f.v2 > 0
+        # A transit chain (Würthwein): the "central" amount is spread over n compartments,
+        # each eliminating at CL/V and passing on at Q/V (the last passes out of the body);
+        # activity is the chain's total over V.
+        self.transit = f.transit_n
         n = len(cl)
-        self.x = np.zeros((n, 3))  # depot, central, peripheral (IU)
+        # depot, central, peripheral (IU); or depot and the chain's compartments
+        self.x = np.zeros((n, 1 + self.transit if self.transit else 3))
         # IV-only formulations have no absorption rate; their depot stays empty, so any
         # finite rate gives the same result (1 /h keeps the matrix well defined).
         self.ka = f.ka_im if not math.isnan(f.ka_im) else 1.0
@@ -306,10 +321,17 @@ class _PK:
 
     def _matrix(self, k10: Array) -> Array:
         n = len(k10)
-        a = np.zeros((n, 3, 3))
+        size = self.x.shape[1]
+        a = np.zeros((n, size, size))
         a[:, 0, 0] = -self.ka
         a[:, 1, 0] = self.ka
-        if self.two_cmt:
+        if self.transit:
+            k_tr = self.q / self.v1
+            for i in range(1, size):
+                a[:, i, i] = -(k10 + k_tr)
+                if i + 1 < size:
+                    a[:, i + 1, i] = k_tr
+        elif self.two_cmt:
             k12 = self.q / self.v1
             k21 = self.q / self.v2
             a[:, 1, 1] = -(k10 + k12)
@@ -362,7 +384,7 @@ class _PK:
             )
             return
         k10 = self.cl * mult / self.v1
-        if not self.two_cmt:
+        if not self.two_cmt and not self.transit:
             self.x[:, 0], self.x[:, 1] = self._one_compartment(self.x[:, 0], self.x[:, 1], k10, h)
             return
         first = bool(t_mid < _FIRST_MONTH_H and self.f.cl_first_month != 1.0)
@@ -371,7 +393,8 @@ class _PK:
             # Matrices differ only through the clearance multiplier: one exponential per
             # distinct multiplier, assembled per patient, reused until the pattern changes.
             uniq, inverse = np.unique(np.round(mult, 12), return_inverse=True)
-            phi = np.empty((len(k10), 3, 3))
+            size = self.x.shape[1]
+            phi = np.empty((len(k10), size, size))
             for j, m in enumerate(uniq):
                 sel = inverse == j
                 key = (first, float(m), h)
@@ -383,7 +406,12 @@ class _PK:
 
     def activity(self) -> Array:
         """Serum activity (IU/mL) from the central amount (IU) and volume (L)."""
-        central = self.xd[:, :, 1].sum(axis=1) if self.per_dose else self.x[:, 1]
+        if self.per_dose:
+            central = self.xd[:, :, 1].sum(axis=1)
+        elif self.transit:
+            central = self.x[:, 1:].sum(axis=1)
+        else:
+            central = self.x[:, 1]
         return np.asarray(central / self.v1 * _IU_PER_ML_PER_IU_PER_L)
 
 

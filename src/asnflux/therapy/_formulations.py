@@ -3,8 +3,8 @@
 Every formulation is a linear model with an IM depot (first-order absorption, fraction F),
 a central compartment (where activity is measured) and, for the two-compartment models, a
 peripheral compartment. Typical values scale with body size as their sources do: per m²
-BSA (PEG, Kloos 2021), allometrically with weight (Erwinia, Sassen 2017; E. coli, Völler
-2018), or linearly with BSA from a reference (calaspargase label).
+BSA (PEG, Kloos 2021; calaspargase, derived from the label's exposure per m²), or
+allometrically with weight (Erwinia, Sassen 2017; E. coli, Völler 2018).
 """
 
 from __future__ import annotations
@@ -20,27 +20,40 @@ from numpy.typing import NDArray
 from .._errors import DataError
 from ..knowledge import KnowledgeBase, load_knowledge_base
 
-__all__ = ["FORMULATIONS", "Formulation", "formulation", "weight_from_bsa"]
+__all__ = [
+    "FORMULATIONS",
+    "Formulation",
+    "formulation",
+    "formulation_name",
+    "pk_models",
+    "weight_from_bsa",
+]
 
 Array = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
 class Formulation:
-    name: str  # CLI name
+    name: str  # CLI name; "NAME/MODEL" for a population model other than the default
     label: str
     dose_unit: str  # "IU/m**2" or "mg/m**2"
     iu_per_dose_unit: float  # IU per IU (1) or per mg (specific activity)
     routes: tuple[str, ...]
-    scaling: str  # "bsa" | "allometric" | "bsa_reference"
+    # "bsa": per m²; "allometric": (weight/ref)^exp; "bsa_linear": 1 + exp·(BSA − ref_bsa)
+    scaling: str
     cl: float  # L/h, at the reference size (per m² for "bsa")
     v1: float  # L
-    q: float  # L/h
+    q: float  # L/h (for a transit chain: the flow from one compartment to the next)
     v2: float  # L
     ref_weight_kg: float = 70.0
-    ref_bsa: float = 1.0
     exp_cl: float = 0.75
     exp_v: float = 1.0
+    pk_model: str = ""  # the population model's key (e.g. "kloos2021")
+    ref_bsa: float = 1.0  # m², for "bsa_linear"
+    transit_n: int = 0  # > 0: the central compartment is a chain of this many (Würthwein)
+    age_cl_from_y: float = math.inf  # CL × (1 + age_cl_slope · (age − this)) above it
+    age_cl_slope: float = 0.0  # per year
+    female_cl: float = 1.0  # CL factor for girls
     ka_im: float = math.nan  # 1/h
     f_im: float = math.nan
     peg_split_h: float | None = None  # clearance rises after this time after dose
@@ -54,16 +67,39 @@ class Formulation:
     p_silent: float = 0.05
     sources: tuple[str, ...] = field(default_factory=tuple)
 
+    @property
+    def base(self) -> str:
+        """The formulation's name without the population model's key."""
+        return self.name.split("/")[0]
+
     def scaled(self, bsa: Array, weight: Array) -> tuple[Array, Array, Array, Array]:
         """Typical CL, V1, Q, V2 for patients of the given size."""
         if self.scaling == "bsa":
             s_cl = s_v = bsa
-        elif self.scaling == "bsa_reference":
-            s_cl = s_v = bsa / self.ref_bsa
+        elif self.scaling == "bsa_linear":
+            s_cl = 1.0 + self.exp_cl * (np.asarray(bsa, float) - self.ref_bsa)
+            s_v = 1.0 + self.exp_v * (np.asarray(bsa, float) - self.ref_bsa)
+            if np.any(s_cl <= 0) or np.any(s_v <= 0):
+                small = float(np.min(bsa))
+                raise DataError(
+                    f"{self.name}: BSA {small:g} m**2 is below the {self.pk_model} model's "
+                    "linear size relation (clearance or volume would not be positive)"
+                )
         else:
             ratio = weight / self.ref_weight_kg
             s_cl, s_v = ratio**self.exp_cl, ratio**self.exp_v
         return self.cl * s_cl, self.v1 * s_v, self.q * s_cl, self.v2 * s_v
+
+    def covariate_cl(self, age_y: Array | None, female: Any, n: int) -> Array:
+        """Clearance factor from age and sex (1 where the model has no such covariate; a
+        patient without them is the model's reference: young enough, a boy)."""
+        factor = np.ones(n)
+        if age_y is not None and self.age_cl_slope:
+            over = np.clip(np.asarray(age_y, float) - self.age_cl_from_y, 0.0, None)
+            factor = factor * (1.0 + self.age_cl_slope * over)
+        if female is not None and self.female_cl != 1.0:
+            factor = factor * np.where(np.asarray(female, bool), self.female_cl, 1.0)
+        return factor
 
 
 #: Body-surface areas accepted as input (m²): a newborn (~0.2) to a large adult (~2.7), with
@@ -135,6 +171,7 @@ def _build() -> dict[str, Formulation]:
     )
     erwinia_common: dict[str, Any] = dict(
         routes=("im", "iv"),
+        pk_model="sassen2017",
         scaling="allometric",
         **sassen,
         **erw_im,
@@ -146,7 +183,13 @@ def _build() -> dict[str, Formulation]:
         p_allergy=v("imm.allergy.erwinia", "dimensionless"),
         p_silent=silent,
     )
-    peg_ka = math.log(2) / v("pk.peg.absorption_half_life_im", "h")
+    # Both PEG models: IM absorption (assumptions: neither source has IM data) and allergy.
+    peg_im: dict[str, Any] = {
+        "ka_im": math.log(2) / v("pk.peg.absorption_half_life_im", "h"),
+        "f_im": v("pk.peg.bioavailability_im", "dimensionless"),
+        "p_allergy": v("imm.allergy.peg", "dimensionless"),
+    }
+    peg_im_src = ("pk.peg.bioavailability_im", "pk.peg.absorption_half_life_im")
     # What the E. coli-derived enzymes share: Km and glutaminase of the E. coli enzyme,
     # default variability, silent inactivation.
     ecoli_common: dict[str, Any] = {
@@ -155,7 +198,6 @@ def _build() -> dict[str, Formulation]:
         "glutaminase": ecoli_gln,
         "p_silent": silent,
     }
-    cal_t_half = kb.get("pk.calaspargase.t_half.label")
     items = [
         Formulation(
             "native-ecoli",
@@ -166,6 +208,7 @@ def _build() -> dict[str, Formulation]:
             "allometric",
             **voller,
             ka_im=v("pk.native_ecoli.ka_im.fit", "1/h"),
+            pk_model="voller2018",
             f_im=v("pk.native_ecoli.bioavailability_im", "dimensionless"),
             iiv_cl=iiv_default,
             p_allergy=v("imm.allergy.native_ecoli", "dimensionless"),
@@ -185,6 +228,7 @@ def _build() -> dict[str, Formulation]:
             ("iv",),
             "allometric",
             **voller,
+            pk_model="voller2018",
             iiv_cl=iiv_default,
             p_allergy=v("imm.allergy.native_ecoli", "dimensionless"),
             **ecoli_common,
@@ -201,20 +245,53 @@ def _build() -> dict[str, Formulation]:
             v1=v("pk.peg.vd.kloos", "L/m**2"),
             q=0.0,
             v2=0.0,
-            ka_im=peg_ka,
-            f_im=v("pk.peg.bioavailability_im", "dimensionless"),
             peg_split_h=v("pk.peg.cl_split_time.kloos", "h"),
             peg_slope_per_h=v("pk.peg.cl_slope.kloos", "1/h"),
+            pk_model="kloos2021",
             iiv_cl=iiv_default,
-            p_allergy=v("imm.allergy.peg", "dimensionless"),
+            **peg_im,
             **ecoli_common,
             sources=(
                 "pk.peg.cl.kloos",
                 "pk.peg.vd.kloos",
                 "pk.peg.cl_split_time.kloos",
                 "pk.peg.cl_slope.kloos",
-                "pk.peg.bioavailability_im",
-                "pk.peg.absorption_half_life_im",
+                *peg_im_src,
+            ),
+        ),
+        Formulation(
+            "peg/wurthwein2021-pkpdsim",
+            "PEG-asparaginase (pegaspargase), Würthwein 2021 transit model as in PKPDsim",
+            "IU/m**2",
+            1.0,
+            ("iv", "im"),
+            "bsa_linear",
+            cl=v("pk.peg.cl.wurthwein_pkpdsim", "L/h"),
+            v1=v("pk.peg.v.wurthwein_pkpdsim", "L"),
+            q=v("pk.peg.q.wurthwein_pkpdsim", "L/h"),
+            v2=0.0,
+            exp_cl=v("pk.peg.bsa_slope_cl.wurthwein_pkpdsim", "1/m**2"),
+            exp_v=v("pk.peg.bsa_slope_v.wurthwein_pkpdsim", "1/m**2"),
+            ref_bsa=v("pk.peg.reference_bsa.wurthwein_pkpdsim", "m**2"),
+            pk_model="wurthwein2021-pkpdsim",
+            transit_n=round(v("pk.peg.transit_n.wurthwein_pkpdsim", "dimensionless")),
+            age_cl_from_y=v("pk.peg.age_cl_from.wurthwein_pkpdsim", "year"),
+            age_cl_slope=v("pk.peg.age_cl_slope.wurthwein_pkpdsim", "1/year"),
+            female_cl=v("pk.peg.female_cl.wurthwein_pkpdsim", "dimensionless"),
+            iiv_cl=v("pk.peg.iiv_cl.wurthwein_pkpdsim", "dimensionless"),
+            **peg_im,
+            **{**ecoli_common, "iiv_v": 0.0},  # the model has no variability on V
+            sources=(
+                "pk.peg.cl.wurthwein_pkpdsim",
+                "pk.peg.v.wurthwein_pkpdsim",
+                "pk.peg.q.wurthwein_pkpdsim",
+                "pk.peg.transit_n.wurthwein_pkpdsim",
+                "pk.peg.bsa_slope_cl.wurthwein_pkpdsim",
+                "pk.peg.bsa_slope_v.wurthwein_pkpdsim",
+                "pk.peg.age_cl_slope.wurthwein_pkpdsim",
+                "pk.peg.female_cl.wurthwein_pkpdsim",
+                "pk.peg.iiv_cl.wurthwein_pkpdsim",
+                *peg_im_src,
             ),
         ),
         Formulation(
@@ -223,20 +300,23 @@ def _build() -> dict[str, Formulation]:
             "IU/m**2",
             1.0,
             ("iv",),
-            "bsa_reference",
-            cl=v("pk.calaspargase.cl.label", "L/h"),
-            v1=v("pk.calaspargase.vss.label", "L"),
-            q=0.0,
-            v2=0.0,
-            ref_bsa=v("pk.calaspargase.reference_bsa", "dimensionless"),
-            iiv_cl=cal_t_half.uncertainty.value if cal_t_half.uncertainty else iiv_default,
+            "bsa",
+            cl=v("pk.calaspargase.cl.fit", "L/h/m**2"),
+            v1=v("pk.calaspargase.v1.fit", "L/m**2"),
+            q=v("pk.calaspargase.q.fit", "L/h/m**2"),
+            v2=v("pk.calaspargase.v2.fit", "L/m**2"),
+            iiv_cl=v("pk.calaspargase.iiv_cl.fit", "dimensionless"),
+            pk_model="label-fit",
             p_allergy=v("imm.allergy.peg", "dimensionless"),
-            **ecoli_common,
+            **{**ecoli_common, "iiv_v": v("pk.calaspargase.iiv_v.fit", "dimensionless")},
             sources=(
-                "pk.calaspargase.cl.label",
-                "pk.calaspargase.vss.label",
-                "pk.calaspargase.t_half.label",
-                "pk.calaspargase.reference_bsa",
+                "pk.calaspargase.cl.fit",
+                "pk.calaspargase.v1.fit",
+                "pk.calaspargase.q.fit",
+                "pk.calaspargase.v2.fit",
+                "pk.calaspargase.iiv_cl.fit",
+                "pk.calaspargase.iiv_v.fit",
+                "pk.calaspargase.label_fit_assumptions",
             ),
         ),
         Formulation(
@@ -267,6 +347,27 @@ FORMULATIONS = (
     "erwinia-recombinant",
     "ecoli-recombinant",
 )
+
+
+def pk_models(name: str) -> tuple[str, ...]:
+    """The population models a formulation can be simulated with, its default first."""
+    table = _build()
+    base = formulation(name).base
+    default = table[base].pk_model
+    others = sorted(f.pk_model for key, f in table.items() if key.startswith(base + "/"))
+    return (default, *others) if default else tuple(others)
+
+
+def formulation_name(name: str, pk_model: str | None) -> str:
+    """The formulation key for ``name`` simulated with ``pk_model`` (None: its default)."""
+    base = formulation(name).base
+    if pk_model is None or pk_model == _build()[base].pk_model:
+        return base
+    models = pk_models(base)
+    if pk_model not in models:
+        choices = ", ".join(m for m in models if m) or "none but its default"
+        raise DataError(f"--pk-model {pk_model!r} is not a model of {base}; choose {choices}")
+    return f"{base}/{pk_model}"
 
 
 def formulation(name: str) -> Formulation:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ import yaml
 
 from .._errors import DataError, UnitError
 from ..units import as_quantity
-from ._formulations import formulation
+from ._formulations import formulation, formulation_name, pk_models
 
 __all__ = [
     "GRID_H",
@@ -32,6 +32,7 @@ __all__ = [
     "Regimen",
     "read_regimen",
     "regimen_from_options",
+    "with_pk_model",
 ]
 
 #: Integration step (h); dose times must fall on it (3-minute resolution).
@@ -278,6 +279,21 @@ def _yaml_count(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DOSES:
         raise DataError(f"'count' must be a whole number from 1 to {MAX_DOSES}, got {value!r}")
     return value
+
+
+def with_pk_model(regimen: Regimen, pk_model: str) -> Regimen:
+    """``regimen`` with the doses of the formulation that has ``pk_model`` simulated with
+    it; an error if none has it."""
+    bases = [formulation(d.formulation).base for d in regimen.doses]
+    if not any(pk_model in pk_models(b) for b in bases):
+        have = sorted({f"{b}: {', '.join(pk_models(b))}" for b in bases})
+        raise DataError(f"--pk-model {pk_model!r} is not a model of the regimen's formulations "
+                        f"({'; '.join(have)})")  # fmt: skip
+    doses = tuple(
+        replace(d, formulation=formulation_name(b, pk_model)) if pk_model in pk_models(b) else d
+        for d, b in zip(regimen.doses, bases, strict=True)
+    )
+    return Regimen(doses)
 
 
 def read_regimen(path: str | Path) -> Regimen:
