@@ -139,6 +139,7 @@ def test_pd_baseline_is_a_steady_state_and_nothing_goes_negative():
         ("native-ecoli", "10000 IU/m**2", "im", "3d", 4),
         ("peg/wurthwein2021-pkpdsim", "2500 IU/m**2", "iv", "14d", 2),
         ("peg/wurthwein2021-pkpdsim", "2500 IU/m**2", "im", "7d", 2),
+        ("erwinia-recombinant", "25 mg/m**2", "im", "2d", 6),
     ],
 )
 def test_engine_matches_libroadrunner_on_the_exported_patient_model(

@@ -291,7 +291,7 @@ class _PK:
         self.f = f
         cl, v1, q, v2 = f.scaled(pop.bsa, pop.weight)
         cl = np.asarray(cl * f.covariate_cl(pop.age_y, pop.female, len(cl)))
-        self.cl = cl * np.exp(f.iiv_cl * pop.z_cl)
+        self.cl = cl * np.exp(f.eta_cl(pop.z_cl, pop.z_v))
         self.v1 = v1 * np.exp(f.iiv_v * pop.z_v)
         self.q = q * np.ones_like(cl)
         self.v2 = v2 * np.exp(f.iiv_v * pop.z_v) if f.v2 > 0 else np.zeros_like(cl)

@@ -61,6 +61,7 @@ class Formulation:
     cl_first_month: float = 1.0
     iiv_cl: float = 0.3
     iiv_v: float = 0.2
+    cl_v_corr: float = 0.0  # correlation of the CL and V random effects (log scale)
     km_mM: float = 0.015  # Km for Asn (PD)
     glutaminase: float = 0.03
     p_allergy: float = 0.1
@@ -89,6 +90,12 @@ class Formulation:
             ratio = weight / self.ref_weight_kg
             s_cl, s_v = ratio**self.exp_cl, ratio**self.exp_v
         return self.cl * s_cl, self.v1 * s_v, self.q * s_cl, self.v2 * s_v
+
+    def eta_cl(self, z_cl: Any, z_v: Any) -> Any:
+        """A patient's log-deviation of CL from standard-normal effects ``z_cl`` and ``z_v``
+        (V's is ``iiv_v · z_v``): ω_CL·(ρ·z_v + √(1 − ρ²)·z_cl), ρ = ``cl_v_corr``."""
+        rho = self.cl_v_corr
+        return self.iiv_cl * (rho * np.asarray(z_v) + math.sqrt(1.0 - rho * rho) * np.asarray(z_cl))
 
     def covariate_cl(self, age_y: Array | None, female: Any, n: int) -> Array:
         """Clearance factor from age and sex (1 where the model has no such covariate; a
@@ -183,6 +190,13 @@ def _build() -> dict[str, Formulation]:
         p_allergy=v("imm.allergy.erwinia", "dimensionless"),
         p_silent=silent,
     )
+    # Rylaze: the label-fit model's V/F at the nominal activity; CL = ke·V carries V's
+    # variability and ke's (so the two random effects correlate).
+    rylaze_sa = v("pk.erwinia_recombinant.specific_activity", "IU/mg")
+    rylaze_v = v("pk.erwinia_recombinant.v_over_f.fit", "L/m**2")
+    rylaze_omega_v = v("pk.erwinia_recombinant.iiv_v.fit", "dimensionless")
+    rylaze_omega_ke = v("pk.erwinia_recombinant.iiv_ke.fit", "dimensionless")
+    rylaze_omega_cl = math.hypot(rylaze_omega_v, rylaze_omega_ke)
     # Both PEG models: IM absorption (assumptions: neither source has IM data) and allergy.
     peg_im: dict[str, Any] = {
         "ka_im": math.log(2) / v("pk.peg.absorption_half_life_im", "h"),
@@ -331,9 +345,40 @@ def _build() -> dict[str, Formulation]:
             "erwinia-recombinant",
             "recombinant crisantaspase (Rylaze)",
             "mg/m**2",
-            v("pk.erwinia_recombinant.specific_activity", "IU/mg"),
+            rylaze_sa,
+            ("im",),
+            "bsa",
+            cl=rylaze_v * v("pk.erwinia_recombinant.ke.fit", "1/h"),
+            v1=rylaze_v,
+            q=0.0,
+            v2=0.0,
+            pk_model="label-fit",
+            ka_im=v("pk.erwinia_recombinant.ka.fit", "1/h"),
+            f_im=1.0,  # apparent: F is inside V/F
+            iiv_cl=rylaze_omega_cl,
+            iiv_v=rylaze_omega_v,
+            cl_v_corr=rylaze_omega_v / rylaze_omega_cl,
+            km_mM=erw_km,
+            glutaminase=erw_gln,
+            p_allergy=v("imm.allergy.erwinia", "dimensionless"),
+            p_silent=silent,
+            sources=(
+                "pk.erwinia_recombinant.ka.fit",
+                "pk.erwinia_recombinant.ke.fit",
+                "pk.erwinia_recombinant.v_over_f.fit",
+                "pk.erwinia_recombinant.iiv_v.fit",
+                "pk.erwinia_recombinant.iiv_ke.fit",
+                "pk.erwinia_recombinant.label_fit_assumptions",
+                "pk.erwinia_recombinant.specific_activity",
+            ),
+        ),
+        Formulation(
+            "erwinia-recombinant/sassen2017-calibrated",
+            "recombinant crisantaspase (Rylaze) as native Erwinia, calibrated activity per mg",
+            "mg/m**2",
+            rylaze_sa,
             sources=(*sassen_src, "pk.erwinia_recombinant.specific_activity"),
-            **erwinia_common,
+            **{**erwinia_common, "pk_model": "sassen2017-calibrated"},
         ),
     ]
     return {f.name: f for f in items}

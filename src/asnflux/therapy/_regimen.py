@@ -89,8 +89,11 @@ class Regimen:
         for d in self.doses:
             f = formulation(d.formulation)
             if d.route not in f.routes:
+                models = {m: formulation(formulation_name(f.base, m)) for m in pk_models(f.base)}
+                others = [m for m, g in models.items() if d.route in g.routes]
+                hint = f" (--pk-model {' or '.join(others)} gives {d.route})" if others else ""
                 raise DataError(
-                    f"{d.formulation} is given {' or '.join(f.routes)}, not {d.route!r}"
+                    f"{d.formulation} is given {' or '.join(f.routes)}, not {d.route!r}{hint}"
                 )
             if not (d.amount > 0 and math.isfinite(d.amount)):
                 raise DataError(f"dose at {d.time_h / 24:g} d must be positive, got {d.amount!r}")

@@ -325,7 +325,7 @@ def tdm(
         map_z_v=float(zv[i_map]),
         ci90_z_cl=ci(zc),
         ci90_z_v=ci(zv),
-        clearance_L_per_h=float(cl_t[0] * math.exp(f.iiv_cl * z_cl_map)),
+        clearance_L_per_h=float(cl_t[0] * math.exp(f.eta_cl(z_cl_map, zv[i_map]))),
         volume_L=float(v1_t[0] * math.exp(f.iiv_v * zv[i_map])),
         forecast=forecast,
         inactivation_suspected=suspected,
