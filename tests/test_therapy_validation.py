@@ -118,6 +118,23 @@ def test_native_ecoli_absorption_is_the_recorded_fit_and_no_longer_counted_twice
     assert twice > 1.25 * observed
 
 
+def test_erwinia_absorption_is_the_recorded_fit_and_no_longer_counted_twice():
+    import math
+
+    from asnflux.knowledge import load_knowledge_base
+    from asnflux.therapy._im_fit import ERWINIA_WINDOW_H, fit_erwinia_ka, im_half_life_h
+
+    kb = load_knowledge_base()
+    ka = fit_erwinia_ka()
+    assert ka == pytest.approx(kb.value("pk.erwinia.ka_im.fit", "1/h"), rel=1e-3)
+    observed = kb.value("pk.erwinia.t_half.asselin", "h")
+    assert im_half_life_h(ka, ERWINIA_WINDOW_H, 12.0, "erwinia") == pytest.approx(observed, 1e-6)
+    # defect 1, the way it was: the absorption half-life set to the observed half-life gives
+    # a half-life 34 % too long over the window, outside the suite's 25 %
+    twice = im_half_life_h(math.log(2) / observed, ERWINIA_WINDOW_H, 12.0, "erwinia")
+    assert twice > 1.25 * observed
+
+
 def test_fit_data_are_not_counted_as_validation(rows):
     from asnflux.therapy._validation import summary
 
@@ -127,5 +144,6 @@ def test_fit_data_are_not_counted_as_validation(rows):
         "native_ecoli_im_2500_t_half",
         "native_ecoli_im_t_half_avramis",  # the same statistic on dose-independent PK
         "calaspargase_iv_t_half",  # the per-m² model is solved from the label's means
+        "erwinia_im_t_half",  # the Erwinia absorption rate is solved from it
     }
-    assert "4 more are a fit's data, not counted" in summary(list(rows.values()))
+    assert "5 more are a fit's data, not counted" in summary(list(rows.values()))

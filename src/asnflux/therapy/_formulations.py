@@ -122,11 +122,6 @@ def weight_from_bsa(bsa: Array, kb: KnowledgeBase | None = None) -> Array:
     return np.asarray((np.asarray(bsa, float) / a) ** (1.0 / b))
 
 
-def _flip_flop_ka(t_half_im_h: float) -> float:
-    """Absorption rate when the IM terminal half-life is absorption-limited."""
-    return math.log(2) / t_half_im_h
-
-
 @cache
 def _build() -> dict[str, Formulation]:
     kb = load_knowledge_base()
@@ -163,7 +158,7 @@ def _build() -> dict[str, Formulation]:
         "exp_v": v("pk.ecoli_recombinant.allometric_v", "dimensionless"),
     }
     erw_im: dict[str, Any] = {
-        "ka_im": _flip_flop_ka(v("pk.erwinia.t_half.asselin", "h")),
+        "ka_im": v("pk.erwinia.ka_im.fit", "1/h"),
         "f_im": v("pk.erwinia.bioavailability_im", "dimensionless"),
     }
     sassen_src = (
@@ -174,7 +169,7 @@ def _build() -> dict[str, Formulation]:
         "pk.erwinia.iiv_cl.sassen",
         "pk.erwinia.cl_first_month.sassen",
         "pk.erwinia.bioavailability_im",
-        "pk.erwinia.t_half.asselin",
+        "pk.erwinia.ka_im.fit",
     )
     erwinia_common: dict[str, Any] = dict(
         routes=("im", "iv"),
