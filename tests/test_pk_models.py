@@ -119,3 +119,27 @@ def test_cli_pk_model(cli):
     assert r.code != 0
     assert r.err.strip().count("\n") == 0
     assert "--pk-model 'nope'" in r.err
+
+
+def _cohort_day21(cli, *extra: str) -> float:
+    r = cli("therapy", "cohort", "--formulation", "peg", "--dose", "2500 IU/m**2", "--route",
+            "iv", "--at", "0", "--days", "22", "--n", "60", "--no-immunogenicity",
+            "--pk-model", "wurthwein2021-pkpdsim", *extra, "--json")  # fmt: skip
+    assert r.code == 0, r.err
+    quantiles = json.loads(r.out)["saa_IU_per_mL"]
+    return float(quantiles["p50"][21] if isinstance(quantiles, dict) else quantiles[21]["p50"])
+
+
+def test_cohort_age_and_sex_are_every_patients_covariates(cli):
+    """Before, `cohort --age/--sex` were checked and then ignored (the cohort's own sampled
+    ages and sexes were used): older patients clear PEG faster in Würthwein's model (CL ×
+    1.21 at 18 y, none below 8 y), so a cohort of 18-year-olds has a lower day-21 median
+    than one of 5-year-olds, the sampled ages lying between; girls (CL × 0.923) a higher
+    one than boys."""
+    young, old = _cohort_day21(cli, "--age", "5"), _cohort_day21(cli, "--age", "18")
+    assert old < 0.95 * young
+    assert old < _cohort_day21(cli) < young
+    assert _cohort_day21(cli, "--sex", "f") > _cohort_day21(cli, "--sex", "m")
+    r = cli("therapy", "cohort", "--formulation", "peg", "--dose", "2500 IU/m**2", "--sex", "x")
+    assert r.code != 0
+    assert "--sex must be f or m" in r.err

@@ -305,6 +305,8 @@ def cohort_cmd(
             immunogenicity=not no_immunogenicity,
             p_allergy=p_allergy,
             p_silent=p_silent,
+            age=age,
+            sex=sex,
             progress=advance,
         )
     summary: dict[str, Any] = res.summary()

@@ -53,8 +53,11 @@ def sample_population(
     immunogenicity: bool = True,
     p_allergy: float | None = None,
     p_silent: float | None = None,
+    age: float | None = None,
+    sex: str | None = None,
 ) -> tuple[Population, pd.DataFrame]:
-    """N patients: log-normal BSA around ``bsa``, age, sex, standard-normal random effects,
+    """N patients: log-normal BSA around ``bsa``, age and sex (sampled, or every patient
+    ``age`` years old / of ``sex`` "f" or "m" when given), standard-normal random effects,
     and per antibody group an allergy or silent inactivation with the formulation's
     probabilities (or ``p_allergy``/``p_silent`` for every formulation) and an onset uniform
     over the KB window after the group's first dose."""
@@ -75,16 +78,26 @@ def sample_population(
     rng = np.random.default_rng(seed)
     cv = kb.value("cohort.bsa_cv", "dimensionless")
     b = bsa * np.exp(rng.normal(0.0, cv, n) - 0.0)
-    age = rng.uniform(kb.value("cohort.age.min", "year"), kb.value("cohort.age.max", "year"), n)
+    age_given = age
+    if age_given is not None and not 0 <= age_given <= 120:
+        raise DataError(f"age must be between 0 and 120 years, got {age_given:g}")
+    if sex is not None and sex not in ("f", "m"):
+        raise DataError(f"sex must be f or m, got {sex!r}")
+    # drawn even when given, so that a seed gives the same patients otherwise
+    ages = rng.uniform(kb.value("cohort.age.min", "year"), kb.value("cohort.age.max", "year"), n)
     female = rng.random(n) < kb.value("cohort.female_fraction", "dimensionless")
+    if age_given is not None:
+        ages = np.full(n, float(age_given))
+    if sex is not None:
+        female = np.full(n, sex == "f")
     pop = Population(
-        b, weight_from_bsa(b), rng.normal(size=n), rng.normal(size=n), age_y=age, female=female
+        b, weight_from_bsa(b), rng.normal(size=n), rng.normal(size=n), age_y=ages, female=female
     )
     lo, hi = kb.value("imm.onset.earliest", "h"), kb.value("imm.onset.latest", "h")
     table = {
         "bsa_m2": b,
         "weight_kg": pop.weight,
-        "age_y": age,
+        "age_y": ages,
         "sex": np.where(female, "f", "m"),
         "z_cl": pop.z_cl,
         "z_v": pop.z_v,
@@ -229,15 +242,21 @@ def run_cohort(
     immunogenicity: bool = True,
     p_allergy: float | None = None,
     p_silent: float | None = None,
+    age: float | None = None,
+    sex: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> CohortResult:
     """Simulate a seeded virtual cohort on ``regimen``; daily values are pre-dose troughs.
 
-    ``progress(done, total)`` is called along the run (see :func:`simulate`).
+    ``age`` (years) and ``sex`` ("f"/"m"), when given, are every patient's (covariates of
+    the models that have them); otherwise they are sampled. ``progress(done, total)`` is
+    called along the run (see :func:`simulate`).
     """
     if not (math.isfinite(threshold) and threshold > 0):
         raise DataError(f"threshold must be a finite positive activity, got {threshold:g} IU/mL")
-    pop, table = sample_population(n, seed, regimen, bsa, immunogenicity, p_allergy, p_silent)
+    pop, table = sample_population(
+        n, seed, regimen, bsa, immunogenicity, p_allergy, p_silent, age=age, sex=sex
+    )
     sim = simulate(pop, regimen, days, threshold=threshold, keep_traces=False, progress=progress)
     for name, values in sim.endpoints.items():
         table[name] = values
