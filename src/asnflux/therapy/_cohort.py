@@ -21,6 +21,14 @@ __all__ = ["CohortResult", "run_cohort", "sample_population", "typical_patient"]
 QUANTILES = (5, 25, 50, 75, 95)
 
 
+def _check_age_sex(age: float | None, sex: str | None) -> None:
+    """A given age (years) and sex, as the population's covariates accept them."""
+    if age is not None and not 0 <= age <= 120:
+        raise DataError(f"age must be between 0 and 120 years, got {age:g}")
+    if sex is not None and sex not in ("f", "m"):
+        raise DataError(f"sex must be f or m, got {sex!r}")
+
+
 def typical_patient(
     bsa: float = 1.0, weight: float | None = None, age: float | None = None,
     sex: str | None = None,
@@ -32,10 +40,7 @@ def typical_patient(
         raise DataError(f"BSA must be positive, got {bsa:g} m**2")
     if weight is not None and not weight > 0:
         raise DataError(f"weight must be positive, got {weight:g} kg")
-    if age is not None and not 0 <= age <= 120:
-        raise DataError(f"age must be between 0 and 120 years, got {age:g}")
-    if sex is not None and sex not in ("f", "m"):
-        raise DataError(f"sex must be f or m, got {sex!r}")
+    _check_age_sex(age, sex)
     b = np.array([float(bsa)])
     w = weight_from_bsa(b) if weight is None else np.array([float(weight)])
     return Population(
@@ -78,16 +83,12 @@ def sample_population(
     rng = np.random.default_rng(seed)
     cv = kb.value("cohort.bsa_cv", "dimensionless")
     b = bsa * np.exp(rng.normal(0.0, cv, n) - 0.0)
-    age_given = age
-    if age_given is not None and not 0 <= age_given <= 120:
-        raise DataError(f"age must be between 0 and 120 years, got {age_given:g}")
-    if sex is not None and sex not in ("f", "m"):
-        raise DataError(f"sex must be f or m, got {sex!r}")
+    _check_age_sex(age, sex)
     # drawn even when given, so that a seed gives the same patients otherwise
     ages = rng.uniform(kb.value("cohort.age.min", "year"), kb.value("cohort.age.max", "year"), n)
     female = rng.random(n) < kb.value("cohort.female_fraction", "dimensionless")
-    if age_given is not None:
-        ages = np.full(n, float(age_given))
+    if age is not None:
+        ages = np.full(n, float(age))
     if sex is not None:
         female = np.full(n, sex == "f")
     pop = Population(

@@ -60,8 +60,8 @@ _MWF_TIMES = (0.0, 48.0, _MWF_FRI_H, 168.0, 216.0, 168.0 + _MWF_FRI_H)
 _MWF_DOSES = (25.0, 25.0, 50.0, 25.0, 25.0, 50.0)
 _FRI_TROUGH_H = (62.0, 67.0)  # Friday 6 pm or 1 pm to Monday 8 am
 
+#: The fitted label values, in the order :func:`rylaze_label_exposure` returns them.
 _RECORDS = (
-    # (record, schedule, which dose's peak or trough)
     "pk.erwinia_recombinant.cmax_q48h.label",
     "pk.erwinia_recombinant.ctrough_q48h.label",
     "pk.erwinia_recombinant.cmax_wed.label",

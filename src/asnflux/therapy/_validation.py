@@ -266,7 +266,7 @@ def _nadir_fraction(
     return measure
 
 
-def _median_saa(
+def _pooled_saa(
     name: str, dose: str, route: str, at: str, sample_days: tuple[float, ...],
     statistic: str = "median",
 ) -> Callable[[], tuple[float | None, str]]:  # fmt: skip
@@ -483,7 +483,7 @@ def _rylaze_checks(name: str) -> tuple[Check, ...]:
                     f"obs.erwinia_recombinant.mean_saa_{hours}h.cohort_{cohort}.maese2023",
                     f"Rylaze IM, cohort {cohort} ({shown} Mon/Wed/Fri): mean SAA at the last "
                     f"{hours}-h nadir of course 1 (AALL1931)",
-                    _median_saa(name, dose, "im", at, (day,), "mean"),
+                    _pooled_saa(name, dose, "im", at, (day,), "mean"),
                     "IU/mL",
                     "relative",
                     tol,
@@ -581,7 +581,7 @@ def _peg_model_checks(name: str) -> tuple[Check, ...]:
             "peg_iv_saa_d25_median" + tag,
             "obs.peg.saa_d25_median.vrooman2021",
             "PEG 2,500 IU/m² IV: median SAA 25 days after one dose (DFCI 11-001)",
-            _median_saa(name, "2500 IU/m**2", "iv", "0", (25.0,)),
+            _pooled_saa(name, "2500 IU/m**2", "iv", "0", (25.0,)),
             "IU/mL",
             "relative_log",
             _median_factor(_N_PEG),
@@ -593,7 +593,7 @@ def _peg_model_checks(name: str) -> tuple[Check, ...]:
             "obs.peg.postinduction_nsaa_median.vrooman2021",
             "PEG 2,500 IU/m² IV every 2 weeks: median nadir SAA after induction (DFCI 11-001: "
             "≥ 1.0 IU/mL)",
-            _median_saa(name, "2500 IU/m**2", "iv", *_dfci_days("peg")),
+            _pooled_saa(name, "2500 IU/m**2", "iv", *_dfci_days("peg")),
             "IU/mL",
             "interval",
             0.0,
@@ -756,7 +756,7 @@ CHECKS: tuple[Check, ...] = (
         "calaspargase_iv_saa_d25_median",
         "obs.calaspargase.saa_d25_median.vrooman2021",
         "calaspargase 2,500 IU/m² IV: median SAA 25 days after one dose (DFCI 11-001)",
-        _median_saa("calaspargase", "2500 IU/m**2", "iv", "0", (25.0,)),
+        _pooled_saa("calaspargase", "2500 IU/m**2", "iv", "0", (25.0,)),
         "IU/mL",
         "relative_log",
         _median_factor(_N_CAL),
@@ -767,7 +767,7 @@ CHECKS: tuple[Check, ...] = (
         "obs.calaspargase.postinduction_nsaa_median.vrooman2021",
         "calaspargase 2,500 IU/m² IV every 3 weeks: median nadir SAA after induction "
         "(DFCI 11-001: ≥ 1.0 IU/mL)",
-        _median_saa("calaspargase", "2500 IU/m**2", "iv", *_dfci_days("calaspargase")),
+        _pooled_saa("calaspargase", "2500 IU/m**2", "iv", *_dfci_days("calaspargase")),
         "IU/mL",
         "interval",
         0.0,
