@@ -265,14 +265,16 @@ def cohort_cmd(
     p_allergy: Annotated[
         float | None,
         typer.Option(
-            help="Allergy probability for every formulation (default: per formulation, KB).",
+            help="Probability that a patient given the whole regimen has an allergy, per antibody "
+            "group (default: per-dose rates fitted to trials, KB).",
             callback=bounded(0, 1),
         ),
     ] = None,
     p_silent: Annotated[
         float | None,
         typer.Option(
-            help="Silent-inactivation probability (default: per formulation, KB).",
+            help="Probability of a silent inactivation over the regimen, per antibody group "
+            "(default: fitted per-dose rates; alone, the other follows the silent share).",
             callback=bounded(0, 1),
         ),
     ] = None,

@@ -12,8 +12,9 @@ import pandas as pd
 
 from .._errors import DataError, SolverError
 from ..knowledge import load_knowledge_base
-from ._engine import MAX_PATIENTS, Population, SimResult, group_of, simulate
-from ._formulations import formulation, weight_from_bsa
+from ._engine import MAX_PATIENTS, Population, SimResult, simulate
+from ._formulations import weight_from_bsa
+from ._immunogenicity import draw_reactions
 from ._regimen import Regimen
 
 __all__ = ["CohortResult", "run_cohort", "sample_population", "typical_patient"]
@@ -63,9 +64,9 @@ def sample_population(
 ) -> tuple[Population, pd.DataFrame]:
     """N patients: log-normal BSA around ``bsa``, age and sex (sampled, or every patient
     ``age`` years old / of ``sex`` "f" or "m" when given), standard-normal random effects,
-    and per antibody group an allergy or silent inactivation with the formulation's
-    probabilities (or ``p_allergy``/``p_silent`` for every formulation) and an onset uniform
-    over the KB window after the group's first dose."""
+    and the reactions drawn at each dose (:func:`draw_reactions`: per antibody group, an
+    allergy or a silent inactivation from the dose where it happens; with ``p_allergy`` /
+    ``p_silent``, the probabilities that a patient given the whole regimen reacts so)."""
     for name, p in (("p_allergy", p_allergy), ("p_silent", p_silent)):
         if p is not None and not 0 <= p <= 1:
             raise DataError(f"{name} must be a probability between 0 and 1, got {p:g}")
@@ -94,7 +95,6 @@ def sample_population(
     pop = Population(
         b, weight_from_bsa(b), rng.normal(size=n), rng.normal(size=n), age_y=ages, female=female
     )
-    lo, hi = kb.value("imm.onset.earliest", "h"), kb.value("imm.onset.latest", "h")
     table = {
         "bsa_m2": b,
         "weight_kg": pop.weight,
@@ -103,19 +103,12 @@ def sample_population(
         "z_cl": pop.z_cl,
         "z_v": pop.z_v,
     }
-    for group in dict.fromkeys(group_of(d.formulation) for d in regimen.doses):
-        first = next(d for d in regimen.doses if group_of(d.formulation) == group)
-        f = formulation(first.formulation)
-        u = rng.random(n)
-        onset = first.time_h + rng.uniform(lo, hi, n)
-        pa = f.p_allergy if p_allergy is None else p_allergy
-        ps = f.p_silent if p_silent is None else p_silent
-        allergic = immunogenicity & (u < pa)
-        silent = immunogenicity & ~allergic & (u < pa + ps)
-        pop.allergy_onset_h[group] = np.where(allergic, onset, np.inf)
-        pop.silent_onset_h[group] = np.where(silent, onset, np.inf)
-        table[f"allergy_onset_day_{group}"] = np.where(allergic, onset / 24, np.nan)
-        table[f"silent_onset_day_{group}"] = np.where(silent, onset / 24, np.nan)
+    reactions = draw_reactions(
+        regimen, n, rng, enabled=immunogenicity, p_allergy=p_allergy, p_silent=p_silent
+    )
+    pop.allergy_onset_h.update(reactions.allergy_onset_h)
+    pop.silent_onset_h.update(reactions.silent_onset_h)
+    table |= reactions.columns(regimen)
     return pop, pd.DataFrame(table)
 
 
@@ -137,6 +130,7 @@ class CohortResult:
             "days_to_inactivation_detection": "day",
         }
         units |= {c: "day" for c in self.patients.columns if "onset_day" in c}
+        units |= {c: "dimensionless" for c in self.patients.columns if "_dose_" in c}
         units |= {k: v for k, v in self.sim.units().items() if k in self.patients.columns}
         return units
 
@@ -212,6 +206,9 @@ class CohortResult:
             if any(c for c in self.patients.columns if "onset_day" in c)
             else np.zeros(len(det), bool)
         )
+        okp = self.patients[ok]
+        allergic = np.isfinite(okp.filter(like="allergy_onset_day").to_numpy(float)).any(axis=1)
+        silent = np.isfinite(okp.filter(like="silent_onset_day").to_numpy(float)).any(axis=1)
         endpoints["inactivation"] = {
             "patients_with_antibodies": int(inactivated.sum()),
             "detected": int(np.isfinite(det).sum()),
@@ -225,6 +222,9 @@ class CohortResult:
             "patients_failed": failed,
             "saa_IU_per_mL": q,
             "fraction_saa_at_or_above_threshold": (saa >= self.threshold).mean(axis=0).tolist(),
+            # ok patients with a clinical allergy / a silent inactivation (any group, dose)
+            "fraction_allergy": float(allergic.mean()),
+            "fraction_silent_inactivation": float(silent.mean()),
             "threshold_IU_per_mL": self.threshold,
             "n": int(saa.shape[0]),
             "regimen": self.regimen.to_dict(),

@@ -64,8 +64,6 @@ class Formulation:
     cl_v_corr: float = 0.0  # correlation of the CL and V random effects (log scale)
     km_mM: float = 0.015  # Km for Asn (PD)
     glutaminase: float = 0.03
-    p_allergy: float = 0.1
-    p_silent: float = 0.05
     sources: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -128,7 +126,6 @@ def _build() -> dict[str, Formulation]:
     v = kb.value
     iiv_default = v("pk.iiv.default", "dimensionless")
     iiv_v = v("pk.iiv.volume", "dimensionless")
-    silent = v("imm.silent.default", "dimensionless")
     ecoli_km = v("asnase.ecoli.km", "mM")
     erw_km = v("asnase.erwinia.km", "mM")
     ecoli_gln = v("asnase.ecoli.glutaminase_fraction", "dimensionless")
@@ -182,8 +179,6 @@ def _build() -> dict[str, Formulation]:
         iiv_v=iiv_v,
         km_mM=erw_km,
         glutaminase=erw_gln,
-        p_allergy=v("imm.allergy.erwinia", "dimensionless"),
-        p_silent=silent,
     )
     # Rylaze: the label-fit model's V/F at the nominal activity; CL = ke·V carries V's
     # variability and ke's (so the two random effects correlate).
@@ -192,20 +187,18 @@ def _build() -> dict[str, Formulation]:
     rylaze_omega_v = v("pk.erwinia_recombinant.iiv_v.fit", "dimensionless")
     rylaze_omega_ke = v("pk.erwinia_recombinant.iiv_ke.fit", "dimensionless")
     rylaze_omega_cl = math.hypot(rylaze_omega_v, rylaze_omega_ke)
-    # Both PEG models: IM absorption (assumptions: neither source has IM data) and allergy.
+    # Both PEG models: IM absorption (assumptions: neither source has IM data).
     peg_im: dict[str, Any] = {
         "ka_im": math.log(2) / v("pk.peg.absorption_half_life_im", "h"),
         "f_im": v("pk.peg.bioavailability_im", "dimensionless"),
-        "p_allergy": v("imm.allergy.peg", "dimensionless"),
     }
     peg_im_src = ("pk.peg.bioavailability_im", "pk.peg.absorption_half_life_im")
     # What the E. coli-derived enzymes share: Km and glutaminase of the E. coli enzyme,
-    # default variability, silent inactivation.
+    # default variability.
     ecoli_common: dict[str, Any] = {
         "iiv_v": iiv_v,
         "km_mM": ecoli_km,
         "glutaminase": ecoli_gln,
-        "p_silent": silent,
     }
     items = [
         Formulation(
@@ -220,7 +213,6 @@ def _build() -> dict[str, Formulation]:
             pk_model="voller2018",
             f_im=v("pk.native_ecoli.bioavailability_im", "dimensionless"),
             iiv_cl=iiv_default,
-            p_allergy=v("imm.allergy.native_ecoli", "dimensionless"),
             **ecoli_common,
             sources=(
                 *voller_src,
@@ -239,7 +231,6 @@ def _build() -> dict[str, Formulation]:
             **voller,
             pk_model="voller2018",
             iiv_cl=iiv_default,
-            p_allergy=v("imm.allergy.native_ecoli", "dimensionless"),
             **ecoli_common,
             sources=voller_src,
         ),
@@ -316,7 +307,6 @@ def _build() -> dict[str, Formulation]:
             v2=v("pk.calaspargase.v2.fit", "L/m**2"),
             iiv_cl=v("pk.calaspargase.iiv_cl.fit", "dimensionless"),
             pk_model="label-fit",
-            p_allergy=v("imm.allergy.peg", "dimensionless"),
             **{**ecoli_common, "iiv_v": v("pk.calaspargase.iiv_v.fit", "dimensionless")},
             sources=(
                 "pk.calaspargase.cl.fit",
@@ -355,8 +345,6 @@ def _build() -> dict[str, Formulation]:
             cl_v_corr=rylaze_omega_v / rylaze_omega_cl,
             km_mM=erw_km,
             glutaminase=erw_gln,
-            p_allergy=v("imm.allergy.erwinia", "dimensionless"),
-            p_silent=silent,
             sources=(
                 "pk.erwinia_recombinant.ka.fit",
                 "pk.erwinia_recombinant.ke.fit",
