@@ -108,7 +108,7 @@ def sample_population(
     )
     pop.allergy_onset_h.update(reactions.allergy_onset_h)
     pop.silent_onset_h.update(reactions.silent_onset_h)
-    table |= reactions.columns(regimen)
+    table |= reactions.columns()
     return pop, pd.DataFrame(table)
 
 

@@ -22,7 +22,6 @@ validation suite checks them against trials not used.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -112,7 +111,7 @@ class Reactions:
     allergy_dose: dict[str, np.ndarray]
     silent_dose: dict[str, np.ndarray]
 
-    def columns(self, regimen: Regimen) -> dict[str, np.ndarray]:
+    def columns(self) -> dict[str, np.ndarray]:
         """Per-patient table columns: onset day and dose number (1-based in the regimen)."""
         out: dict[str, np.ndarray] = {}
         for g in self.allergy_onset_h:
@@ -139,7 +138,7 @@ def _override(
             pa = float(p_silent or 0.0) * (1 - share) / share if share > 0 else 0.0
             ps = float(p_silent or 0.0)
         elif p_silent is None:
-            pa, ps = p_allergy, p_allergy * share / (1 - share)
+            pa, ps = p_allergy, (p_allergy * share / (1 - share) if share < 1 else 0.0)
         else:
             pa, ps = p_allergy, p_silent
         total = pa + ps
@@ -170,10 +169,7 @@ def draw_reactions(
     given alone sets the other in the class's fitted silent share. One uniform number
     per patient and dose is drawn in every case, so a seed gives the same patients.
     """
-    model = model or ImmunogenicityModel.from_kb()
-    for name, p in (("p_allergy", p_allergy), ("p_silent", p_silent)):
-        if p is not None and not (0 <= p <= 1 and math.isfinite(p)):
-            raise DataError(f"{name} must be a probability between 0 and 1, got {p:g}")
+    model = model or ImmunogenicityModel.from_kb()  # probabilities checked by the caller
     override = (
         _override(regimen, p_allergy, p_silent, model)
         if p_allergy is not None or p_silent is not None
