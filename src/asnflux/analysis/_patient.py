@@ -66,7 +66,8 @@ def patient_factors(output: str, names: list[str] | None = None) -> list[Factor]
         out[z] = Factor(
             z, -_RE_RANGE, _RE_RANGE, "linear", 0.0,
             f"random effect on {what} (SD units of the formulation's between-subject "
-            "variability); range: its central 95 %",
+            "variability; where CL and V share one effect, as in Kloos 2021, z_V carries "
+            "it and z_CL is inert); range: its central 95 %",
         )  # fmt: skip
     for field, (record, unit) in PD_RECORDS.items():
         rec = kb.get(record)

@@ -398,8 +398,18 @@ def compare_cmd(
 @therapy_app.command("tdm")
 def tdm_cmd(
     levels: Annotated[
-        Path, typer.Option(help="CSV: day, saa_IU_per_mL (e.g. '<0.02'), optional lloq.")
-    ],
+        Path | None,
+        typer.Option(help="CSV: day, saa_IU_per_mL (e.g. '<0.02'), optional lloq."),
+    ] = None,
+    dataset: Annotated[
+        Path | None,
+        typer.Option(
+            help="NONMEM-style dataset instead of --levels and a regimen: ID, TIME (or DATE "
+            "and a clock TIME), AMT, DV, EVID, MDV, CMT, BLQ, LLOQ, BSA, WT, AGE, SEX; one or "
+            "many patients (needs --formulation)."
+        ),
+    ] = None,
+    dv_unit: Annotated[str, typer.Option(help="Unit of DV in --dataset: IU/mL or IU/L.")] = "IU/mL",
     form: Form = None,
     dose: DoseOpt = None,
     route: Route = None,
@@ -408,7 +418,14 @@ def tdm_cmd(
     at: At = None,
     regimen_file: RegimenFile = None,
     pk_model: PkModel = None,
-    bsa: Bsa = 1.0,
+    bsa: Annotated[
+        float | None,
+        typer.Option(
+            help=f"Body-surface area (m**2), {BSA_RANGE_M2[0]:g}-{BSA_RANGE_M2[1]:g}; default 1 "
+            "(or the dataset's BSA column).",
+            callback=bounded(*BSA_RANGE_M2, unit="m**2"),
+        ),
+    ] = None,
     body_weight: Annotated[
         float | None,
         typer.Option(
@@ -423,27 +440,83 @@ def tdm_cmd(
             "--weight", hidden=True, help="Old name of --body-weight.", callback=bounded(0.5, 300)
         ),
     ] = None,
+    age: Age = None,
+    sex: Sex = None,
     target_trough: Annotated[
         float,
         typer.Option(
-            help="Target trough (IU/mL).",
+            help="Target trough, the lower end of the target range (IU/mL).",
             callback=bounded(0, MAX_LEVEL, low_inclusive=False, unit="IU/mL"),
         ),
     ] = 0.1,
+    target_high: Annotated[
+        float | None,
+        typer.Option(
+            help="Upper end of the target trough range (IU/mL).",
+            callback=bounded(0, MAX_LEVEL, low_inclusive=False, unit="IU/mL"),
+        ),
+    ] = None,
+    probability: Annotated[
+        float | None,
+        typer.Option(
+            help="Posterior probability of reaching the target trough (default 0.9).",
+            callback=bounded(0.5, 1, high_inclusive=False),
+        ),
+    ] = None,
+    min_dose: Annotated[
+        float | None,
+        typer.Option(help="Smallest dose to advise (the formulation's dose unit)."),
+    ] = None,
+    dose_step: Annotated[
+        float | None,
+        typer.Option(help="Round advised doses up to this step (default 50 IU/m**2, 0.5 mg/m**2)."),
+    ] = None,
     plot: Annotated[Path | None, typer.Option(help="Forecast figure (.png/.svg).")] = None,
     json_: Json = False,
 ) -> None:
-    """Fit a patient's levels (MAP on population priors), forecast, flag, advise a dose.
+    """Fit a patient's levels (Bayesian, the population model's IIV, IOV and residual
+    error), forecast, flag, advise the first dose after the last level by explicit rules.
 
     For research use; not a medical device.
     """
+    from ..therapy._tdm import DosingRules, tdm_dataset
+
     if weight is not None:
         if body_weight is not None:
             raise DataError("give --body-weight only (--weight is its old name)")
         body_weight = weight
     check_output(plot, "figure", "--plot")
+    _patient_checks(age, sex)
+    rules = DosingRules(target_trough, target_high, probability, min_dose, dose_step)
+    options: dict[str, Any] = {"target_trough": target_trough, "rules": rules}
+    if dataset is not None:
+        if levels is not None or dose or every or doses or at or regimen_file:
+            raise DataError("--dataset holds the doses and levels: give no --levels or regimen")
+        if form is None:
+            raise DataError("--dataset needs --formulation (NONMEM datasets do not name it)")
+        if plot is not None:
+            raise DataError("--plot draws one patient; use --levels for a figure")
+        name = formulation_name(form, pk_model)
+        for key, value in (("weight", body_weight), ("age", age), ("sex", sex)):
+            if value is not None:
+                options[key] = value
+        results = tdm_dataset(
+            read_table(dataset), name, route=route, dv_unit=dv_unit, bsa=bsa, **options
+        )
+        _print_tdm_dataset(results, json_)
+        return
+    if levels is None:
+        raise DataError("give --levels FILE with a regimen, or --dataset FILE")
     reg = _regimen(form, dose, route, every, doses, at, regimen_file, pk_model)
-    res = tdm(read_table(levels), reg, bsa=bsa, weight=body_weight, target_trough=target_trough)
+    res = tdm(
+        read_table(levels),
+        reg,
+        bsa=1.0 if bsa is None else bsa,
+        weight=body_weight,
+        age=age,
+        sex=sex,
+        **options,
+    )
     if weight is not None:  # after the work, so it never precedes an error line
         log.warning("--weight is now --body-weight (--weight means curve weighting in 'fit')")
     if plot is not None:
@@ -454,21 +527,101 @@ def tdm_cmd(
     if json_:
         echo_json(res.to_dict())
         return
+    _print_tdm(res)
+
+
+def _print_tdm(res: Any) -> None:
     console = wide_console()
     console.print(
-        f"{res.formulation}: CL {res.clearance_L_per_h:.4g} L/h (z {res.map_z_cl:+.2f}, "
-        f"90 % CI {res.ci90_z_cl[0]:+.2f} to {res.ci90_z_cl[1]:+.2f}), V1 "
-        f"{res.volume_L:.3g} L"
+        f"{res.formulation} ({res.pk_model}): CL {res.clearance_L_per_h:.4g} L/h (z "
+        f"{res.map_z_cl:+.2f}, 90 % CI {res.ci90_z_cl[0]:+.2f} to {res.ci90_z_cl[1]:+.2f}), V1 "
+        f"{res.volume_L:.3g} L; residual error {res.residual_error.source}"
     )
     flag = "[red]YES[/red]" if res.inactivation_suspected else "no"
     console.print(f"Silent inactivation suspected: {flag}")
     console.print(
-        f"Predicted trough before the dose after day {res.next_dose_day:g}: "
-        f"{res.predicted_trough_p50:.3g} IU/mL (P ≥ target "
+        f"Trough at day {res.trough_day:g} with {res.next_dose:g} {res.dose_unit} on day "
+        f"{res.next_dose_day:g}: {res.predicted_trough_p50:.3g} IU/mL (90 % "
+        f"{res.predicted_trough_p5:.3g}-{res.predicted_trough_p95:.3g}; P ≥ target "
         f"{res.probability_trough_at_target:.2f})"
     )
     console.print(f"Advice: {res.recommendation}")
     console.print(f"[italic]{RESEARCH_NOTICE}[/italic]")
+
+
+def _print_tdm_dataset(results: dict[str, Any], json_: bool) -> None:
+    if json_:
+        echo_json(
+            {
+                "notice": RESEARCH_NOTICE,
+                "patients": {
+                    pid: {"status": "error", "error": r}
+                    if isinstance(r, str)
+                    else {"status": "ok", **r.to_dict()}
+                    for pid, r in results.items()
+                },
+            }
+        )
+    else:
+        t = Table(title="TDM per patient")
+        for col in ("ID", "status", "next dose day", "trough p50 (IU/mL)", "advice"):
+            t.add_column(col)
+        for pid, r in results.items():
+            if isinstance(r, str):
+                t.add_row(pid, "error", "", "", r)
+            else:
+                t.add_row(
+                    pid,
+                    "inactivation?" if r.inactivation_suspected else "ok",
+                    f"{r.next_dose_day:g}",
+                    f"{r.predicted_trough_p50:.3g}",
+                    r.recommendation,
+                )
+        console = wide_console()
+        console.print(t)
+        console.print(f"[italic]{RESEARCH_NOTICE}[/italic]")
+    failed = [pid for pid, r in results.items() if isinstance(r, str)]
+    if failed:
+        raise typer.Exit(1)
+
+
+@therapy_app.command("tdm-study")
+def tdm_study_cmd(
+    n: Annotated[
+        int, typer.Option("--n", help="Patients per formulation.", min=10, max=10_000)
+    ] = 200,
+    formulations: Annotated[
+        list[str] | None, typer.Option("--formulation", help="Only these; repeatable.")
+    ] = None,
+    seed: Seed = 0,
+    markdown: Annotated[Path | None, typer.Option(help="Write the table as Markdown.")] = None,
+    json_: Json = False,
+) -> None:
+    """Simulation-estimation study of TDM per formulation: forecast bias and precision,
+    interval coverage, target attainment of advised doses. For research use."""
+    from .._io import atomic_write_text, check_writable
+    from ..therapy._tdm_study import DESIGNS, run_tdm_study, tdm_study_markdown
+
+    names = tuple(formulations or DESIGNS)
+    unknown = [x for x in names if x not in DESIGNS]
+    if unknown:
+        raise DataError(f"--formulation {unknown[0]!r}: choose from {', '.join(DESIGNS)}")
+    if markdown is not None:
+        check_writable(markdown)
+    with progress_bar(f"{n} patients x {len(names)}") as advance:
+        table = run_tdm_study(names, n, seed, progress=advance)
+    if markdown is not None:
+        atomic_write_text(markdown, tdm_study_markdown(table))
+        typer.echo(f"wrote {markdown}", err=True)
+    if json_:
+        echo_json({"notice": RESEARCH_NOTICE, "rows": table.to_dict(orient="records")})
+        return
+    t = Table(title=f"TDM simulation-estimation, {n} patients per formulation")
+    for col in table.columns:
+        t.add_column(col)
+    for row in table.itertuples(index=False):
+        t.add_row(*(f"{v:.3g}" if isinstance(v, float) else str(v) for v in row))
+    wide_console().print(t)
 
 
 @therapy_app.command("validate")

@@ -18,13 +18,16 @@ from ._regimen import Dose as Dose
 from ._regimen import Regimen as Regimen
 from ._regimen import read_regimen as read_regimen
 from ._regimen import regimen_from_options as regimen_from_options
+from ._tdm import DosingRules as DosingRules
 from ._tdm import TDMResult as TDMResult
 from ._tdm import tdm as tdm
+from ._tdm import tdm_dataset as tdm_dataset
 
 __all__ = [
     "FORMULATIONS",
     "CohortResult",
     "Dose",
+    "DosingRules",
     "Formulation",
     "PDParams",
     "Population",
@@ -40,6 +43,7 @@ __all__ = [
     "sample_population",
     "simulate",
     "tdm",
+    "tdm_dataset",
     "typical_patient",
     "weight_from_bsa",
 ]

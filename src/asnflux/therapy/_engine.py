@@ -292,6 +292,7 @@ class _PK:
         cl, v1, q, v2 = f.scaled(pop.bsa, pop.weight)
         cl = np.asarray(cl * f.covariate_cl(pop.age_y, pop.female, len(cl)))
         self.cl = cl * np.exp(f.eta_cl(pop.z_cl, pop.z_v))
+        self._cl_patient = self.cl
         self.v1 = v1 * np.exp(f.iiv_v * pop.z_v)
         self.q = q * np.ones_like(cl)
         self.v2 = v2 * np.exp(f.iiv_v * pop.z_v) if f.v2 > 0 else np.zeros_like(cl)
@@ -318,6 +319,13 @@ class _PK:
         self._phi: dict[tuple[bool, float, float], Array] = {}
         self._pattern: tuple[Any, ...] | None = None
         self._assembled: Array = np.zeros((0, 3, 3))
+
+    def set_occasion(self, factor: Array) -> None:
+        """Clearance is the patient's value times ``factor`` from now on (an occasion's
+        between-occasion effect); the cached propagators hold the old clearance."""
+        self.cl = self._cl_patient * factor
+        self._phi.clear()
+        self._pattern = None
 
     def _matrix(self, k10: Array) -> Array:
         n = len(k10)

@@ -62,6 +62,11 @@ class Formulation:
     iiv_cl: float = 0.3
     iiv_v: float = 0.2
     cl_v_corr: float = 0.0  # correlation of the CL and V random effects (log scale)
+    iov_cl: float = 0.0  # between-occasion variability of CL (log-normal SD); 0: none published
+    # The population model's own residual error (SD): proportional, and additive in IU/mL;
+    # NaN where its source publishes none (TDM then uses the KB's labelled assumption).
+    ruv_prop: float = math.nan
+    ruv_add: float = math.nan
     km_mM: float = 0.015  # Km for Asn (PD)
     glutaminase: float = 0.03
     sources: tuple[str, ...] = field(default_factory=tuple)
@@ -164,6 +169,7 @@ def _build() -> dict[str, Formulation]:
         "pk.erwinia.q.sassen",
         "pk.erwinia.vp.sassen",
         "pk.erwinia.iiv_cl.sassen",
+        "pk.erwinia.iov_cl.sassen",
         "pk.erwinia.cl_first_month.sassen",
         "pk.erwinia.bioavailability_im",
         "pk.erwinia.ka_im.fit",
@@ -176,6 +182,7 @@ def _build() -> dict[str, Formulation]:
         **erw_im,
         cl_first_month=v("pk.erwinia.cl_first_month.sassen", "dimensionless"),
         iiv_cl=v("pk.erwinia.iiv_cl.sassen", "dimensionless"),
+        iov_cl=v("pk.erwinia.iov_cl.sassen", "dimensionless"),
         iiv_v=iiv_v,
         km_mM=erw_km,
         glutaminase=erw_gln,
@@ -187,6 +194,7 @@ def _build() -> dict[str, Formulation]:
     rylaze_omega_v = v("pk.erwinia_recombinant.iiv_v.fit", "dimensionless")
     rylaze_omega_ke = v("pk.erwinia_recombinant.iiv_ke.fit", "dimensionless")
     rylaze_omega_cl = math.hypot(rylaze_omega_v, rylaze_omega_ke)
+    kloos_omega_cl = v("pk.peg.iiv_cl.kloos", "dimensionless")
     # Both PEG models: IM absorption (assumptions: neither source has IM data).
     peg_im: dict[str, Any] = {
         "ka_im": math.log(2) / v("pk.peg.absorption_half_life_im", "h"),
@@ -248,14 +256,27 @@ def _build() -> dict[str, Formulation]:
             peg_split_h=v("pk.peg.cl_split_time.kloos", "h"),
             peg_slope_per_h=v("pk.peg.cl_slope.kloos", "1/h"),
             pk_model="kloos2021",
-            iiv_cl=iiv_default,
+            # Kloos' one random effect: Vd's log deviation is 1.26 x CL's (correlation 1).
+            iiv_cl=kloos_omega_cl,
+            cl_v_corr=1.0,
+            iov_cl=v("pk.peg.iov_cl.kloos", "dimensionless"),
+            ruv_prop=v("pk.peg.ruv_prop.kloos", "dimensionless"),
+            ruv_add=v("pk.peg.ruv_add.kloos", "IU/mL"),
             **peg_im,
-            **ecoli_common,
+            **{
+                **ecoli_common,
+                "iiv_v": kloos_omega_cl * v("pk.peg.vd_eta_factor.kloos", "dimensionless"),
+            },
             sources=(
                 "pk.peg.cl.kloos",
                 "pk.peg.vd.kloos",
                 "pk.peg.cl_split_time.kloos",
                 "pk.peg.cl_slope.kloos",
+                "pk.peg.iiv_cl.kloos",
+                "pk.peg.vd_eta_factor.kloos",
+                "pk.peg.iov_cl.kloos",
+                "pk.peg.ruv_prop.kloos",
+                "pk.peg.ruv_add.kloos",
                 *peg_im_src,
             ),
         ),
@@ -279,6 +300,8 @@ def _build() -> dict[str, Formulation]:
             age_cl_slope=v("pk.peg.age_cl_slope.wurthwein_pkpdsim", "1/year"),
             female_cl=v("pk.peg.female_cl.wurthwein_pkpdsim", "dimensionless"),
             iiv_cl=v("pk.peg.iiv_cl.wurthwein_pkpdsim", "dimensionless"),
+            ruv_prop=v("pk.peg.ruv_prop.wurthwein_pkpdsim", "dimensionless"),
+            ruv_add=v("pk.peg.ruv_add.wurthwein_pkpdsim", "IU/mL"),
             **peg_im,
             **{**ecoli_common, "iiv_v": 0.0},  # the model has no variability on V
             sources=(
@@ -291,6 +314,8 @@ def _build() -> dict[str, Formulation]:
                 "pk.peg.age_cl_slope.wurthwein_pkpdsim",
                 "pk.peg.female_cl.wurthwein_pkpdsim",
                 "pk.peg.iiv_cl.wurthwein_pkpdsim",
+                "pk.peg.ruv_prop.wurthwein_pkpdsim",
+                "pk.peg.ruv_add.wurthwein_pkpdsim",
                 *peg_im_src,
             ),
         ),

@@ -1,17 +1,23 @@
 """NONMEM-style datasets for TDM: doses and asparaginase activity levels, one or many patients.
 
-Columns (case-insensitive): ``ID``; ``TIME`` (hours since the patient's first record);
+Columns (case-insensitive): ``ID``; ``TIME`` (hours since the patient's first record) or
+``DATE`` (``YYYY-MM-DD``) with ``TIME`` as a clock time (``HH:MM``), turned into hours since
+the patient's first record;
 ``AMT`` (the dose per m² in the formulation's dose unit, on dose records); ``DV`` (serum
 asparaginase activity, on observation records); ``EVID`` (0 observation, 1 dose); optional
 ``MDV`` (1: no observation on this record), ``CMT`` (ignored, as compartments are the
 model's), ``BLQ`` (1: below the LLOQ, ``DV`` then holds the LLOQ) and ``LLOQ``.
 Formulation and route are not NONMEM columns; the caller states them. Activity is in
-IU/mL or IU/L (``dv_unit``).
+IU/mL or IU/L (``dv_unit``). Optional covariates, one value per patient: ``BSA`` (m²),
+``WT`` (kg), ``AGE`` (years), ``SEX`` (``F`` or ``M``); they reach :func:`tdm_dataset`
+through the levels table's ``attrs["covariates"]``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -25,7 +31,9 @@ from ._regimen import Dose, Regimen
 __all__ = ["read_nonmem"]
 
 _REQUIRED = ("id", "time", "dv", "evid")
-_KNOWN = (*_REQUIRED, "amt", "mdv", "cmt", "blq", "lloq")
+_COVARIATES = {"bsa": "bsa", "wt": "weight", "age": "age", "sex": "sex"}
+_KNOWN = (*_REQUIRED, "amt", "mdv", "cmt", "blq", "lloq", "date", *_COVARIATES)
+_CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
 _DV_UNITS = {"IU/mL": 1.0, "IU/L": 1e-3}
 
 
@@ -52,7 +60,10 @@ def read_nonmem(
     if table.empty:
         raise DataError(f"{where}: no records")
     ids = text_column(table, cols["id"])
-    time = finite_numbers(table[cols["time"]])
+    time = (
+        _times(table, cols, ids, where) if "date" in cols else finite_numbers(table[cols["time"]])
+    )
+    covariates = _covariates(table, cols, ids, where)
     evid = finite_numbers(table[cols["evid"]])
     dv = finite_numbers(table[cols["dv"]])
     amt = finite_numbers(table[cols["amt"]]) if "amt" in cols else np.full(len(table), np.nan)
@@ -111,6 +122,66 @@ def read_nonmem(
             {"day": [d for d, _, _ in p["levels"]], "saa_IU_per_mL": [t for _, t, _ in p["levels"]]}
         )
         levels.attrs["path"] = f"{where} (ID {pid})"
+        levels.attrs["covariates"] = covariates.get(pid, {})
         levels.attrs["rows"] = [r for _, _, r in p["levels"]]
         out[pid] = (regimen, levels)
+    return out
+
+
+def _times(table: pd.DataFrame, cols: dict[str, Any], ids: pd.Series, where: str) -> np.ndarray:
+    """Hours since each patient's first record, from DATE (YYYY-MM-DD) and TIME (HH:MM)."""
+    dates = text_column(table, cols["date"])
+    clocks = text_column(table, cols["time"])
+    absolute = np.empty(len(table))
+    for i in range(len(table)):
+        at = f"{where}: row {file_row(table, i)}"
+        try:
+            day = dt.date.fromisoformat(dates.iloc[i].strip().replace("/", "-"))
+        except ValueError:
+            raise DataError(
+                f"{at}, column DATE: {dates.iloc[i]!r} is not a date YYYY-MM-DD"
+            ) from None
+        m = _CLOCK.match(clocks.iloc[i])
+        if m is None or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+            raise DataError(
+                f"{at}, column TIME: {clocks.iloc[i]!r} is not a clock time HH:MM (with DATE, "
+                "TIME is the time of day)"
+            )
+        hours = int(m.group(1)) + int(m.group(2)) / 60 + int(m.group(3) or 0) / 3600
+        absolute[i] = (day - dt.date(2000, 1, 1)).days * 24.0 + hours
+    first: dict[str, float] = {}
+    for i, pid in enumerate(ids):
+        first.setdefault(pid, absolute[i])
+    return np.array([absolute[i] - first[pid] for i, pid in enumerate(ids)])
+
+
+def _covariates(
+    table: pd.DataFrame, cols: dict[str, Any], ids: pd.Series, where: str
+) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for column, key in _COVARIATES.items():
+        if column not in cols:
+            continue
+        raw = table[cols[column]]
+        for i, pid in enumerate(ids):
+            cell = raw.iloc[i]
+            if cell is None or (isinstance(cell, float) and math.isnan(cell)) or str(cell) == "":
+                continue
+            at = f"{where}: row {file_row(table, i)}, column {column.upper()}"
+            if key == "sex":
+                text = str(cell).strip().lower()
+                value: Any = {"f": "f", "female": "f", "m": "m", "male": "m"}.get(text)
+                if value is None:
+                    raise DataError(f"{at}: {cell!r}; write F or M (numeric codes differ by site)")
+            else:
+                value = float(finite_numbers(pd.Series([cell]))[0])
+                if not (math.isfinite(value) and value > 0) and not (key == "age" and value == 0):
+                    raise DataError(f"{at}: {cell!r} is not a positive number")
+            seen = out.setdefault(pid, {})
+            if key in seen and seen[key] != value:
+                raise DataError(
+                    f"{at}: {column.upper()} changes within ID {pid} ({seen[key]!r} then "
+                    f"{value!r}); TDM takes one value per patient"
+                )
+            seen[key] = value
     return out
