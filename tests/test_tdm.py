@@ -48,6 +48,12 @@ def test_the_predictor_is_the_engine(name):
     who = Covariates(1.2, float(weight_from_bsa(np.array([1.2]))[0]))
     mine = Predictor(f, who, reg.doses, times)(z[:, 0], z[:, 1], np.zeros((n, 3)))
     assert np.allclose(mine, engine, rtol=1e-3, atol=1e-7)
+    # with between-occasion effects (drawn for every model; used where it has IOV)
+    occ = rng.standard_normal((n, 3))
+    pop.z_occ = occ
+    engine = simulate(pop, reg, 10, sample_times_h=times, pk_only=True, keep_traces=False).samples
+    mine = Predictor(f, who, reg.doses, times)(z[:, 0], z[:, 1], occ)
+    assert np.allclose(mine, engine, rtol=1e-3, atol=1e-7)
 
 
 def test_peg_is_kloos_2021_as_one_unit():
@@ -123,18 +129,19 @@ def test_between_occasion_variability_widens_the_forecast():
 
 
 CASES = [
-    ([7, 14], [1.1, 0.55]),  # high levels: a cut
-    ([7, 14], [0.15, 0.02]),  # fast clearance: more
-    ([7, 14], [0.6, 0.2]),
-    ([3, 10], [1.5, 0.9]),
+    ([7, 14], [1.1, 0.55], True),  # high levels: a cut
+    ([7, 14], [0.15, 0.02], False),  # fast clearance: more than the rules allow
+    ([7, 14], [0.6, 0.2], True),
+    ([3, 10], [1.5, 0.9], True),
 ]
 
 
-@pytest.mark.parametrize(("days", "values"), CASES)
-def test_advice_follows_the_rules_and_comes_after_the_last_level(days, values):
+@pytest.mark.parametrize(("days", "values", "advised"), CASES)
+def test_advice_follows_the_rules_and_comes_after_the_last_level(days, values, advised):
     res = tdm(_levels(days, values), PEG, bsa=1.0)
     assert res.next_dose_day > max(days)
     assert res.to_dict()["notice"] == NOTICE
+    assert (res.recommended_dose is not None) == advised, res.recommendation
     if res.recommended_dose is not None:
         assert 2500 / 2 <= res.recommended_dose <= 2 * 2500
         assert res.recommended_dose % 50 == 0
@@ -265,3 +272,107 @@ def test_the_target_is_given_once():
     assert tdm(lv, PEG, bsa=1.0, target_trough=0.2).target_trough == 0.2
     with pytest.raises(DataError, match="differ; give one"):
         tdm(lv, PEG, bsa=1.0, target_trough=0.1, rules=DosingRules(target_low=0.2))
+
+
+@pytest.mark.parametrize(
+    ("name", "dose", "route", "every", "doses"),
+    [
+        ("erwinia", "25000 IU/m**2", "im", "2d", 5),
+        ("peg", "2500 IU/m**2", "iv", "7d", 3),
+    ],
+)
+def test_cohort_occasions_in_the_engine_match_the_exported_sbml(name, dose, route, every, doses):
+    """Between-occasion variability in simulations: each dose sets the formulation's
+    clearance factor, in the engine and in the exported patient (libroadrunner) alike."""
+    from asnflux.models.patient import build_patient_model
+    from asnflux.network import RoadRunnerEngine, to_sbml
+
+    reg = regimen_from_options(name, dose, route, every=every, doses=doses)
+    pop = Population(
+        np.ones(1), weight_from_bsa(np.ones(1)), np.zeros(1), np.zeros(1),
+        z_occ=np.array([[1.5, -2.0, 0.7, 2.2, -1.0][:doses]]),
+    )  # fmt: skip
+    res = simulate(pop, reg, 20)
+    flat = simulate(Population(pop.bsa, pop.weight, pop.z_cl, pop.z_v), reg, 20)
+    t = np.unique(res.times_h * 24)
+    idx = [np.nonzero(res.times_h * 24 == x)[0][-1] for x in t]
+    rr = RoadRunnerEngine().simulate(to_sbml(build_patient_model(pop, reg)), t, ["SAA"])
+    np.testing.assert_allclose(res.traces["saa_IU_per_mL"][0][idx], rr.table["SAA"], rtol=1e-6)
+    # ablation: without the occasion effects the course differs by more than 5 %
+    gap = np.max(
+        np.abs(np.log(res.daily["saa_IU_per_mL"][0, 3:] / flat.daily["saa_IU_per_mL"][0, 3:]))
+    )
+    assert gap > 0.05
+
+
+def test_cohorts_draw_occasions_only_for_models_with_iov():
+    from asnflux.therapy import sample_population
+
+    peg = regimen_from_options("peg", "2500 IU/m**2", "iv", at="0,14")
+    pop, _ = sample_population(500, 3, peg)
+    assert pop.z_occ is not None
+    assert pop.z_occ.shape == (500, 2)
+    assert abs(float(np.std(pop.z_occ)) - 1) < 0.1
+    cal = regimen_from_options("calaspargase", "2500 IU/m**2", "iv", at="0,21")
+    assert sample_population(10, 3, cal)[0].z_occ is None
+    # dose by dose: a longer regimen keeps the first doses' effects
+    longer = regimen_from_options("peg", "2500 IU/m**2", "iv", at="0,14,28,42")
+    more = sample_population(500, 3, longer)[0].z_occ
+    assert more is not None
+    assert np.array_equal(more[:, :2], pop.z_occ)
+
+
+def test_the_importance_sampled_posterior_is_the_exact_one():
+    """Posterior mean and SD of both random effects against a brute-force grid (native
+    E. coli: two effects, no IOV). Ablation: the proposal's draws without their weights are
+    too wide, so the weights are what makes the posterior right."""
+    from asnflux.therapy._tdm_model import ResidualError, log_likelihood, posterior
+
+    f = formulation("native-ecoli")
+    reg = regimen_from_options("native-ecoli", "10000 IU/m**2", "im", every="3d", doses=3)
+    who = Covariates(1.0, float(weight_from_bsa(np.array([1.0]))[0]))
+    times = np.array([48.0, 120.0])
+    y = np.array([1.2, 0.6])
+    pred = Predictor(f, who, reg.doses[:2], times)
+    ruv = ResidualError.of(f)
+    post = posterior(pred, y, np.full(2, np.nan), ruv, 0, np.random.default_rng(0))
+    g = np.linspace(-5, 5, 121)
+    zc, zv = (a.ravel() for a in np.meshgrid(g, g, indexing="ij"))
+    logp = log_likelihood(pred(zc, zv, np.zeros((len(zc), 2))), y, np.full(2, np.nan), ruv)
+    logp = logp - 0.5 * (zc**2 + zv**2)
+    p = np.exp(logp - logp.max())
+    p /= p.sum()
+    for k, z in enumerate((zc, zv)):
+        mean, sd = float(p @ z), float(np.sqrt(p @ (z - p @ z) ** 2))
+        w = post.weights
+        m_is = float(w @ post.samples[:, k])
+        sd_is = float(np.sqrt(w @ (post.samples[:, k] - m_is) ** 2))
+        assert m_is == pytest.approx(mean, abs=0.05)
+        assert sd_is == pytest.approx(sd, rel=0.1)
+        raw = post.samples[:, k]
+        assert abs(float(np.std(raw)) - sd) > 0.2 * sd  # ablation: weights removed
+
+
+def test_a_unit_slip_is_not_called_an_inactivation():
+    """A level far above the population beside a normal one: the unit flag, no inactivation
+    call and no inactivated forecast (the outlier used to drag the fit)."""
+    res = tdm(_levels([1, 7], [40.0, 0.5]), PEG, bsa=1.0)
+    assert "far above" in res.recommendation
+    assert not res.inactivation_suspected
+    assert res.recommended_dose is None
+
+
+def test_levels_and_sizes_that_are_refused():
+    with pytest.raises(DataError, match="with the LLOQ > 0"):
+        tdm(_levels([7], ["<0"]), PEG, bsa=1.0)
+    with pytest.raises(DataError, match="body weight must be a positive"):
+        tdm(_levels([7], [0.5]), PEG, bsa=1.0, weight=float("nan"))
+
+
+def test_a_patient_without_levels_gets_a_status_not_a_file_error():
+    text = DATASET + "C,2026-03-01,08:00,1500,,1,1.0,M,5\n"
+    out = tdm_dataset(_table(text), "peg", route="iv")
+    assert not isinstance(out["A"], str)
+    assert out["C"] == "tdm.csv: ID C has no level (EVID 0, MDV 0)"
+    with pytest.raises(DataError, match="DATE/TIME goes backwards for ID A"):
+        tdm_dataset(_table(DATASET.replace("2026-01-26", "2026-01-02")), "peg", route="iv")

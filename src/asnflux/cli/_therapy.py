@@ -421,8 +421,8 @@ def tdm_cmd(
     bsa: Annotated[
         float | None,
         typer.Option(
-            help=f"Body-surface area (m**2), {BSA_RANGE_M2[0]:g}-{BSA_RANGE_M2[1]:g}; default 1 "
-            "(or the dataset's BSA column).",
+            help=f"Body-surface area (m**2), {BSA_RANGE_M2[0]:g}-{BSA_RANGE_M2[1]:g}; with "
+            "--levels default 1, with --dataset the BSA column (or this for every patient).",
             callback=bounded(*BSA_RANGE_M2, unit="m**2"),
         ),
     ] = None,

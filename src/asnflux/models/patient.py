@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .._errors import DataError
 from ..network import Compartment, Event, Model, Parameter, Reaction, Species
 from ..therapy._engine import _FIRST_MONTH_H, PDParams, Population, group_of
 from ..therapy._formulations import formulation
@@ -37,6 +38,11 @@ def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Mo
     pd = PDParams.from_kb()
     params: list[Parameter] = []
     events: list[Event] = []
+    if pop.z_occ is not None and pop.z_occ.shape[1] < len(regimen.doses):
+        raise DataError(
+            f"population z_occ has {pop.z_occ.shape[1]} occasion(s) for a regimen of "
+            f"{len(regimen.doses)} doses"
+        )
     bsa = float(pop.bsa[index])
     params.append(_p("bsa", bsa, "m**2", "body-surface area", "patient covariate"))
     act_terms, km_terms, gln_terms = [], [], []
@@ -58,6 +64,13 @@ def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Mo
         # formulations need one chain for all their doses.
         per_dose = f.peg_split_h is not None and f.peg_slope_per_h is not None
         chains = [[d] for d in mine] if per_dose else [mine]
+        # Between-occasion variability: each dose sets this formulation's clearance factor.
+        iov = pop.z_occ is not None and f.iov_cl > 0
+        occ = {
+            id(d): math.exp(f.iov_cl * float(pop.z_occ[index, j])) if iov else 1.0  # type: ignore[index]
+            for j, d in enumerate(regimen.doses)
+        }
+        at_zero = [occ[id(d)] for d in mine if d.time_h == 0]
         params += [
             _p(f"CL_{k}", cl, "L/h", f"{f.label} clearance", f"typical value scaled ({src})"),
             _p(f"V1_{k}", v1, "L", f"{f.label} central volume", "typical value scaled"),
@@ -123,6 +136,14 @@ def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Mo
                 f"piecewise(m_silent, time >= silent_at_{k}, 1) * "
                 f"piecewise(m_allergy, time >= allergy_at_{k}, 1)",
             ),
+            _p(
+                f"occ_{k}",
+                at_zero[-1] if at_zero else 1.0,
+                "dimensionless",
+                "clearance factor of the current occasion (between-occasion variability)",
+                "patient's occasion effects; each dose sets it",
+                variable=True,
+            ),
             _p(f"Km_{k}", f.km_mM, "mM", "Km for Asn", "from the formulation"),
             _p(
                 f"glut_{k}",
@@ -161,7 +182,7 @@ def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Mo
                     rate_rule=f"-ka_{k} * depot_{kc}",
                 ),
             ]
-            loss = f"(CL_{k} * mult_{k}{clock} / V1_{k} + Q_{k} / V1_{k})"
+            loss = f"(CL_{k} * occ_{k} * mult_{k}{clock} / V1_{k} + Q_{k} / V1_{k})"
             if f.transit_n:  # a chain: each passes on at Q/V1, the last out of the body
                 chain = [f"central_{kc}"] + [f"tr{j}_{kc}" for j in range(2, f.transit_n + 1)]
                 rules = {chain[0]: f"ka_{k} * depot_{kc} - {loss} * {chain[0]}"}
@@ -211,7 +232,8 @@ def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Mo
                         d.time_h,
                         {
                             target: f"{target} + piecewise(0, time >= allergy_at_{k}, "
-                            f"{frac}{d.amount!r} * bsa * iu_{k})"
+                            f"{frac}{d.amount!r} * bsa * iu_{k})",
+                            **({f"occ_{k}": repr(occ[id(d)])} if iov else {}),
                         },
                         f"{d.amount:g} {f.dose_unit} {d.route}",
                     )

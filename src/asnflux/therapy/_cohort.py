@@ -13,7 +13,7 @@ import pandas as pd
 from .._errors import DataError, SolverError
 from ..knowledge import load_knowledge_base
 from ._engine import MAX_PATIENTS, Population, SimResult, simulate
-from ._formulations import weight_from_bsa
+from ._formulations import formulation, weight_from_bsa
 from ._immunogenicity import draw_reactions
 from ._regimen import Regimen
 
@@ -106,6 +106,11 @@ def sample_population(
     reactions = draw_reactions(
         regimen, n, rng, enabled=immunogenicity, p_allergy=p_allergy, p_silent=p_silent
     )
+    if any(formulation(name).iov_cl > 0 for name in regimen.formulations):
+        # A stream of its own, so that the patients drawn above do not depend on it.
+        # Dose by dose, so that the k-th dose's effects do not depend on the dose count.
+        occ_rng = np.random.default_rng([seed, 1])
+        pop.z_occ = occ_rng.standard_normal((len(regimen.doses), n)).T
     pop.allergy_onset_h.update(reactions.allergy_onset_h)
     pop.silent_onset_h.update(reactions.silent_onset_h)
     table |= reactions.columns()

@@ -160,6 +160,9 @@ class Population:
     # Covariates of the models that have them (None: the model's reference patient)
     age_y: Array | None = None
     female: NDArray[np.bool_] | None = None
+    # Between-occasion effects (standard normal), one column per dose of the regimen in its
+    # order; used by the formulations whose model has IOV of clearance (None: none drawn)
+    z_occ: Array | None = None
 
     @property
     def n(self) -> int:
@@ -181,6 +184,10 @@ class Population:
                 raise DataError(f"population age_y: expected {n} ages ≥ 0 years")
         if self.female is not None and np.shape(self.female) != (n,):
             raise DataError(f"population female: expected {n} values")
+        if self.z_occ is not None:
+            occ = np.asarray(self.z_occ, float)
+            if occ.ndim != 2 or occ.shape[0] != n or not np.all(np.isfinite(occ)):
+                raise DataError(f"population z_occ: expected {n} rows of finite values")
 
 
 #: Unit of each recorded trace and endpoint (pint spelling), carried into every output.
@@ -527,10 +534,15 @@ def simulate(
             f"{late[0].time_h / 24:g}); simulate at least {regimen.doses[-1].time_h / 24:g} days "
             "(--days)"
         )
+    if pop.z_occ is not None and pop.z_occ.shape[1] < len(regimen.doses):
+        raise DataError(
+            f"population z_occ has {pop.z_occ.shape[1]} occasion(s) for a regimen of "
+            f"{len(regimen.doses)} doses"
+        )
     dose_steps: dict[int, list[Any]] = {}
-    for d in regimen.doses:
+    for k, d in enumerate(regimen.doses):
         if d.time_h <= end_h:
-            dose_steps.setdefault(round(d.time_h / GRID_H), []).append(d)
+            dose_steps.setdefault(round(d.time_h / GRID_H), []).append((k, d))
     rec_every = max(1, round(record_every_h / GRID_H))
     _check_memory(n, math.floor(days) + 1, (n_steps // rec_every + 1) if keep_traces else 0)
     _check_time(n, n_steps, time_budget_s)
@@ -606,8 +618,10 @@ def simulate(
         if is_dose or step % rec_every == 0:
             record(t)
         if is_dose:
-            for d in dose_steps[step]:
+            for k, d in dose_steps[step]:
                 pk = pks[d.formulation]
+                if pop.z_occ is not None and pk.f.iov_cl > 0:  # each dose starts an occasion
+                    pk.set_occasion(np.exp(pk.f.iov_cl * pop.z_occ[:, k]))
                 g = group_of(d.formulation)
                 given = t < allergy[g]
                 skipped += ~given

@@ -38,10 +38,16 @@ _DV_UNITS = {"IU/mL": 1.0, "IU/L": 1e-3}
 
 
 def read_nonmem(
-    table: pd.DataFrame, formulation_name: str, route: str | None = None, dv_unit: str = "IU/mL"
+    table: pd.DataFrame,
+    formulation_name: str,
+    route: str | None = None,
+    dv_unit: str = "IU/mL",
+    errors: dict[str, str] | None = None,
 ) -> dict[str, tuple[Regimen, pd.DataFrame]]:
     """Per patient id: the regimen of its dose records and its levels (``day``,
-    ``saa_IU_per_mL`` as text, ``"<LLOQ"`` below the limit), ready for :func:`tdm`."""
+    ``saa_IU_per_mL`` as text, ``"<LLOQ"`` below the limit), ready for :func:`tdm`. A
+    patient without doses or levels is an error, or, with ``errors``, recorded there by ID
+    (file-level problems are always errors)."""
     where = str(table.attrs.get("path", "dataset"))
     if dv_unit not in _DV_UNITS:
         raise DataError(f"DV unit {dv_unit!r} is not one of {', '.join(_DV_UNITS)}")
@@ -76,6 +82,10 @@ def read_nonmem(
         at = f"{where}: row {file_row(table, i)}"
         if not ids.iloc[i]:
             raise DataError(f"{at}, column ID: empty; every record names its patient")
+        if "date" in cols and time[i] < 0:
+            raise DataError(
+                f"{at}: DATE/TIME goes backwards for ID {ids.iloc[i]}; sort by ID, DATE, TIME"
+            )
         if not (math.isfinite(time[i]) and time[i] >= 0):
             raise DataError(f"{at}, column TIME: {table[cols['time']].iloc[i]!r} is not hours ≥ 0")
         p = patients.setdefault(ids.iloc[i], {"doses": [], "levels": [], "last": [-1.0]})
@@ -110,14 +120,21 @@ def read_nonmem(
             )
     out: dict[str, tuple[Regimen, pd.DataFrame]] = {}
     for pid, p in patients.items():
+        problem = None
         if not p["doses"]:
-            raise DataError(f"{where}: ID {pid} has no dose record (EVID 1)")
-        if not p["levels"]:
-            raise DataError(f"{where}: ID {pid} has no level (EVID 0, MDV 0)")
-        try:
-            regimen = Regimen(tuple(p["doses"]))
-        except DataError as exc:
-            raise DataError(f"{where}: ID {pid}: {exc}") from None
+            problem = f"{where}: ID {pid} has no dose record (EVID 1)"
+        elif not p["levels"]:
+            problem = f"{where}: ID {pid} has no level (EVID 0, MDV 0)"
+        else:
+            try:
+                regimen = Regimen(tuple(p["doses"]))
+            except DataError as exc:
+                problem = f"{where}: ID {pid}: {exc}"
+        if problem is not None:
+            if errors is None:
+                raise DataError(problem)
+            errors[pid] = problem  # the caller reports it with this patient's status
+            continue
         levels = pd.DataFrame(
             {"day": [d for d, _, _ in p["levels"]], "saa_IU_per_mL": [t for _, t, _ in p["levels"]]}
         )

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._errors import AsnfluxError, DataError
+from .._errors import AsnfluxError, DataError, FitError
 from .._repr import CompactRepr
 from .._tables import file_row, finite_numbers, text_column
 from ..knowledge import load_knowledge_base
@@ -112,9 +112,9 @@ class DosingRules:
 class TDMResult(CompactRepr):
     formulation: str
     pk_model: str
-    map_z_cl: float
+    map_z_cl: float  # MAP of CL's own log deviation in SD units of ω_CL
     map_z_v: float
-    ci90_z_cl: tuple[float, float]
+    ci90_z_cl: tuple[float, float]  # of the same
     ci90_z_v: tuple[float, float]
     clearance_L_per_h: float  # MAP, on a typical occasion
     volume_L: float
@@ -225,6 +225,11 @@ def _levels(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             raise DataError(
                 f"{where}: row {file_row(table, i)}: time {table[tcol].iloc[i]!r} must be ≥ 0"
             )
+        if below.iloc[i] and not y[i] > 0:
+            raise DataError(
+                f"{where}: row {file_row(table, i)}: level {table[vcol].iloc[i]!r}: a level "
+                "below the LLOQ is written '<LLOQ' with the LLOQ > 0 (e.g. '<0.02')"
+            )
         if not np.isfinite(y[i]) or y[i] < 0:
             raise DataError(
                 f"{where}: row {file_row(table, i)}: level {table[vcol].iloc[i]!r} is not an "
@@ -306,7 +311,11 @@ def tdm(
         rules = DosingRules(**{**asdict(rules), "target_low": target_trough})
     if not bsa > 0:
         raise DataError(f"BSA must be positive, got {bsa:g} m**2")
+    if weight is not None and not (math.isfinite(weight) and weight > 0):
+        raise DataError(f"body weight must be a positive number of kg, got {weight:g}")
     _check_age_sex(age, sex)
+    if load_knowledge_base().value("tdm.occasion", "dimensionless") != 1:
+        raise DataError("KB tdm.occasion: only one dose per occasion is implemented")
     t_day, y, censored = _levels(levels)
     where = str(levels.attrs.get("path", "levels"))
     first_h = regimen.doses[0].time_h
@@ -348,8 +357,18 @@ def _fit_and_advise(
     occasions = len(given) if f.iov_cl > 0 else 0
     level_h = t_day * 24.0
     fit_model = Predictor(f, who, given, level_h)
-    post = posterior(fit_model, y, censored, ruv, occasions, rng)
     implausible, too_high = _plausibility(fit_model, y, censored, ruv, len(given), rng)
+    try:
+        post = posterior(fit_model, y, censored, ruv, occasions, rng)
+    except FitError as exc:
+        odd = sorted(set(implausible) | set(too_high))
+        if not odd:
+            raise
+        shown = ", ".join(f"day {t_day[j]:g}" for j in odd)
+        raise FitError(
+            f"{exc}; the level(s) of {shown} lie far outside what this regimen gives in the "
+            "population: check their units, sampling times and the doses given"
+        ) from None
     # A level far below the population that the fitted patient does not explain either is
     # a silent inactivation: refit with the inactivated clearance from the dose before it,
     # so that the forecast is the one the flag states.
@@ -360,7 +379,9 @@ def _fit_and_advise(
     cens = np.isfinite(censored)
     level = np.where(cens, np.nan_to_num(censored), y)
     p_fit = stats.norm.cdf((level - fitted) / ruv.sd(fitted))
-    unexplained = [j for j in implausible if p_fit[j] < _TAIL]
+    # A level far above the population (a unit or timing slip) can pull the fit so far that
+    # normal levels look unexplained: no inactivation call while one is there.
+    unexplained = [] if too_high else [j for j in implausible if p_fit[j] < _TAIL]
     silent_from = math.inf
     if unexplained:
         at = level_h[unexplained[0]]
@@ -400,6 +421,11 @@ def _fit_and_advise(
     p_target = float(np.sum(w * (trough >= rules.target_low)))
     median_trough = weighted_quantile(trough, w, 0.5)
     z_cl_map, z_v_map = float(post.mode[0]), float(post.mode[1])
+    # The reported CL effect is CL's own log deviation in SD units of ω_CL (with CL and V
+    # sharing one effect, as in Kloos 2021, it is z_V's; z_CL itself would be inert).
+    omega = f.iiv_cl if f.iiv_cl > 0 else 1.0
+    cl_effect = np.asarray(f.eta_cl(post.samples[:, 0], post.samples[:, 1])) / omega
+    cl_effect_map = float(f.eta_cl(z_cl_map, z_v_map)) / omega
     rec_dose, msg, advised_p50, p_range = _advise(f, nxt, trough_h, without, contrib, w, rules)
     if too_high:
         shown = ", ".join(f"day {t_day[j]:g}: {y[j]:g} IU/mL" for j in too_high)
@@ -422,9 +448,12 @@ def _fit_and_advise(
     return TDMResult(
         formulation=f.name,
         pk_model=f.pk_model,
-        map_z_cl=z_cl_map,
+        map_z_cl=cl_effect_map,
         map_z_v=z_v_map,
-        ci90_z_cl=(weighted_quantile(z_cl, w, 0.05), weighted_quantile(z_cl, w, 0.95)),
+        ci90_z_cl=(
+            weighted_quantile(cl_effect, w, 0.05),
+            weighted_quantile(cl_effect, w, 0.95),
+        ),
         ci90_z_v=(weighted_quantile(z_v, w, 0.05), weighted_quantile(z_v, w, 0.95)),
         clearance_L_per_h=cl_map,
         volume_L=v_map,
@@ -547,8 +576,14 @@ def tdm_dataset(
     BSA/WT/AGE/SEX columns override ``bsa`` and the options."""
     from ._nonmem import read_nonmem
 
+    errors: dict[str, str] = {}
+    patients = read_nonmem(table, formulation_name, route, dv_unit, errors)
     out: dict[str, TDMResult | str] = {}
-    for pid, (regimen, levels) in read_nonmem(table, formulation_name, route, dv_unit).items():
+    for pid in [*patients, *errors]:  # those read, then those that could not be
+        if pid in errors:
+            out[pid] = errors[pid]
+            continue
+        regimen, levels = patients[pid]
         cov = dict(levels.attrs.get("covariates", {}))
         who_bsa = cov.pop("bsa", bsa)
         if who_bsa is None:

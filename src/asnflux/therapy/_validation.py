@@ -1076,7 +1076,7 @@ KNOWN_MISSES = {
     "erwinia_im_mwf_nsaa_72h": "defect 2: Albertsen's IM bioavailability (27 %, estimated "
     "against her own IV model) paired with Sassen's IV clearance leaves Erwinia IM exposure "
     "too low; with the absorption no longer counted twice (rate solved from Asselin's "
-    "half-life) the 72-h weekend nadir falls below 0.1 IU/mL in 81 % of patients",
+    "half-life) the 72-h weekend nadir falls below 0.1 IU/mL in 80 % of patients",
     "erwinia_asn_below_0.5_when_saa_above_0.1": "the Erwinia Km (an assumption, 50 µM) "
     "leaves Asn above 0.5 µM at 0.1-0.3 IU/mL in vivo; with any ex-vivo loss the share goes "
     "to 100 %, so DCOG's 67 % also bounds how much Asn DCOG's samples lost",
@@ -1091,8 +1091,9 @@ KNOWN_MISSES = {
     "linear superposition of the first dose predicts (clearance falling with treatment "
     "phase, as Würthwein 2021 found for PEG); no published calaspargase model has it",
     "peg_iv_saa_d25_fraction": "sources disagree: Kloos 2021's model (DCOG ALL-11) read by "
-    "its printed equation declines too slowly late after a dose (65.5 % still ≥ 0.1 IU/mL "
-    "on day 25 against DFCI's 17 %); read by its abstract (a 12× steeper clearance rise) it "
+    "its printed equation declines too slowly late after a dose (76 % still ≥ 0.1 IU/mL "
+    "on day 25 against DFCI's 17 %, with its own IIV and IOV); read by its abstract (a 12× "
+    "steeper clearance rise, computed before IOV was drawn) it "
     "declines far too fast (0 % on day 25, 64 % on day 18 against ≥ 95 %); the Würthwein "
     "transit model (AIEOP-BFM, as in PKPDsim) gives 74 %. Both European models, fitted to "
     "their own trials, fall more slowly between days 18 and 25 than DFCI 11-001's "
