@@ -169,3 +169,131 @@ def test_override_probabilities_hold_over_the_whole_regimen():
     assert alone["silent_dose_ecoli"].notna().mean() == pytest.approx(0.2, abs=0.01)
     with pytest.raises(DataError, match=r"p_allergy 0\.7 plus p_silent 0\.467"):
         sample_population(10, 5, reg, p_allergy=0.7)
+
+
+# --- Switching after an allergy (defect 6: "allergy at a dose: stop or switch") -----------
+
+
+def test_a_switch_gives_erwinia_only_to_the_allergic_patient():
+    """PEG days 0, 14, 28 with the label's Erwinia replacement: an allergy at the first dose
+    brings Erwinia from day 14 on (six Mon/Wed/Fri doses per PEG dose), none without one.
+    Ablation: the same doses unconditional give Erwinia to every patient."""
+    from asnflux.therapy import Population, typical_patient, weight_from_bsa
+    from asnflux.therapy._regimen import Regimen, with_switch
+
+    base = regimen_from_options("peg", "2500 IU/m**2", "iv", at="0,14,28")
+    reg = with_switch(base)
+    extra = [d for d in reg.doses if d.if_allergy == "ecoli"]
+    assert [d.time_h / 24 for d in extra] == [14, 16, 18, 21, 23, 25, 28, 30, 32, 35, 37, 39]
+    allergic = typical_patient(1.0)
+    allergic.allergy_onset_h["ecoli"] = np.array([0.05])  # at the first dose
+    well = typical_patient(1.0)
+    a = simulate(allergic, reg, 42)
+    w = simulate(well, reg, 42)
+    assert a.endpoints["doses_skipped_after_allergy"][0] == 2  # the two later PEG doses
+    assert w.endpoints["doses_skipped_after_allergy"][0] == 0
+    # the allergic patient's activity after day 14 is Erwinia's (short-lived, re-dosed)
+    assert a.daily["saa_IU_per_mL"][0, 20] > 0.05
+    w_only_peg = simulate(typical_patient(1.0), base, 42)
+    np.testing.assert_allclose(w.daily["saa_IU_per_mL"], w_only_peg.daily["saa_IU_per_mL"])
+    # ablation: the first block of replacement doses given unconditionally
+    first_block = [d for d in extra if d.time_h < 28 * 24]
+    forced = Regimen(
+        tuple(
+            sorted(
+                [*base.doses, *(dataclasses.replace(d, time_h=d.time_h + 0.05, if_allergy=None)
+                                for d in first_block)],
+                key=lambda d: d.time_h,
+            )
+        )
+    )  # fmt: skip
+    f = simulate(Population(well.bsa, weight_from_bsa(well.bsa), well.z_cl, well.z_v), forced, 42)
+    assert f.daily["saa_IU_per_mL"][0, 20] > w.daily["saa_IU_per_mL"][0, 20] + 0.05
+
+
+def test_a_switched_course_matches_the_exported_sbml():
+    from asnflux.models.patient import build_patient_model
+    from asnflux.network import RoadRunnerEngine, to_sbml
+    from asnflux.therapy import typical_patient
+    from asnflux.therapy._regimen import with_switch
+
+    reg = with_switch(regimen_from_options("peg", "2500 IU/m**2", "iv", at="0,14"))
+    pop = typical_patient(1.0)
+    pop.allergy_onset_h["ecoli"] = np.array([0.05])
+    res = simulate(pop, reg, 30)
+    t = np.unique(res.times_h * 24)
+    idx = [np.nonzero(res.times_h * 24 == x)[0][-1] for x in t]
+    rr = RoadRunnerEngine().simulate(to_sbml(build_patient_model(pop, reg)), t, ["SAA"])
+    saa = res.traces["saa_IU_per_mL"][0][idx]
+    np.testing.assert_allclose(saa, rr.table["SAA"], rtol=1e-6, atol=1e-9)
+    assert saa[t == 20 * 24][0] > 0.05  # the Erwinia doses were given (and exported)
+
+
+def test_replacement_doses_count_as_exposure_only_when_given():
+    """Erwinia reactions after a switch happen only in patients who had the E. coli allergy
+    (ablation: with no E. coli allergies there are no Erwinia doses, so no reactions)."""
+    from asnflux.therapy._regimen import with_switch
+
+    reg = with_switch(regimen_from_options("peg", "2500 IU/m**2", "iv", at="0,14,28,42"))
+    rng = np.random.default_rng(5)
+    r = draw_reactions(reg, N, rng, p_allergy=0.3)
+    switched = np.isfinite(r.allergy_onset_h["ecoli"])
+    erw = np.isfinite(r.allergy_onset_h["erwinia"]) | np.isfinite(r.silent_onset_h["erwinia"])
+    assert erw.any()
+    assert not (erw & ~switched).any()
+    none = draw_reactions(reg, N, np.random.default_rng(5), p_allergy=0.0, p_silent=0.0)
+    assert not np.isfinite(none.allergy_onset_h["erwinia"]).any()
+
+
+def test_replacement_doses_in_regimen_files_and_their_refusals(tmp_path):
+    from asnflux.therapy import Regimen, read_regimen
+
+    p = tmp_path / "r.yaml"
+    p.write_text(
+        "doses:\n"
+        "  - {day: 0, formulation: peg, dose: '2500 IU/m**2', route: iv}\n"
+        "  - {day: 14, formulation: peg, dose: '2500 IU/m**2', route: iv}\n"
+        "  - {day: 14, formulation: erwinia, dose: '25000 IU/m**2', route: im, every: 2d, "
+        "count: 3, if_allergy_to: ecoli}\n",
+        encoding="utf-8",
+    )
+    reg = read_regimen(p)
+    assert [d.if_allergy for d in reg.doses] == [None, None, "ecoli", "ecoli", "ecoli"]
+    assert Regimen.from_dict(reg.to_dict()) == reg
+    p.write_text(
+        "doses:\n  - {day: 0, formulation: erwinia, dose: '25000 IU/m**2', if_allergy_to: ecoli}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError, match="no earlier ecoli dose it could replace"):
+        read_regimen(p)
+    p.write_text(
+        "doses:\n  - {day: 0, formulation: peg, dose: '2500 IU/m**2'}\n"
+        "  - {day: 7, formulation: peg, dose: '2500 IU/m**2', if_allergy_to: ecoli}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError, match="cannot be of the same antibody group"):
+        read_regimen(p)
+    p.write_text(
+        "doses:\n  - {day: 0, formulation: peg, dose: '2500 IU/m**2'}\n"
+        "  - {day: 7, formulation: erwinia, dose: '25000 IU/m**2', if_allergy_to: pegs}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError, match="'if_allergy_to' must be ecoli or erwinia"):
+        read_regimen(p)
+
+
+def test_cli_on_allergy_switches_the_allergic(cli):
+    import json
+
+    args = ["therapy", "cohort", "--formulation", "peg", "--dose", "2500 IU/m**2", "--at",
+            "0,14,28", "--days", "42", "--n", "400", "--p-allergy", "0.5", "--json"]  # fmt: skip
+    plain = json.loads(cli(*args).out)
+    switched = cli(*args, "--on-allergy", "erwinia")
+    assert switched.code == 0, switched.err
+    out = json.loads(switched.out)
+    # Erwinia covers the allergic patients: more days above 0.1 IU/mL than stopping
+    key = "days_saa_at_or_above_threshold"
+    assert out["endpoints"][key]["mean"] > plain["endpoints"][key]["mean"] + 1
+    bad = cli(*args, "--on-allergy", "rylaze")
+    assert bad.code == 1
+    assert "only 'erwinia'" in bad.err

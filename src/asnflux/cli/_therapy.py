@@ -28,7 +28,7 @@ from ..therapy import (
 )
 from ..therapy._engine import MAX_PATIENTS
 from ..therapy._formulations import BSA_RANGE_M2, formulation_name, pk_models
-from ..therapy._regimen import MAX_DAY, with_pk_model
+from ..therapy._regimen import MAX_DAY, with_pk_model, with_switch
 from ..therapy._tdm import MAX_LEVEL, RESEARCH_NOTICE
 from ._common import bounded, echo_json, progress_bar, wide_console
 
@@ -69,6 +69,13 @@ Age = Annotated[
     ),
 ]
 Sex = Annotated[str | None, typer.Option(help="f or m: a covariate as for age.")]
+OnAllergy = Annotated[
+    str | None,
+    typer.Option(
+        help="After an allergy to an E. coli enzyme switch to: erwinia (the Erwinaze label's "
+        "replacement doses, given only to patients who had the allergy)."
+    ),
+]
 Days = Annotated[
     float,
     typer.Option(
@@ -102,15 +109,19 @@ def _regimen(
     at: str | None,
     regimen_file: Path | None,
     pk_model: str | None = None,
+    on_allergy: str | None = None,
 ) -> Regimen:
     if regimen_file is not None:
         if form or dose:
             raise DataError("give either --regimen FILE or --formulation/--dose, not both")
         reg = read_regimen(regimen_file)
-        return reg if pk_model is None else with_pk_model(reg, pk_model)
-    if form is None or dose is None:
-        raise DataError("give --formulation and --dose (or --regimen FILE)")
-    return regimen_from_options(formulation_name(form, pk_model), dose, route, every, doses, at)
+        reg = reg if pk_model is None else with_pk_model(reg, pk_model)
+    else:
+        if form is None or dose is None:
+            raise DataError("give --formulation and --dose (or --regimen FILE)")
+        name = formulation_name(form, pk_model)
+        reg = regimen_from_options(name, dose, route, every, doses, at)
+    return reg if on_allergy is None else with_switch(reg, on_allergy)
 
 
 def _patient_checks(age: float | None, sex: str | None) -> None:
@@ -171,6 +182,7 @@ def simulate_cmd(
     at: At = None,
     regimen_file: RegimenFile = None,
     pk_model: PkModel = None,
+    on_allergy: OnAllergy = None,
     bsa: Bsa = 1.0,
     age: Age = None,
     sex: Sex = None,
@@ -184,7 +196,7 @@ def simulate_cmd(
     _patient_checks(age, sex)
     check_output(output, "table", "--output")
     check_output(plot, "figure", "--plot")
-    reg = _regimen(form, dose, route, every, doses, at, regimen_file, pk_model)
+    reg = _regimen(form, dose, route, every, doses, at, regimen_file, pk_model, on_allergy)
     with progress_bar(f"{days:g} days") as advance:
         patient = typical_patient(bsa, age=age, sex=sex)
         res = simulate(patient, reg, days, threshold=threshold, progress=advance)
@@ -252,6 +264,7 @@ def cohort_cmd(
     at: At = None,
     regimen_file: RegimenFile = None,
     pk_model: PkModel = None,
+    on_allergy: OnAllergy = None,
     bsa: Bsa = 1.0,
     age: Age = None,
     sex: Sex = None,
@@ -295,7 +308,7 @@ def cohort_cmd(
         )
     check_output(output, "table", "--output")
     check_output(plot, "figure", "--plot")
-    reg = _regimen(form, dose, route, every, doses, at, regimen_file, pk_model)
+    reg = _regimen(form, dose, route, every, doses, at, regimen_file, pk_model, on_allergy)
     with progress_bar(f"cohort of {n:,}") as advance:
         res = run_cohort(
             reg,

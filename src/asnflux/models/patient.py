@@ -46,6 +46,11 @@ def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Mo
     bsa = float(pop.bsa[index])
     params.append(_p("bsa", bsa, "m**2", "body-surface area", "patient covariate"))
     act_terms, km_terms, gln_terms = [], [], []
+    # The allergy onset parameter of each antibody group (any formulation of it carries it).
+    allergy_of = {
+        group_of(name): "allergy_at_" + name.replace("-", "_").replace("/", "__")
+        for name in reversed(regimen.formulations)
+    }
     for name in regimen.formulations:
         f = formulation(name)
         k = name.replace("-", "_").replace("/", "__")
@@ -226,13 +231,15 @@ def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Mo
             for i, d in enumerate(x for x in doses if x.time_h > 0):
                 target = f"depot_{kc}" if d.route == "im" else f"central_{kc}"
                 frac = f"F_{k} * " if d.route == "im" else ""
+                added = f"piecewise(0, time >= allergy_at_{k}, {frac}{d.amount!r} * bsa * iu_{k})"
+                if d.if_allergy is not None:  # a replacement, given only after that allergy
+                    added = f"piecewise({added}, time >= {allergy_of[d.if_allergy]}, 0)"
                 events.append(
                     Event(
                         f"dose_{kc}_{i + 1}",
                         d.time_h,
                         {
-                            target: f"{target} + piecewise(0, time >= allergy_at_{k}, "
-                            f"{frac}{d.amount!r} * bsa * iu_{k})",
+                            target: f"{target} + {added}",
                             **({f"occ_{k}": repr(occ[id(d)])} if iov else {}),
                         },
                         f"{d.amount:g} {f.dose_unit} {d.route}",

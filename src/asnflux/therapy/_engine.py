@@ -623,8 +623,9 @@ def simulate(
                 if pop.z_occ is not None and pk.f.iov_cl > 0:  # each dose starts an occasion
                     pk.set_occasion(np.exp(pk.f.iov_cl * pop.z_occ[:, k]))
                 g = group_of(d.formulation)
-                given = t < allergy[g]
-                skipped += ~given
+                due = allergy[d.if_allergy] < t if d.if_allergy is not None else True
+                given = due & (t < allergy[g])
+                skipped += due & ~given
                 amount = d.amount * pop.bsa * pk.f.iu_per_dose_unit
                 pk.give(np.where(given, amount, 0.0), d.route, t)
             record(t)  # post-dose row

@@ -189,6 +189,8 @@ def draw_reactions(
         g = _GROUP[cls]
         u = rng.random(n)
         received = allergy[g] > d.time_h  # an allergic patient is not given the group again
+        if d.if_allergy is not None:  # a replacement: only after an allergy to that group
+            received = received & (allergy[d.if_allergy] < d.time_h)
         naive = received & (silent[g] > d.time_h)
         r = model.rates[cls]
         if override is not None:

@@ -6,6 +6,10 @@ Build one from CLI-style options (:func:`regimen_from_options`) or read a YAML f
       - {day: 0, formulation: peg, dose: "2500 IU/m**2", route: iv}
       - {day: 14, formulation: peg, dose: "2500 IU/m**2", route: iv}
       - {day: 28, formulation: erwinia, dose: "25000 IU/m**2", route: im, every: 2d, count: 6}
+
+A dose with ``if_allergy_to: ecoli`` (or ``erwinia``) is a replacement: given only to a
+patient allergic to that antibody group before the dose (a switch after allergy; see
+:func:`with_switch` for the Erwinia label's replacement schedule).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ __all__ = [
     "read_regimen",
     "regimen_from_options",
     "with_pk_model",
+    "with_switch",
 ]
 
 #: Integration step (h); dose times must fall on it (3-minute resolution).
@@ -46,7 +51,10 @@ MAX_DOSE = 1e7
 MAX_DAY = 3650.0
 #: Keys a YAML regimen may use, at the top and in each dose entry.
 _TOP_KEYS = ("doses",)
-_DOSE_KEYS = ("day", "formulation", "dose", "route", "every", "count")
+_DOSE_KEYS = ("day", "formulation", "dose", "route", "every", "count", "if_allergy_to")
+#: Antibody groups a replacement dose can be conditional on.
+GROUPS = ("ecoli", "erwinia")
+_ECOLI = ("native-ecoli", "ecoli-recombinant", "peg", "calaspargase")
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,12 @@ class Dose:
     formulation: str
     amount: float  # per m² in the formulation's dose unit
     route: str
+    if_allergy: str | None = None  # given only after an allergy to this antibody group
+
+    @property
+    def group(self) -> str:
+        """The dose's antibody cross-reactivity group."""
+        return "ecoli" if self.formulation.split("/")[0] in _ECOLI else "erwinia"
 
     def per_m2_text(self) -> str:
         return f"{self.amount:g} {formulation(self.formulation).dose_unit}"
@@ -81,11 +95,34 @@ class Regimen:
             raise DataError(f"dose times must be ≥ 0 h, got {min(times):g} h")
         if times != sorted(times):
             raise DataError("dose times must be in increasing order")
-        same = [t for a, t in itertools.pairwise(times) if t == a]
+        # Two doses at one time are refused unless one replaces the other after an allergy.
+        same = [
+            b.time_h
+            for a, b in itertools.pairwise(self.doses)
+            if a.time_h == b.time_h and a.if_allergy is None and b.if_allergy is None
+        ]
         if same:
             raise DataError(
                 f"two doses at day {same[0] / 24:g}; give one dose (the sum) or separate times"
             )
+        for i, d in enumerate(self.doses):
+            if d.if_allergy is None:
+                continue
+            if d.if_allergy not in GROUPS:
+                raise DataError(
+                    f"dose at day {d.time_h / 24:g}: if_allergy_to {d.if_allergy!r}; expected "
+                    f"{' or '.join(GROUPS)}"
+                )
+            if d.if_allergy == d.group:
+                raise DataError(
+                    f"dose at day {d.time_h / 24:g}: a replacement after an allergy to "
+                    f"{d.if_allergy} cannot be of the same antibody group ({d.formulation})"
+                )
+            if not any(e.group == d.if_allergy and e.time_h < d.time_h for e in self.doses[:i]):
+                raise DataError(
+                    f"dose at day {d.time_h / 24:g}: no earlier {d.if_allergy} dose it could "
+                    "replace after an allergy"
+                )
         for d in self.doses:
             f = formulation(d.formulation)
             if d.route not in f.routes:
@@ -136,6 +173,7 @@ class Regimen:
                 "formulation": d.formulation,
                 "dose": d.per_m2_text(),
                 "route": d.route,
+                **({"if_allergy_to": d.if_allergy} if d.if_allergy else {}),
             }
             for d in self.doses
         ]
@@ -359,9 +397,12 @@ def _from_entries(entries: list[Any], p: str) -> Regimen:
                 route = given.strip()
             else:
                 route = formulation(name).routes[0]
+            cond = entry.get("if_allergy_to")
+            if cond is not None and cond not in GROUPS:
+                raise DataError(f"'if_allergy_to' must be {' or '.join(GROUPS)}, got {cond!r}")
         except (DataError, UnitError, ValueError, TypeError) as exc:
             raise DataError(f"{where}: {exc}") from None
-        out += [Dose(day * 24 + k * step, name, amount, route) for k in range(count)]
+        out += [Dose(day * 24 + k * step, name, amount, route, cond) for k in range(count)]
         if len(out) > MAX_DOSES:
             raise DataError(f"{where}: the regimen exceeds {MAX_DOSES} doses")
     out.sort(key=lambda d: d.time_h)
@@ -369,3 +410,37 @@ def _from_entries(entries: list[Any], p: str) -> Regimen:
         return Regimen(tuple(out))
     except DataError as exc:
         raise DataError(f"{p}: {exc}" if p else str(exc)) from None
+
+
+#: Days after a replaced long-acting dose of the Erwinia label's six Mon/Wed/Fri doses
+#: (KB ``dose.erwinia.label``: 25,000 IU/m² IM, Mon/Wed/Fri x 6 replacing one PEG dose).
+_MWF_DAYS = (0, 2, 4, 7, 9, 11)
+
+
+def with_switch(regimen: Regimen, to: str = "erwinia") -> Regimen:
+    """``regimen`` with Erwinia replacement doses after an E. coli-group allergy, as the
+    Erwinaze label schedules them: six doses Mon/Wed/Fri for each later PEG or calaspargase
+    dose (cut short at the next E. coli dose), one dose for each later native or
+    recombinant E. coli dose, 25,000 IU/m² IM (KB ``dose.erwinia.label``)."""
+    from ..knowledge import load_knowledge_base
+
+    if to != "erwinia":
+        raise DataError(
+            f"--on-allergy {to!r}: only 'erwinia' has a replacement schedule here (the Erwinaze "
+            "label's); write other switches as if_allergy_to doses in a regimen file"
+        )
+    amount = load_knowledge_base().value("dose.erwinia.label", "IU/m**2")
+    ecoli = [d for d in regimen.doses if d.group == "ecoli" and d.if_allergy is None]
+    extra: list[Dose] = []
+    for k, d in enumerate(ecoli[1:], start=1):  # an allergy needs an earlier exposure
+        base = d.formulation.split("/")[0]
+        long_acting = base in ("peg", "calaspargase")
+        nxt = ecoli[k + 1].time_h if k + 1 < len(ecoli) else math.inf
+        for day in _MWF_DAYS if long_acting else (0,):
+            t = d.time_h + day * 24.0
+            if t < nxt and t <= MAX_DAY * 24:
+                extra.append(Dose(t, "erwinia", amount, "im", "ecoli"))
+    if not extra:
+        raise DataError("--on-allergy: the regimen has no E. coli dose after the first to replace")
+    doses = sorted((*regimen.doses, *extra), key=lambda x: (x.time_h, x.if_allergy is not None))
+    return Regimen(tuple(doses))

@@ -250,6 +250,11 @@ def _next_dose(
     regimen: Regimen, t_day: np.ndarray, where: str, rows: Any
 ) -> tuple[list[Dose], Dose, float]:
     """The doses given up to the last level, the first dose after it and its trough time."""
+    if any(d.if_allergy is not None for d in regimen.doses):
+        raise DataError(
+            "TDM needs the doses actually given: replace the regimen's conditional "
+            "(if_allergy_to) doses by those the patient received"
+        )
     last_level_h = float(t_day[-1] * 24)
     given = [d for d in regimen.doses if d.time_h <= last_level_h]
     if not given:
