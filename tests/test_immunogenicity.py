@@ -245,7 +245,7 @@ def test_replacement_doses_count_as_exposure_only_when_given():
     assert not np.isfinite(none.allergy_onset_h["erwinia"]).any()
 
 
-def test_replacement_doses_in_regimen_files_and_their_refusals(tmp_path):
+def test_replacement_doses_in_regimen_files(tmp_path):
     from asnflux.therapy import Regimen, read_regimen
 
     p = tmp_path / "r.yaml"
@@ -260,25 +260,33 @@ def test_replacement_doses_in_regimen_files_and_their_refusals(tmp_path):
     reg = read_regimen(p)
     assert [d.if_allergy for d in reg.doses] == [None, None, "ecoli", "ecoli", "ecoli"]
     assert Regimen.from_dict(reg.to_dict()) == reg
-    p.write_text(
-        "doses:\n  - {day: 0, formulation: erwinia, dose: '25000 IU/m**2', if_allergy_to: ecoli}\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(DataError, match="no earlier ecoli dose it could replace"):
-        read_regimen(p)
-    p.write_text(
-        "doses:\n  - {day: 0, formulation: peg, dose: '2500 IU/m**2'}\n"
-        "  - {day: 7, formulation: peg, dose: '2500 IU/m**2', if_allergy_to: ecoli}\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(DataError, match="cannot be of the same antibody group"):
-        read_regimen(p)
-    p.write_text(
-        "doses:\n  - {day: 0, formulation: peg, dose: '2500 IU/m**2'}\n"
-        "  - {day: 7, formulation: erwinia, dose: '25000 IU/m**2', if_allergy_to: pegs}\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(DataError, match="'if_allergy_to' must be ecoli or erwinia"):
+
+
+@pytest.mark.parametrize(
+    ("doses", "message"),
+    [
+        (
+            ["{day: 0, formulation: erwinia, dose: '25000 IU/m**2', if_allergy_to: ecoli}"],
+            "no earlier ecoli dose it could replace",
+        ),
+        (
+            ["{day: 0, formulation: peg, dose: '2500 IU/m**2'}",
+             "{day: 7, formulation: peg, dose: '2500 IU/m**2', if_allergy_to: ecoli}"],
+            "cannot be of the same antibody group",
+        ),
+        (
+            ["{day: 0, formulation: peg, dose: '2500 IU/m**2'}",
+             "{day: 7, formulation: erwinia, dose: '25000 IU/m**2', if_allergy_to: pegs}"],
+            "'if_allergy_to' must be ecoli or erwinia",
+        ),
+    ],
+)  # fmt: skip
+def test_replacement_doses_that_are_refused(tmp_path, doses, message):
+    from asnflux.therapy import read_regimen
+
+    p = tmp_path / "r.yaml"
+    p.write_text("doses:\n" + "".join(f"  - {d}\n" for d in doses), encoding="utf-8")
+    with pytest.raises(DataError, match=message):
         read_regimen(p)
 
 

@@ -77,6 +77,22 @@ def test_tdm_main_path_levels_forecast_advice(analyst, url):
         p = s.scalars(select(Patient).where(Patient.pseudonym == "T-001")).one()
         assert [lv.day for lv in p.levels] == [7, 14]
         assert p.forecasts[-1].results["notice"].startswith("For research use")
+    # the dosing rules (target range, rounding step), as the CLI's
+    r = analyst.post(
+        f"{loc}/forecast",
+        data={"target_trough": "0.1", "target_high": "0.4", "dose_step": "100",
+              "csrf_token": analyst.token},
+    )  # fmt: skip
+    assert r.status_code == 303
+    page = analyst.get(loc).text
+    assert "P(trough in 0.1-0.4 IU/mL)" in page
+    assert "effective samples" in page
+    r = analyst.post(
+        f"{loc}/forecast",
+        data={"target_trough": "0.1", "target_high": "lots", "csrf_token": analyst.token},
+    )
+    assert r.status_code == 400
+    assert "target high: 'lots' is not a number" in alert(r.text)
 
 
 def test_tdm_bad_level_is_refused_with_its_reason(analyst, url):

@@ -15,7 +15,15 @@ from starlette.concurrency import run_in_threadpool
 from .. import __version__
 from .._errors import DataError
 from .._tables import read_table
-from ..therapy import FORMULATIONS, Regimen, formulation, read_nonmem, regimen_from_options, tdm
+from ..therapy import (
+    FORMULATIONS,
+    DosingRules,
+    Regimen,
+    formulation,
+    read_nonmem,
+    regimen_from_options,
+    tdm,
+)
 from ..therapy._formulations import BSA_RANGE_M2
 from ..therapy._tdm import _levels
 from ._auth import require
@@ -194,12 +202,25 @@ def add_level(
     return RedirectResponse(f"/tdm/patients/{p.id}", status_code=303)
 
 
+def _optional(text: str, what: str) -> float | None:
+    """An optional number from a form field (empty: not given)."""
+    if not text.strip():
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise DataError(f"{what}: {text[:20]!r} is not a number") from None
+
+
 @router.post("/tdm/patients/{patient_id}/forecast")
 def forecast(
     request: Request,
     patient_id: int,
     user: Annotated[User, Depends(require("analyst"))],
     target_trough: Annotated[float, Form()] = 0.1,
+    target_high: Annotated[str, Form()] = "",
+    min_dose: Annotated[str, Form()] = "",
+    dose_step: Annotated[str, Form()] = "",
 ) -> Response:
     p = _patient(request, patient_id)
     if not p.levels:
@@ -207,7 +228,14 @@ def forecast(
     table = _level_table(p.levels)
     table.attrs["path"] = "levels"
     regimen = Regimen.from_dict(p.regimen)
-    res = tdm(table, regimen, bsa=p.bsa_m2, weight=p.weight_kg, target_trough=target_trough)
+    rules = DosingRules(
+        target_trough,
+        _optional(target_high, "target high"),
+        None,
+        _optional(min_dose, "minimum dose"),
+        _optional(dose_step, "dose step"),
+    )
+    res = tdm(table, regimen, bsa=p.bsa_m2, weight=p.weight_kg, rules=rules)
     from ..report._therapy_plots import plot_tdm
 
     results = res.to_dict()
