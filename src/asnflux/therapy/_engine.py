@@ -27,7 +27,7 @@ from .._errors import DataError
 from ..knowledge import load_knowledge_base
 from ..units import Q_
 from ._formulations import Formulation, formulation
-from ._regimen import GRID_H, Regimen
+from ._regimen import GRID_H, Regimen, group_of
 
 __all__ = [
     "MAX_PATIENTS",
@@ -59,7 +59,6 @@ _FIRST_MONTH_H = 30 * 24.0
 # reports IU/mL, and concentrations (mM inside) in µM.
 _IU_PER_ML_PER_IU_PER_L = float(Q_(1.0, "IU/L").to("IU/mL").magnitude)
 _UM_PER_MM = float(Q_(1.0, "mM").to("µM").magnitude)
-ECOLI_GROUP = ("native-ecoli", "ecoli-recombinant", "peg", "calaspargase")
 
 
 _ENDPOINT_UNITS = {
@@ -70,11 +69,6 @@ _ENDPOINT_UNITS = {
     "blast_log_kill": "dimensionless",
     "doses_skipped_after_allergy": "dimensionless",
 }
-
-
-def group_of(name: str) -> str:
-    """Antibody cross-reactivity group: E. coli-derived enzymes vs Erwinia enzymes."""
-    return "ecoli" if name.split("/")[0] in ECOLI_GROUP else "erwinia"
 
 
 @dataclass(frozen=True)

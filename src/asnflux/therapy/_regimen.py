@@ -54,7 +54,13 @@ _TOP_KEYS = ("doses",)
 _DOSE_KEYS = ("day", "formulation", "dose", "route", "every", "count", "if_allergy_to")
 #: Antibody groups a replacement dose can be conditional on.
 GROUPS = ("ecoli", "erwinia")
-_ECOLI = ("native-ecoli", "ecoli-recombinant", "peg", "calaspargase")
+#: Formulations whose antibodies cross-react (E. coli-derived); the rest are Erwinia's.
+ECOLI_GROUP = ("native-ecoli", "ecoli-recombinant", "peg", "calaspargase")
+
+
+def group_of(name: str) -> str:
+    """Antibody cross-reactivity group: E. coli-derived enzymes vs Erwinia enzymes."""
+    return "ecoli" if name.split("/")[0] in ECOLI_GROUP else "erwinia"
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,7 @@ class Dose:
     @property
     def group(self) -> str:
         """The dose's antibody cross-reactivity group."""
-        return "ecoli" if self.formulation.split("/")[0] in _ECOLI else "erwinia"
+        return group_of(self.formulation)
 
     def per_m2_text(self) -> str:
         return f"{self.amount:g} {formulation(self.formulation).dose_unit}"

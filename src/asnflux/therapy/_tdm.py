@@ -34,7 +34,14 @@ from ..knowledge import load_knowledge_base
 from ._cohort import _check_age_sex
 from ._formulations import Formulation, formulation, weight_from_bsa
 from ._regimen import Dose, Regimen
-from ._tdm_model import Covariates, Predictor, ResidualError, posterior, weighted_quantile
+from ._tdm_model import (
+    Covariates,
+    Predictor,
+    ResidualError,
+    posterior,
+    weighted_quantile,
+    weighted_quantiles,
+)
 
 __all__ = ["RESEARCH_NOTICE", "DosingRules", "TDMResult", "tdm", "tdm_dataset"]
 
@@ -417,10 +424,7 @@ def _fit_and_advise(
     forecast = pd.DataFrame(
         {
             "day": grid / 24.0,
-            **{
-                f"p{p}": [weighted_quantile(with_next[:, k], w, p / 100) for k in range(len(grid))]
-                for p in (5, 50, 95)
-            },
+            **{f"p{p}": weighted_quantiles(with_next[:, :-1], w, p / 100) for p in (5, 50, 95)},
         }
     )
     p_target = float(np.sum(w * (trough >= rules.target_low)))

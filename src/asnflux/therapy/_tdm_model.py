@@ -289,8 +289,14 @@ def posterior(
     return Posterior(mode, theta, w, ess)
 
 
+def weighted_quantiles(values: Array, weights: Array, q: float) -> Array:
+    """The weighted ``q`` quantile of each column of ``values`` (samples × columns)."""
+    order = np.argsort(values, axis=0)
+    v = np.take_along_axis(values, order, axis=0)
+    cdf = np.cumsum(weights[order], axis=0) / np.sum(weights)
+    first = np.minimum((cdf < q).sum(axis=0), len(values) - 1)  # first cdf ≥ q
+    return np.asarray(v[first, np.arange(values.shape[1])])
+
+
 def weighted_quantile(values: Array, weights: Array, q: float) -> float:
-    order = np.argsort(values)
-    v, w = values[order], weights[order]
-    cdf = np.cumsum(w) / np.sum(w)
-    return float(v[min(int(np.searchsorted(cdf, q)), len(v) - 1)])
+    return float(weighted_quantiles(values[:, None], weights, q)[0])

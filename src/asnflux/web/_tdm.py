@@ -125,12 +125,13 @@ def create_patient(
 
 
 def _optional_number(text: str, what: str) -> float | None:
+    """An optional number from a form field (empty: not given)."""
     if not text.strip():
         return None
     try:
         return float(text)
     except ValueError:
-        raise DataError(f"{what} {text[:20]!r} is not a number") from None
+        raise DataError(f"{what}: {text[:20]!r} is not a number") from None
 
 
 @router.post("/tdm/import")
@@ -202,16 +203,6 @@ def add_level(
     return RedirectResponse(f"/tdm/patients/{p.id}", status_code=303)
 
 
-def _optional(text: str, what: str) -> float | None:
-    """An optional number from a form field (empty: not given)."""
-    if not text.strip():
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise DataError(f"{what}: {text[:20]!r} is not a number") from None
-
-
 @router.post("/tdm/patients/{patient_id}/forecast")
 def forecast(
     request: Request,
@@ -230,10 +221,10 @@ def forecast(
     regimen = Regimen.from_dict(p.regimen)
     rules = DosingRules(
         target_trough,
-        _optional(target_high, "target high"),
+        _optional_number(target_high, "target high"),
         None,
-        _optional(min_dose, "minimum dose"),
-        _optional(dose_step, "dose step"),
+        _optional_number(min_dose, "minimum dose"),
+        _optional_number(dose_step, "dose step"),
     )
     res = tdm(table, regimen, bsa=p.bsa_m2, weight=p.weight_kg, rules=rules)
     from ..report._therapy_plots import plot_tdm
