@@ -10,6 +10,7 @@ import pytest
 
 from asnflux import DataError, SolverError
 from asnflux.analysis import Factor, cell_factors, cell_sensitivity, morris, sobol
+from asnflux.knowledge import load_knowledge_base
 
 PI = math.pi
 BOUNDS = [Factor(f"x{i}", -PI, PI, "linear") for i in (1, 2, 3)]
@@ -67,8 +68,9 @@ def test_cell_factors_keep_fractions_inside_0_1():
     basal = factors["eIF2P_basal"]
     assert basal.scale == "logit"
     assert 0 < basal.low < 0.05 < basal.high < 1
-    assert factors["kd_max"].low == pytest.approx(0.01)  # the KB value (0.02 /h) / 2
-    assert factors["kd_max"].high == pytest.approx(0.04)
+    kd = load_knowledge_base().value("death.rate.max", "1/h")
+    assert factors["kd_max"].low == pytest.approx(kd / 2)  # the KB value / 2 ... x 2
+    assert factors["kd_max"].high == pytest.approx(kd * 2)
 
 
 def test_cell_morris_screen_runs_and_ranks_the_death_rate_first():

@@ -38,6 +38,12 @@ _KINDS = (
         ("IU/mg", "IU/mL", "mM/h"),
     ),
     QuantityKind("kcat", "turnover number", ("1/s",)),
+    QuantityKind(
+        "equilibrium_constant",
+        "apparent equilibrium constant of a reaction, products over substrates",
+        ("dimensionless", _CONC),
+    ),
+    QuantityKind("ratio", "ratio of two concentrations in one state", ("dimensionless",)),
     QuantityKind("specific_activity", "enzyme activity per mass of protein", ("IU/mg",)),
     QuantityKind("concentration", "amount concentration", (_CONC,)),
     QuantityKind("fold_change", "ratio of a quantity between two conditions", ("dimensionless",)),

@@ -158,13 +158,26 @@ class Builder:
         r("Km_GTK", "asnase2.transaminase.km", "mM")
         r("k_NIT2", "asnase2.omega_amidase.k", "1/h")
         r("V_GOT", "asp.synthesis.vmax", "mM/h")
-        r("Ki_GOT_Asp", "asp.synthesis.ki", "mM")
         r("Km_GOT_Glu", "asp.synthesis.km_glu", "mM")
+        r("Km_GOT_OAA", "ast.km.oaa", "mM")
+        r("Km_GOT_Asp", "ast.km.asp", "mM")
+        r("Km_GOT_AKG", "ast.km.akg", "mM")
+        r("Keq_GOT", "ast.keq", "dimensionless", "AST equilibrium constant [Asp][2-OG]/[Glu][OAA]")
         r("V_GLS", "gls.vmax", "mM/h")
         r("Km_GLS", "gls.km", "mM")
         r("Ki_GLS_Glu", "gls.ki.glu", "mM")
         r("V_GDH", "gdh.vmax", "mM/h")
         r("Km_GDH", "gdh.km", "mM")
+        r("Km_GDH_AKG", "gdh.km.akg", "mM")
+        r("Km_GDH_NH4", "gdh.km.nh4", "mM")
+        k_gdh = self.kb.value("gdh.keq", "mM") * self.kb.value("mito.nad_ratio", "dimensionless")
+        d(
+            "Keq_GDH",
+            k_gdh,
+            "mM",
+            "GDH apparent equilibrium constant [2-OG][NH4+]/[Glu] at the matrix NAD+/NADH",
+            "gdh.keq × mito.nad_ratio",
+        )
         r("Km_GS_Glu", "gs.km.glu", "mM")
         r("Km_GS_NH4", "gs.km.nh4", "mM")
         r("tau_GCN2", "isr.gcn2.time_constant", "h")
@@ -367,11 +380,12 @@ class Builder:
             self.species.append(
                 Species(s(key), f"{m.name} ({ct.name})", cyt, init, m.chebi, m.formula)
             )
-        for key in ("AKG", "OAA"):
+        for key, record in (("AKG", "cell.akg.buffered"), ("OAA", "cell.oaa.buffered")):
             m = METABOLITES[key]
+            level = kb.value(record, "mM")
             self.species.append(
                 Species(
-                    s(key), f"{m.name} ({ct.name})", cyt, 1.0, m.chebi, m.formula, boundary=True
+                    s(key), f"{m.name} ({ct.name})", cyt, level, m.chebi, m.formula, boundary=True
                 )
             )
         aa_terms = " * ".join(f"{s(a)} / (K_charge + {s(a)})" for a in AMINO_ACIDS)

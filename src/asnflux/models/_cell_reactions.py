@@ -11,6 +11,24 @@ from ._cell_data import AMINO_ACIDS, CYTOSOLIC, EXCHANGE_PARTNERS
 __all__ = ["add_cell_reactions"]
 
 
+def _reversible(
+    vmax: str,
+    keq: str,
+    substrates: tuple[tuple[str, str], ...],
+    products: tuple[tuple[str, str], ...],
+) -> str:
+    """The common modular rate law (Liebermeister, Uhlendorf & Klipp 2010) in infix:
+    ``V (Πs/Km_s - Πp/(Km_s-product · Keq)) / (Π(1 + s/Km) + Π(1 + p/Km) - 1)``, written
+    with the forward Vmax and the equilibrium constant so that it is zero exactly when the
+    mass-action ratio equals ``keq`` (Haldane's relation holds by construction)."""
+    s_prod = " * ".join(x for x, _ in substrates)
+    p_prod = " * ".join(x for x, _ in products)
+    kms = " * ".join(km for _, km in substrates)
+    sat_s = " * ".join(f"(1 + {x} / {km})" for x, km in substrates)
+    sat_p = " * ".join(f"(1 + {x} / {km})" for x, km in products)
+    return f"{vmax} * ({s_prod} - {p_prod} / {keq}) / ({kms}) / ({sat_s} + {sat_p} - 1)"
+
+
 def add_cell_reactions(b: Any, ct: Any, s: Callable[[str], str], cyt: str) -> None:
     """Append cell type ``ct``'s reactions to builder ``b``; ``s`` names its species."""
     k = ct.key
@@ -76,11 +94,19 @@ def add_cell_reactions(b: Any, ct: Any, s: Callable[[str], str], cyt: str) -> No
     add(
         Reaction(
             f"GOT_{k}",
-            f"aspartate synthesis: OAA + Glu -> Asp + 2-oxoglutarate ({ct.name})",
+            f"aspartate aminotransferase: OAA + Glu <-> Asp + 2-oxoglutarate ({ct.name})",
             {s("OAA"): 1, s("Glu"): 1},
             {s("Asp"): 1, s("AKG"): 1},
-            f"V_GOT * {s('Glu')} / (Km_GOT_Glu + {s('Glu')}) / (1 + {s('Asp')} / Ki_GOT_Asp)",
+            _reversible(
+                "V_GOT",
+                "Keq_GOT",
+                ((s("Glu"), "Km_GOT_Glu"), (s("OAA"), "Km_GOT_OAA")),
+                ((s("Asp"), "Km_GOT_Asp"), (s("AKG"), "Km_GOT_AKG")),
+            ),
             cyt,
+            reversible=True,
+            note="common modular rate law (Liebermeister 2010): Haldane-consistent, so the "
+            "net direction follows the mass-action ratio against the equilibrium constant",
             ec="2.6.1.1",
         )
     )
@@ -98,11 +124,19 @@ def add_cell_reactions(b: Any, ct: Any, s: Callable[[str], str], cyt: str) -> No
     add(
         Reaction(
             f"GDH_{k}",
-            f"glutamate dehydrogenase: Glu -> 2-oxoglutarate + NH4+ ({ct.name})",
+            f"glutamate dehydrogenase: Glu <-> 2-oxoglutarate + NH4+ ({ct.name})",
             {s("Glu"): 1},
             {s("AKG"): 1, s("NH4"): 1},
-            f"V_GDH * {s('Glu')} / (Km_GDH + {s('Glu')})",
+            _reversible(
+                "V_GDH",
+                "Keq_GDH",
+                ((s("Glu"), "Km_GDH"),),
+                ((s("AKG"), "Km_GDH_AKG"), (s("NH4"), "Km_GDH_NH4")),
+            ),
             cyt,
+            reversible=True,
+            note="NAD(P)H and NAD(P)+ enter through the matrix redox ratio in Keq_GDH; runs as "
+            "reductive amination when [2-OG][NH4+]/[Glu] falls below it",
             ec="1.4.1.3",
         )
     )

@@ -318,9 +318,11 @@ def _exchange(r: dict[str, CellRun]) -> tuple[dict[str, float], list[Check]]:
 
 def _gln(r: dict[str, CellRun]) -> tuple[dict[str, float], list[Check]]:
     with_asn, without = r["Gln-free + Asn"], r["Gln- and Asn-free"]
+    blocked = r["Gln-free + Asn, Asn catabolism blocked"]
     m = {
         "cells_72h_with_asn": with_asn.final("cells_hela"),
         "cells_72h_without_asn": without.final("cells_hela"),
+        "cells_72h_with_asn_catabolism_blocked": blocked.final("cells_hela"),
         "nucleotide_flux_48h_with_asn": with_asn.at("nucleotides_hela", 48),
         "nucleotide_flux_48h_without_asn": without.at("nucleotides_hela", 48),
         "viability_72h_with_asn": with_asn.final("viability_hela"),
@@ -336,6 +338,10 @@ def _gln(r: dict[str, CellRun]) -> tuple[dict[str, float], list[Check]]:
             m["nucleotide_flux_48h_with_asn"] > m["nucleotide_flux_48h_without_asn"],
         ),
         ("Asn rescues viability", m["viability_72h_with_asn"] > m["viability_72h_without_asn"]),
+        (
+            "the rescue does not need Asn catabolism (Asn is not the nitrogen source)",
+            m["cells_72h_with_asn_catabolism_blocked"] > 1.5 * m["cells_72h_without_asn"],
+        ),
     ]
 
 
@@ -567,15 +573,28 @@ def _library() -> dict[str, Scenario]:
         ),
         Scenario(
             "gln-deprivation",
-            "Asn supports nucleotide synthesis and growth without Gln",
-            "Asn supports nucleotide synthesis and growth under Gln deprivation",
+            "Asn rescues Gln-deprived cells without serving as a nitrogen source",
+            "Asn supports growth, viability and nucleotide synthesis under Gln deprivation",
             "In Gln-free RPMI, the Asn it contains keeps ≥ 1.5x more viable HeLa cells at 72 h, "
-            "more nucleotide synthesis and higher viability than in Gln- and Asn-free medium.",
-            ("krall2016", "sullivan2018"),
+            "higher viability and more nucleotide synthesis than Gln- and Asn-free medium, and it "
+            "still does so with Asn catabolism (intracellular asparaginase, the asparaginase II "
+            "pathway) blocked: Asn restores survival without restoring the synthesis of other "
+            "amino acids (Zhang 2014) and becomes essential because ASNS needs Gln (Pavlova "
+            "2018). The seed's 'Asn supplies the nitrogen for purines and pyrimidines' is not "
+            "what these studies found; its indirect route (Ser exchange, Krall 2016) is kept.",
+            ("zhang2014", "pavlova2018", "krall2016", "chiodi2021"),
             {
                 "Gln-free + Asn": (CellConfig(cell_types=hela, medium="rpmi-gln-free"), 72.0),
                 "Gln- and Asn-free": (
                     CellConfig(cell_types=hela, medium="rpmi-gln-free", overrides={"Asn_med": 0.0}),
+                    72.0,
+                ),
+                "Gln-free + Asn, Asn catabolism blocked": (
+                    CellConfig(
+                        cell_types=hela,
+                        medium="rpmi-gln-free",
+                        overrides={"V_ASNase_int": 0.0, "V_GTK": 0.0},
+                    ),
                     72.0,
                 ),
             },

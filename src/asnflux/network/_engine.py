@@ -169,11 +169,13 @@ class RoadRunnerEngine:
                 raise DataError(f"override: the model has no parameter or species {key!r}")
             if not np.isfinite(value):
                 raise DataError(f"override {key} = {value!r} is not finite")
-        ids = list(rr.model.getFloatingSpeciesIds())
-        initial: dict[str, float] = {
-            k: float(v)
-            for k, v in zip(ids, rr.model.getFloatingSpeciesConcentrations(), strict=True)
-        }
+        # boundary species too: a buffered pool (2-oxoglutarate) that a rate law reads
+        # must keep its concentration when its compartment is resized
+        ids = list(rr.model.getFloatingSpeciesIds()) + list(rr.model.getBoundarySpeciesIds())
+        levels = list(rr.model.getFloatingSpeciesConcentrations()) + list(
+            rr.model.getBoundarySpeciesConcentrations()
+        )
+        initial: dict[str, float] = {k: float(v) for k, v in zip(ids, levels, strict=True)}
         for key, value in overrides.items():
             if key not in species:
                 rr.setValue(key, float(value))
