@@ -3,9 +3,10 @@ and the check must then fail (the cell-model issue's rule: a test that holds wha
 model does is not a test).
 
 ``ABLATIONS`` pairs a scenario with parameter settings that disable or weaken one
-mechanism and the checks that must then fail. No check is exempt: the last strict
-``xfail`` (Gln deprivation, which held with every Asn-nitrogen route removed) became a
-sourced check that Asn's rescue does *not* run through its nitrogen (Zhang 2014).
+mechanism and the checks that must then fail. The Gln-deprivation check that held with
+every Asn-nitrogen route removed became a sourced check that Asn's rescue does *not* run
+through its nitrogen (Zhang 2014); since cells start from their own steady state the model
+misses the rescue itself, so that case is a strict ``xfail`` naming the defect.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 
 from asnflux import NotFoundError
 from asnflux.models.scenarios import SCENARIOS, run_scenario
+from test_cell_model import GLN_FREE_MISS
 
 ABLATIONS = [
     # (scenario, settings that remove or weaken one mechanism, checks that must then fail)
@@ -135,15 +137,18 @@ ABLATIONS = [
             "His influx rises ≥ 5 % with intracellular Asn",
         ],
     ),
-    (
+    pytest.param(
         # Pavlova 2018: Asn becomes essential as Gln declines because ASNS needs Gln; an ASNS
-        # saturated by trace Gln makes its own Asn, and medium Asn no longer rescues
+        # saturated by trace Gln makes its own Asn, and medium Asn no longer rescues. The
+        # intact model misses the rescue today (test_cell_model.GLN_FREE_MISS).
         "gln-deprivation",
         {"Km_ASNS_Gln": 1e-3},
         [
             "Asn keeps more cells alive and growing without Gln",
             "the rescue does not need Asn catabolism (Asn is not the nitrogen source)",
         ],
+        marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=GLN_FREE_MISS),
+        id="gln-deprivation-rescue-missed",
     ),
 ]
 

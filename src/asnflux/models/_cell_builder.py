@@ -30,9 +30,25 @@ _ASNS_UNIPROT = "P08243"  # human asparagine synthetase (UniProt)
 
 
 class Builder:
-    def __init__(self, config: CellConfig, kb: KnowledgeBase) -> None:
+    """Builds the cell model of a configuration.
+
+    ``start`` gives initial values (intracellular concentrations in mM, signalling states)
+    by id; ids it lacks start at the measured 143B levels and the states' basal values.
+    ``pre_culture`` builds the culture in which those start values are computed: medium
+    held at its composition (boundary species), cell numbers frozen, no enzyme, no events.
+    """
+
+    def __init__(
+        self,
+        config: CellConfig,
+        kb: KnowledgeBase,
+        start: dict[str, float] | None = None,
+        pre_culture: bool = False,
+    ) -> None:
         self.c = config
         self.kb = kb
+        self.start = start or {}
+        self.pre_culture = pre_culture
         self.params: list[Parameter] = []
         self.species: list[Species] = []
         self.reactions: list[Reaction] = []
@@ -227,7 +243,15 @@ class Builder:
         for key in MEDIUM:
             m = METABOLITES[key]
             self.species.append(
-                Species(f"{key}_med", f"{m.name} (medium)", "medium", comp[key], m.chebi, m.formula)
+                Species(
+                    f"{key}_med",
+                    f"{m.name} (medium)",
+                    "medium",
+                    comp[key],
+                    m.chebi,
+                    m.formula,
+                    boundary=self.pre_culture,
+                )
             )
         enzyme = ENZYMES[self.c.enzyme]
         dose = 0.0
@@ -356,7 +380,7 @@ class Builder:
             "dimensionless",
             f"viable {ct.name} cells",
             f"state; initial {ct.density} × medium volume",
-            rate_rule=f"(mu_{k} - kd_{k}) * cells_{k}",
+            rate_rule=None if self.pre_culture else f"(mu_{k} - kd_{k}) * cells_{k}",
         )
         self.derive(
             f"dead_{k}",
@@ -364,7 +388,7 @@ class Builder:
             "dimensionless",
             f"dead {ct.name} cells",
             "state",
-            rate_rule=f"kd_{k} * cells_{k}",
+            rate_rule=None if self.pre_culture else f"kd_{k} * cells_{k}",
         )
         self.compartments.append(
             Compartment(
@@ -377,6 +401,7 @@ class Builder:
         for key in CYTOSOLIC:
             m = METABOLITES[key]
             init = kb.value(INITIAL_CYTOSOL[key], "mM") if key in INITIAL_CYTOSOL else 0.0
+            init = self.start.get(s(key), init)
             self.species.append(
                 Species(s(key), f"{m.name} ({ct.name})", cyt, init, m.chebi, m.formula)
             )
@@ -518,11 +543,23 @@ class Builder:
                 f"({drive} - stress_{k}) / tau_stress",
             ),
         ]
-        starts = {"eIF2P": "eIF2P_basal"}  # initial assignments: a state starting at a constant
+        # initial assignments: eIF2alpha-P starts at basal plus the excess of its pre-culture
+        # steady state, so it stays >= basal for any basal level a user or an analysis sets
+        excess = max(self.start.get(f"eIF2P_{k}", 0.0) - self.params_value("eIF2P_basal"), 0.0)
+        starts = {"eIF2P": "eIF2P_basal"}
+        if excess:
+            self.derive(
+                f"eIF2P_start_excess_{k}",
+                excess,
+                "dimensionless",
+                f"eIF2alpha-P above basal at the pre-culture steady state, {ct.name}",
+                "computed: steady state of the pre-culture",
+            )
+            starts["eIF2P"] = f"eIF2P_basal + eIF2P_start_excess_{k}"
         for name, init, label, rule in signalling:
             self.derive(
                 f"{name}_{k}",
-                init,
+                self.start.get(f"{name}_{k}", init),
                 "dimensionless",
                 f"{label}, {ct.name}",
                 "state variable relaxing to its driven level",

@@ -101,6 +101,11 @@ def cell_model_markdown() -> str:
         "",
         "## Species",
         "",
+        "Intracellular initial values are each cell type's own steady state in the complete "
+        "form of the medium (`asnflux.models.cell.pre_culture_state`: medium held at its "
+        "composition, cell number frozen, no enzyme); the experiment's medium replaces it "
+        "at time 0. Parameter overrides act on the experiment, not on that pre-culture.",
+        "",
         "| id | name | compartment | ChEBI | formula | initial (mM) |",
         "|---|---|---|---|---|---|",
     ]

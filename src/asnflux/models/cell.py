@@ -24,7 +24,7 @@ from ._cell_config import Addition as Addition
 from ._cell_config import CellConfig as CellConfig
 from ._cell_config import media_names as media_names
 from ._cell_config import medium_composition as medium_composition
-from ._cell_data import CELL_TYPES
+from ._cell_data import CELL_TYPES, MEDIA_DERIVED
 from ._petab import petab_predictions as petab_predictions
 from ._petab import write_cell_petab as write_cell_petab
 
@@ -38,14 +38,75 @@ __all__ = [
     "medium_composition",
     "output_columns",
     "petab_predictions",
+    "pre_culture_medium",
+    "pre_culture_state",
     "simulate_cell",
     "write_cell_petab",
 ]
 
 
 def build_cell_model(config: CellConfig | None = None, kb: KnowledgeBase | None = None) -> Model:
-    """Build (and check) the cell model for a configuration."""
-    return Builder(config or CellConfig(), kb or load_knowledge_base()).build()
+    """Build (and check) the cell model for a configuration.
+
+    Each cell type starts from its own steady state (:func:`pre_culture_state`): the
+    intracellular pools and signalling states it settles at when grown in the complete
+    form of the experiment's medium, which is then replaced by the experiment's medium at
+    time 0. Parameter overrides act on the experiment, not on that pre-culture.
+    """
+    config = config or CellConfig()
+    kb = kb or load_knowledge_base()
+    start: dict[str, float] = {}
+    if config.cell_types and all(t in CELL_TYPES for t in config.cell_types):
+        for t in config.cell_types:
+            start |= pre_culture_state(t, config.medium, config.knockdown, config.knockout, kb)
+    return Builder(config, kb, start=start).build()
+
+
+#: The complete medium in which cells are grown before an experiment in a derived medium
+#: (an Asn-, Gln-, Leu- or amino-acid-free RPMI starts from cells grown in RPMI-1640).
+def pre_culture_medium(medium: str) -> str:
+    """The complete medium whose steady state an experiment in ``medium`` starts from."""
+    if medium in MEDIA_DERIVED:
+        return MEDIA_DERIVED[medium][0]
+    return "rpmi-1640" if medium == "custom" else medium
+
+
+_PRE_CULTURE: dict[tuple[Any, ...], dict[str, float]] = {}
+
+
+def pre_culture_state(
+    cell_type: str,
+    medium: str = "rpmi-1640",
+    knockdown: dict[str, float] | None = None,
+    knockout: tuple[str, ...] = (),
+    kb: KnowledgeBase | None = None,
+) -> dict[str, float]:
+    """Steady intracellular concentrations (mM) and signalling states of one cell type grown
+    in the complete form of ``medium`` (held at its composition, cell number frozen, no
+    enzyme): the start of every experiment with that cell type and medium.
+
+    Raises :class:`~asnflux.SolverError` if no steady state is reached.
+    """
+    from ..network import RoadRunnerEngine, to_sbml
+
+    base = pre_culture_medium(medium)
+    key = (cell_type, base, tuple(sorted((knockdown or {}).items())), tuple(knockout))
+    if key in _PRE_CULTURE:
+        return dict(_PRE_CULTURE[key])
+    cfg = CellConfig(
+        cell_types=(cell_type,), medium=base, knockdown=dict(knockdown or {}), knockout=knockout
+    )
+    model = Builder(cfg, kb or load_knowledge_base(), pre_culture=True).build()
+    k = CELL_TYPES[cell_type].key
+    ids = [sp.id for sp in model.species if sp.compartment == f"cyt_{k}" and not sp.boundary]
+    ids += [
+        p.id
+        for p in model.parameters
+        if p.rate_rule and p.id.endswith(f"_{k}") and not p.id.startswith(("cells_", "dead_"))
+    ]
+    state = RoadRunnerEngine().steady_state(to_sbml(model), ids)
+    _PRE_CULTURE[key] = {i: float(state[i]) for i in ids}
+    return dict(_PRE_CULTURE[key])
 
 
 @dataclass(frozen=True, repr=False)
