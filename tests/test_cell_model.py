@@ -252,17 +252,18 @@ def test_a_state_starting_at_a_constant_follows_it_on_every_path():
     cfg = CellConfig(overrides={"eIF2P_basal": 0.2, "n_death": 2.5})
     model = build_cell_model(cfg)
     sbml = to_sbml(model)
-    # the state starts at basal plus its excess at the pre-culture steady state
+    # the state starts at basal plus its excess at the pre-culture steady state, as a
+    # fraction of the range above basal
     excess = model.parameter("eIF2P_start_excess_all_blast").value
     assert 0 < excess < 0.05
-    start = "eIF2P_basal + eIF2P_start_excess_all_blast"
+    start = "eIF2P_basal + eIF2P_start_excess_all_blast * (1 - eIF2P_basal)"
     assert '<initialAssignment symbol="eIF2P_all_blast">' in sbml
     assert from_sbml(sbml).parameter("eIF2P_all_blast").initial == start
     assert f"eIF2P_all_blast = {start};" in to_antimony(model)
     engine = RoadRunnerEngine()
     simulate_cell(CellConfig(), 24.0, engine=engine)  # cache the model with basal 0.05
     run = simulate_cell(cfg, 48.0, engine=engine)
-    assert run.at("eIF2P_all_blast", 0) == pytest.approx(0.2 + excess)
+    assert run.at("eIF2P_all_blast", 0) == pytest.approx(0.2 + excess * 0.8)
     assert run.table["stress_all_blast"].min() >= 0
     assert np.isfinite(run.table["viability_all_blast"]).all()
     cols, _ = output_columns(model, cfg)
@@ -270,7 +271,7 @@ def test_a_state_starting_at_a_constant_follows_it_on_every_path():
     np.testing.assert_allclose(run.table.to_numpy(), baked.to_numpy(), rtol=1e-8, atol=1e-12)
     # the next run on the cached model is back at the model's own basal level
     again = simulate_cell(CellConfig(), 1.0, engine=engine)
-    assert again.at("eIF2P_all_blast", 0) == pytest.approx(0.05 + excess)
+    assert again.at("eIF2P_all_blast", 0) == pytest.approx(0.05 + excess * 0.95)
     # setting the state itself wins over its initial assignment
     own = simulate_cell(CellConfig(overrides={"eIF2P_all_blast": 0.3}), 1.0, engine=engine)
     assert own.at("eIF2P_all_blast", 0) == pytest.approx(0.3)
@@ -366,7 +367,7 @@ def test_each_cell_type_starts_from_its_own_steady_state():
     # cell type or medium the first hours were a drift (143B's Glu 14.7 mM fell to ~7 mM).
     # Now each type starts where it settles in the complete form of the medium.
     from asnflux.models._cell_builder import Builder
-    from asnflux.models.cell import pre_culture_state
+    from asnflux.models.cell import pre_culture_medium, pre_culture_state
 
     def drift(model):
         # the first half hour, amino acids (the medium itself slowly changes: ammonia
@@ -384,7 +385,9 @@ def test_each_cell_type_starts_from_its_own_steady_state():
     # a state per medium, and a derived medium starts from its complete one
     rpmi, dmem = pre_culture_state("hela", "rpmi-1640"), pre_culture_state("hela", "dmem")
     assert rpmi["Gln_cyt_hela"] < 0.7 * dmem["Gln_cyt_hela"]  # RPMI 2 mM vs DMEM 4 mM Gln
-    assert pre_culture_state("hela", "rpmi-gln-free") == rpmi
+    assert pre_culture_medium("rpmi-gln-free") == "rpmi-1640"
+    assert pre_culture_medium("aa-free") == "rpmi-1640"
+    assert pre_culture_medium("dmem") == "dmem"
     # and per type: an ASNS-high solid tumour holds more Asn than an ALL blast in RPMI
     blast, solid = pre_culture_state("all-blast"), pre_culture_state("solid-asns-high")
     assert solid["Asn_cyt_solid_high"] > 2 * blast["Asn_cyt_all_blast"]

@@ -185,6 +185,11 @@ class Builder:
         r("V_GDH", "gdh.vmax", "mM/h")
         r("Km_GDH", "gdh.km", "mM")
         r("Km_GDH_AKG", "gdh.km.akg", "mM")
+        # The buffered pools' levels, read by the rate laws: the pool species themselves sit
+        # in a compartment that grows with the culture, so their SBML concentration (amount
+        # over a growing volume) is not the buffered level
+        r("AKG_buffered", "cell.akg.buffered", "mM", "2-oxoglutarate (buffered level)")
+        r("OAA_buffered", "cell.oaa.buffered", "mM", "oxaloacetate (buffered level)")
         r("Km_GDH_NH4", "gdh.km.nh4", "mM")
         k_gdh = self.kb.value("gdh.keq", "mM") * self.kb.value("mito.nad_ratio", "dimensionless")
         d(
@@ -545,17 +550,22 @@ class Builder:
         ]
         # initial assignments: eIF2alpha-P starts at basal plus the excess of its pre-culture
         # steady state, so it stays >= basal for any basal level a user or an analysis sets
-        excess = max(self.start.get(f"eIF2P_{k}", 0.0) - self.params_value("eIF2P_basal"), 0.0)
+        # initial assignments: eIF2alpha-P starts at basal plus its pre-culture excess, as a
+        # fraction of the range above basal, so it stays in [basal, 1] for any basal level
+        # a user or an analysis sets
+        basal = self.params_value("eIF2P_basal")
+        excess = max(self.start.get(f"eIF2P_{k}", basal) - basal, 0.0) / (1.0 - basal)
         starts = {"eIF2P": "eIF2P_basal"}
         if excess:
             self.derive(
                 f"eIF2P_start_excess_{k}",
-                excess,
+                min(excess, 1.0),
                 "dimensionless",
-                f"eIF2alpha-P above basal at the pre-culture steady state, {ct.name}",
+                f"eIF2alpha-P above basal at the pre-culture steady state (fraction of the "
+                f"range above basal), {ct.name}",
                 "computed: steady state of the pre-culture",
             )
-            starts["eIF2P"] = f"eIF2P_basal + eIF2P_start_excess_{k}"
+            starts["eIF2P"] = f"eIF2P_basal + eIF2P_start_excess_{k} * (1 - eIF2P_basal)"
         for name, init, label, rule in signalling:
             self.derive(
                 f"{name}_{k}",

@@ -83,20 +83,22 @@ def pre_culture_state(
 ) -> dict[str, float]:
     """Steady intracellular concentrations (mM) and signalling states of one cell type grown
     in the complete form of ``medium`` (held at its composition, cell number frozen, no
-    enzyme): the start of every experiment with that cell type and medium.
+    enzyme, no ER stress or rapamycin; ``custom`` media start from RPMI-1640): the start of
+    every experiment with that cell type and medium.
 
     Raises :class:`~asnflux.SolverError` if no steady state is reached.
     """
     from ..network import RoadRunnerEngine, to_sbml
 
     base = pre_culture_medium(medium)
-    key = (cell_type, base, tuple(sorted((knockdown or {}).items())), tuple(knockout))
+    kb = kb or load_knowledge_base()
+    key = (id(kb), cell_type, base, tuple(sorted((knockdown or {}).items())), tuple(knockout))
     if key in _PRE_CULTURE:
         return dict(_PRE_CULTURE[key])
     cfg = CellConfig(
         cell_types=(cell_type,), medium=base, knockdown=dict(knockdown or {}), knockout=knockout
     )
-    model = Builder(cfg, kb or load_knowledge_base(), pre_culture=True).build()
+    model = Builder(cfg, kb, pre_culture=True).build()
     k = CELL_TYPES[cell_type].key
     ids = [sp.id for sp in model.species if sp.compartment == f"cyt_{k}" and not sp.boundary]
     ids += [
