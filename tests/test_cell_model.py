@@ -400,3 +400,24 @@ def simulate_cell_model(model, hours):
 
     cols = [sp.id for sp in model.species if not sp.boundary]
     return RoadRunnerEngine().simulate(to_sbml(model), np.linspace(0, hours, 9), cols).table
+
+
+def test_resizing_a_compartment_keeps_buffered_pool_concentrations():
+    # The engine's override path sets boundary (buffered) species' concentrations again
+    # after a compartment-sizing parameter changes, as it does for floating species.
+    # Ablation: libroadrunner alone keeps their amounts, so doubling the cell volume
+    # halves the 2-oxoglutarate pool.
+    import numpy as np
+
+    from asnflux.network import RoadRunnerEngine
+
+    model = build_cell_model(CellConfig())
+    vcell = model.parameter("Vcell_all_blast").value
+    level = model.species_by_id()["AKG_cyt_all_blast"].initial
+    run = RoadRunnerEngine().simulate(
+        to_sbml(model), np.array([0.0, 0.1]), ["AKG_cyt_all_blast"], {"Vcell_all_blast": 2 * vcell}
+    )
+    assert run.table["AKG_cyt_all_blast"].iloc[0] == pytest.approx(level)
+    rr = roadrunner.RoadRunner(to_sbml(model))
+    rr.setValue("Vcell_all_blast", 2 * vcell)
+    assert rr["[AKG_cyt_all_blast]"] == pytest.approx(level / 2, rel=1e-6)

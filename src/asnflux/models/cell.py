@@ -62,10 +62,9 @@ def build_cell_model(config: CellConfig | None = None, kb: KnowledgeBase | None 
     return Builder(config, kb, start=start).build()
 
 
-#: The complete medium in which cells are grown before an experiment in a derived medium
-#: (an Asn-, Gln-, Leu- or amino-acid-free RPMI starts from cells grown in RPMI-1640).
 def pre_culture_medium(medium: str) -> str:
-    """The complete medium whose steady state an experiment in ``medium`` starts from."""
+    """The complete medium whose steady state an experiment in ``medium`` starts from: an
+    Asn-, Gln-, Leu- or amino-acid-free RPMI starts from cells grown in RPMI-1640."""
     if medium in MEDIA_DERIVED:
         return MEDIA_DERIVED[medium][0]
     return "rpmi-1640" if medium == "custom" else medium
