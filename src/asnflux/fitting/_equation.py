@@ -20,61 +20,22 @@ import numpy as np
 import sympy
 
 from .._errors import DataError
+from ..network._math import sympy_of
 from ._models import Array, CurveModel
 
 __all__ = ["equation_model"]
 
 _MAX_TEXT = 2000
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_FUNCTIONS: dict[int, Any] = {
-    libsbml.AST_FUNCTION_EXP: sympy.exp,
-    libsbml.AST_FUNCTION_LN: sympy.log,
-    libsbml.AST_FUNCTION_ABS: sympy.Abs,
-    libsbml.AST_FUNCTION_SIN: sympy.sin,
-    libsbml.AST_FUNCTION_COS: sympy.cos,
-    libsbml.AST_FUNCTION_TAN: sympy.tan,
-    libsbml.AST_FUNCTION_TANH: sympy.tanh,
-}
 
 
 def _to_sympy(node: Any, symbols: dict[str, sympy.Symbol], text: str) -> Any:
-    t = node.getType()
-    kids = [_to_sympy(node.getChild(i), symbols, text) for i in range(node.getNumChildren())]
-    if t == libsbml.AST_INTEGER:
-        return sympy.Integer(node.getInteger())
-    if t in (libsbml.AST_REAL, libsbml.AST_REAL_E):
-        return sympy.Float(node.getReal(), 17)
-    if t == libsbml.AST_RATIONAL:
-        return sympy.Rational(node.getNumerator(), node.getDenominator())
-    if t == libsbml.AST_NAME:
-        name = node.getName()
-        if not _NAME.match(name):
-            raise DataError(f"equation {text!r}: {name!r} is not a usable name")
-        return symbols.setdefault(name, sympy.Symbol(name, real=True))
-    if t == libsbml.AST_CONSTANT_PI:
-        return sympy.pi
-    if t == libsbml.AST_CONSTANT_E:
-        return sympy.E
-    if t == libsbml.AST_PLUS:
-        return sympy.Add(*kids)
-    if t == libsbml.AST_TIMES:
-        return sympy.Mul(*kids)
-    if t == libsbml.AST_MINUS:
-        return -kids[0] if len(kids) == 1 else kids[0] - kids[1]
-    if t == libsbml.AST_DIVIDE:
-        return kids[0] / kids[1]
-    if t in (libsbml.AST_POWER, libsbml.AST_FUNCTION_POWER):
-        return kids[0] ** kids[1]
-    if t == libsbml.AST_FUNCTION_ROOT:
-        return kids[-1] ** (1 / kids[0]) if len(kids) == 2 else sympy.sqrt(kids[0])
-    if t == libsbml.AST_FUNCTION_LOG:  # log(x) is base 10; log(b, x) base b
-        return sympy.log(kids[-1], kids[0] if len(kids) == 2 else 10)
-    if t in _FUNCTIONS:
-        return _FUNCTIONS[t](*kids)
-    if t == libsbml.AST_FUNCTION and node.getName() in ("sqrt", "log10"):
-        return sympy.sqrt(kids[0]) if node.getName() == "sqrt" else sympy.log(kids[0], 10)
-    shown = libsbml.formulaToL3String(node) or node.getName() or str(t)
-    raise DataError(f"equation {text!r}: {shown!r} is not supported (see asnflux fit --help)")
+    def name(n: str) -> Any:
+        if not _NAME.match(n):
+            raise DataError(f"equation {text!r}: {n!r} is not a usable name")
+        return symbols.setdefault(n, sympy.Symbol(n, real=True))
+
+    return sympy_of(node, name, f"equation {text!r}", " (see asnflux fit --help)")
 
 
 def _parse(text: str) -> tuple[Any, dict[str, sympy.Symbol]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -11,7 +12,7 @@ import libsbml
 from .._errors import DataError
 from ..units import Q_
 
-__all__ = ["canonical", "evaluate", "parse", "symbols", "unit_of"]
+__all__ = ["canonical", "evaluate", "parse", "symbols", "sympy_of", "unit_of"]
 
 
 def parse(formula: str, where: str) -> Any:
@@ -154,3 +155,93 @@ def unit_of(formula: str, values: dict[str, Any], where: str) -> tuple[Any, floa
         return ev(parse(formula, where))
     except pint.DimensionalityError as exc:
         raise DataError(f"{where}: units are inconsistent in {formula!r} ({exc})") from None
+
+
+def sympy_of(node: Any, name: Callable[[str], Any], where: str, suffix: str = "") -> Any:
+    """The sympy expression of a libsbml formula tree (never ``eval``).
+
+    ``name`` gives the expression of each name (``"time"`` for SBML's time); integers and
+    rationals stay exact; ``log`` is base 10 (``log(b, x)`` base b), as in SBML; ``min``
+    and ``max`` become piecewise functions, so that they differentiate. A construct outside
+    this set raises :class:`DataError` naming ``where`` (and ``suffix``, a hint).
+    """
+    import sympy
+
+    funcs: dict[int, Any] = {
+        libsbml.AST_FUNCTION_EXP: sympy.exp,
+        libsbml.AST_FUNCTION_LN: sympy.log,
+        libsbml.AST_FUNCTION_ABS: sympy.Abs,
+        libsbml.AST_FUNCTION_SIN: sympy.sin,
+        libsbml.AST_FUNCTION_COS: sympy.cos,
+        libsbml.AST_FUNCTION_TAN: sympy.tan,
+        libsbml.AST_FUNCTION_TANH: sympy.tanh,
+        libsbml.AST_FUNCTION_FLOOR: sympy.floor,
+        libsbml.AST_FUNCTION_CEILING: sympy.ceiling,
+    }
+    relations: dict[int, Any] = {
+        libsbml.AST_RELATIONAL_EQ: sympy.Eq,
+        libsbml.AST_RELATIONAL_NEQ: sympy.Ne,
+        libsbml.AST_RELATIONAL_GEQ: sympy.Ge,
+        libsbml.AST_RELATIONAL_GT: sympy.Gt,
+        libsbml.AST_RELATIONAL_LEQ: sympy.Le,
+        libsbml.AST_RELATIONAL_LT: sympy.Lt,
+    }
+    logic: dict[int, Any] = {
+        libsbml.AST_LOGICAL_AND: sympy.And,
+        libsbml.AST_LOGICAL_OR: sympy.Or,
+        libsbml.AST_LOGICAL_NOT: sympy.Not,
+        libsbml.AST_FUNCTION_MIN: lambda *a: sympy.Min(*a).rewrite(sympy.Piecewise),
+        libsbml.AST_FUNCTION_MAX: lambda *a: sympy.Max(*a).rewrite(sympy.Piecewise),
+    }
+    constants: dict[int, Any] = {
+        libsbml.AST_CONSTANT_PI: sympy.pi,
+        libsbml.AST_CONSTANT_E: sympy.E,
+        libsbml.AST_CONSTANT_TRUE: sympy.true,
+        libsbml.AST_CONSTANT_FALSE: sympy.false,
+    }
+
+    def ev(n: Any) -> Any:
+        t = n.getType()
+        kids = [ev(n.getChild(i)) for i in range(n.getNumChildren())]
+        if t == libsbml.AST_INTEGER:
+            return sympy.Integer(n.getInteger())
+        if t in (libsbml.AST_REAL, libsbml.AST_REAL_E):
+            return sympy.Float(n.getReal(), 17)
+        if t == libsbml.AST_RATIONAL:
+            return sympy.Rational(n.getNumerator(), n.getDenominator())
+        if t == libsbml.AST_NAME:
+            return name(n.getName())
+        if t == libsbml.AST_NAME_TIME:
+            return name("time")
+        if t in constants:
+            return constants[t]
+        if t == libsbml.AST_PLUS:
+            return sympy.Add(*kids)
+        if t == libsbml.AST_TIMES:
+            return sympy.Mul(*kids)
+        if t == libsbml.AST_MINUS:
+            return -kids[0] if len(kids) == 1 else kids[0] - kids[1]
+        if t == libsbml.AST_DIVIDE:
+            return kids[0] / kids[1]
+        if t in (libsbml.AST_POWER, libsbml.AST_FUNCTION_POWER):
+            return kids[0] ** kids[1]
+        if t == libsbml.AST_FUNCTION_ROOT:
+            return kids[-1] ** (1 / kids[0]) if len(kids) == 2 else sympy.sqrt(kids[0])
+        if t == libsbml.AST_FUNCTION_LOG:
+            return sympy.log(kids[-1], kids[0] if len(kids) == 2 else 10)
+        if t in funcs and len(kids) == 1:
+            return funcs[t](kids[0])
+        if t == libsbml.AST_FUNCTION and n.getName() in ("sqrt", "log10") and len(kids) == 1:
+            return sympy.sqrt(kids[0]) if n.getName() == "sqrt" else sympy.log(kids[0], 10)
+        if t == libsbml.AST_FUNCTION_PIECEWISE:
+            pairs = [(kids[i], kids[i + 1]) for i in range(0, len(kids) - 1, 2)]
+            otherwise = kids[-1] if len(kids) % 2 else sympy.nan
+            return sympy.Piecewise(*pairs, (otherwise, True))
+        if t in relations and len(kids) == 2:
+            return relations[t](kids[0], kids[1])
+        if t in logic:
+            return logic[t](*kids)
+        shown = libsbml.formulaToL3String(n) or n.getName() or str(t)
+        raise DataError(f"{where}: {shown!r} is not supported{suffix}")
+
+    return ev(node)
