@@ -32,10 +32,12 @@ pytest: $(STAMP)
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q tests/test_fuzz.py -p no:cacheprovider
 
-# Benchmarks (not part of CI): the cohort engine vs libroadrunner patient by patient, and
-# the cell-model ensemble path vs a plain libroadrunner loop.
+# Benchmarks (not part of CI): the compiled backend vs libroadrunner (in as many processes
+# as cores, every output compared) for cohorts and cell-model ensembles, and cohort size
+# against time and peak memory.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_cohort.py
+	$(BIN)/python benchmarks/bench_cohort.py --numpy
+	$(BIN)/python benchmarks/bench_cohort_scale.py
 	$(BIN)/python benchmarks/bench_cell_ensemble.py
 
 # The web app on http://127.0.0.1:8000 with ./asnflux.db (make the first admin with

@@ -98,6 +98,13 @@ Patients = Annotated[int, typer.Option("--n", help="Patients.", min=1, max=MAX_P
 Output = Annotated[Path | None, typer.Option(help="Table: .csv, .parquet, .nc, .xlsx or .json.")]
 Plot = Annotated[Path | None, typer.Option(help="Figure (.png/.svg).")]
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+Backend = Annotated[
+    str,
+    typer.Option(
+        help="Engine: numpy (the vectorised engine) or compiled (the patient network model, "
+        "generated and compiled once per regimen structure, on all cores).",
+    ),
+]
 
 
 def _regimen(
@@ -296,6 +303,7 @@ def cohort_cmd(
     ] = None,
     plot: Plot = None,
     json_: Json = False,
+    backend: Backend = "numpy",
 ) -> None:
     """A seeded virtual cohort: per-day SAA quantiles (troughs on dose days), endpoints."""
     _patient_checks(age, sex)
@@ -323,6 +331,7 @@ def cohort_cmd(
             age=age,
             sex=sex,
             progress=advance,
+            backend=backend,
         )
     summary: dict[str, Any] = res.summary()
     if output is not None:
@@ -369,6 +378,7 @@ def compare_cmd(
     threshold: Threshold = 0.1,
     plot: Plot = None,
     json_: Json = False,
+    backend: Backend = "numpy",
 ) -> None:
     """Regimens side by side on the same virtual patients."""
     from ..therapy import compare_regimens
@@ -383,7 +393,14 @@ def compare_cmd(
     regs = {p.stem: read_regimen(p) for p in regimen_files}
     with progress_bar(f"{len(regs)} regimens × {n:,} patients") as advance:
         out = compare_regimens(
-            regs, n, seed, bsa=bsa, days=days, threshold=threshold, progress=advance
+            regs,
+            n,
+            seed,
+            bsa=bsa,
+            days=days,
+            threshold=threshold,
+            progress=advance,
+            backend=backend,
         )
     if plot is not None:
         from ..report._therapy_plots import plot_cohort

@@ -17,11 +17,11 @@ import numpy as np
 
 from .._errors import DataError
 from ..network import Compartment, Event, Model, Parameter, Reaction, Species
-from ..therapy._engine import _FIRST_MONTH_H, PDParams, Population, group_of
+from ..therapy._engine import _FIRST_MONTH_H, PD_RECORDS, PDParams, Population, group_of
 from ..therapy._formulations import formulation
 from ..therapy._regimen import Regimen
 
-__all__ = ["build_patient_model"]
+__all__ = ["build_patient_model", "patient_values"]
 
 
 def _p(pid: str, value: float, unit: str, name: str, how: str, **kw: object) -> Parameter:
@@ -33,56 +33,111 @@ def _onset(onsets: dict[str, np.ndarray], group: str, index: int) -> float:
     return float(onsets[group][index]) if group in onsets else math.inf
 
 
-def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Model:
-    """Patient ``index`` of ``pop`` on ``regimen`` as a :class:`~asnflux.network.Model`."""
-    pd = PDParams.from_kb()
-    params: list[Parameter] = []
-    events: list[Event] = []
+def _key(name: str) -> str:
+    """A formulation's id fragment (``peg/wurthwein2021`` → ``peg__wurthwein2021``)."""
+    return name.replace("-", "_").replace("/", "__")
+
+
+def _chains(regimen: Regimen, name: str) -> list[list[Any]]:
+    """The dose chains of one formulation: one per dose when each dose keeps its own
+    clearance clock (Kloos' PEG), else one for all its doses."""
+    f = formulation(name)
+    mine = [d for d in regimen.doses if d.formulation == name]
+    per_dose = f.peg_split_h is not None and f.peg_slope_per_h is not None
+    return [[d] for d in mine] if per_dose else [mine]
+
+
+def patient_values(pop: Population, regimen: Regimen) -> dict[str, np.ndarray]:
+    """Every per-patient value of the patient model, one array entry per patient of
+    ``pop``: covariate-scaled clearances and volumes with their random effects, antibody
+    onsets, occasion factors and the amounts of the doses at time zero (its initial
+    state). :func:`build_patient_model` takes one patient's entries; an ensemble run takes
+    them all (the model's structure is the same for every patient of one regimen)."""
     if pop.z_occ is not None and pop.z_occ.shape[1] < len(regimen.doses):
         raise DataError(
             f"population z_occ has {pop.z_occ.shape[1]} occasion(s) for a regimen of "
             f"{len(regimen.doses)} doses"
         )
-    bsa = float(pop.bsa[index])
+    n = pop.n
+    bsa = np.asarray(pop.bsa, float)
+    out: dict[str, np.ndarray] = {"bsa": bsa}
+    for name in regimen.formulations:
+        f = formulation(name)
+        k = _key(name)
+        cl, v1, q, v2 = (
+            np.broadcast_to(np.asarray(x, float), (n,)) for x in f.scaled(bsa, pop.weight)
+        )
+        cl = cl * f.covariate_cl(pop.age_y, pop.female, n) * np.exp(f.eta_cl(pop.z_cl, pop.z_v))
+        out[f"CL_{k}"] = cl
+        out[f"V1_{k}"] = v1 * np.exp(f.iiv_v * pop.z_v)
+        out[f"Q_{k}"] = q * np.ones(n)
+        out[f"V2_{k}"] = (
+            np.maximum(v2 * np.exp(f.iiv_v * pop.z_v), 1e-300) if f.v2 > 0 else np.ones(n)
+        )
+        g = group_of(name)
+        for kind, onsets in (("silent", pop.silent_onset_h), ("allergy", pop.allergy_onset_h)):
+            at = np.asarray(onsets[g], float) if g in onsets else np.full(n, math.inf)
+            out[f"{kind}_at_{k}"] = np.minimum(at, 1e12)
+        # Between-occasion variability: each dose starts an occasion of its formulation.
+        iov = pop.z_occ is not None and f.iov_cl > 0
+        occ = {
+            id(d): np.exp(f.iov_cl * pop.z_occ[:, j]) if iov else np.ones(n)  # type: ignore[index]
+            for j, d in enumerate(regimen.doses)
+        }
+        at_zero = [occ[id(d)] for d in regimen.doses if d.formulation == name and d.time_h == 0]
+        out[f"occ_{k}"] = at_zero[-1] if at_zero else np.ones(n)
+        if iov:
+            for j, d in enumerate(regimen.doses):
+                if d.formulation == name and d.time_h > 0:
+                    out[f"occ_{k}_{j}"] = occ[id(d)]
+        for c, doses in enumerate(_chains(regimen, name), start=1):
+            depot, central = np.zeros(n), np.zeros(n)
+            for d in doses:  # doses at time zero are initial amounts (no event at the start)
+                if d.time_h == 0:
+                    amount = d.amount * bsa * f.iu_per_dose_unit
+                    if d.route == "im":
+                        depot = depot + amount * f.f_im
+                    else:
+                        central = central + amount
+            out[f"depot_{k}_{c}"] = depot
+            out[f"central_{k}_{c}"] = central
+    return out
+
+
+def build_patient_model(
+    pop: Population, regimen: Regimen, index: int = 0, *, endpoint_states: bool = False
+) -> Model:
+    """Patient ``index`` of ``pop`` on ``regimen`` as a :class:`~asnflux.network.Model`;
+    ``endpoint_states`` adds the cohort's duration endpoints as states (``t_saa_above``,
+    ``t_asn_depleted``, ``t_csf_depleted``, in h; threshold ``saa_threshold``)."""
+    pd = PDParams.from_kb()
+    values = {k: float(v[index]) for k, v in patient_values(pop, regimen).items()}
+    params: list[Parameter] = []
+    events: list[Event] = []
+    bsa = values["bsa"]
     params.append(_p("bsa", bsa, "m**2", "body-surface area", "patient covariate"))
     act_terms, km_terms, gln_terms = [], [], []
     # The allergy onset parameter of each antibody group (any formulation of it carries it).
     allergy_of = {
-        group_of(name): "allergy_at_" + name.replace("-", "_").replace("/", "__")
-        for name in reversed(regimen.formulations)
+        group_of(name): "allergy_at_" + _key(name) for name in reversed(regimen.formulations)
     }
     for name in regimen.formulations:
         f = formulation(name)
-        k = name.replace("-", "_").replace("/", "__")
-        cl, v1, q, v2 = (float(x[index]) for x in f.scaled(pop.bsa, pop.weight))
-        cl *= float(f.covariate_cl(pop.age_y, pop.female, pop.n)[index])
-        cl *= math.exp(float(f.eta_cl(pop.z_cl[index], pop.z_v[index])))
-        v1 *= math.exp(f.iiv_v * pop.z_v[index])
-        v2 *= math.exp(f.iiv_v * pop.z_v[index])
-        g = group_of(name)
-        silent = _onset(pop.silent_onset_h, g, index)
-        allergy = _onset(pop.allergy_onset_h, g, index)
+        k = _key(name)
+        cl, v1, q, v2 = (values[f"{x}_{k}"] for x in ("CL", "V1", "Q", "V2"))
+        silent, allergy = values[f"silent_at_{k}"], values[f"allergy_at_{k}"]
         src = ", ".join(f.sources[:4])
-        mine = [d for d in regimen.doses if d.formulation == name]
-        # Kloos' PEG clearance rises with the time since a dose, for that dose's drug: one
-        # depot-central chain per dose, each with its own clock, so doses superpose. Other
-        # formulations need one chain for all their doses.
         per_dose = f.peg_split_h is not None and f.peg_slope_per_h is not None
-        chains = [[d] for d in mine] if per_dose else [mine]
-        # Between-occasion variability: each dose sets this formulation's clearance factor.
+        chains = _chains(regimen, name)
         iov = pop.z_occ is not None and f.iov_cl > 0
-        occ = {
-            id(d): math.exp(f.iov_cl * float(pop.z_occ[index, j])) if iov else 1.0  # type: ignore[index]
-            for j, d in enumerate(regimen.doses)
-        }
-        at_zero = [occ[id(d)] for d in mine if d.time_h == 0]
+        index_of = {id(d): j for j, d in enumerate(regimen.doses)}
         params += [
             _p(f"CL_{k}", cl, "L/h", f"{f.label} clearance", f"typical value scaled ({src})"),
             _p(f"V1_{k}", v1, "L", f"{f.label} central volume", "typical value scaled"),
             _p(f"Q_{k}", q, "L/h", "inter-compartmental clearance", "typical value scaled"),
             _p(
                 f"V2_{k}",
-                max(v2, 1e-300) if f.v2 > 0 else 1.0,
+                v2,
                 "L",
                 "peripheral volume",
                 "typical value scaled (1 L placeholder when one-compartment: Q is 0)",
@@ -115,8 +170,8 @@ def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Mo
                 "first-month clearance factor",
                 "Sassen 2017 for Erwinia, else 1",
             ),
-            _p(f"silent_at_{k}", min(silent, 1e12), "h", "silent inactivation onset", "cohort"),
-            _p(f"allergy_at_{k}", min(allergy, 1e12), "h", "allergy onset", "cohort"),
+            _p(f"silent_at_{k}", silent, "h", "silent inactivation onset", "cohort"),
+            _p(f"allergy_at_{k}", allergy, "h", "allergy onset", "cohort"),
             _p(
                 f"split_{k}",
                 f.peg_split_h or 1e12,
@@ -143,7 +198,7 @@ def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Mo
             ),
             _p(
                 f"occ_{k}",
-                at_zero[-1] if at_zero else 1.0,
+                values[f"occ_{k}"],
                 "dimensionless",
                 "clearance factor of the current occasion (between-occasion variability)",
                 "patient's occasion effects; each dose sets it",
@@ -158,16 +213,16 @@ def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Mo
                 "from the formulation",
             ),
         ]
+        params += [
+            _p(f"occ_{k}_{j}", values[f"occ_{k}_{j}"], "dimensionless",
+               f"clearance factor of the occasion dose {j + 1} starts", "patient's occasion effect")
+            for j, d in enumerate(regimen.doses)
+            if iov and d.formulation == name and d.time_h > 0
+        ]  # fmt: skip
         centrals = []
         for c, doses in enumerate(chains, start=1):
             kc = f"{k}_{c}"
-            init = {"depot": 0.0, "central": 0.0}
-            for d in doses:  # doses at time zero are initial amounts (no event at the start)
-                if d.time_h == 0:
-                    amount = d.amount * bsa * f.iu_per_dose_unit
-                    init["depot" if d.route == "im" else "central"] += amount * (
-                        f.f_im if d.route == "im" else 1.0
-                    )
+            init = {"depot": values[f"depot_{kc}"], "central": values[f"central_{kc}"]}
             clock = ""
             if per_dose:
                 params.append(
@@ -240,7 +295,7 @@ def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Mo
                         d.time_h,
                         {
                             target: f"{target} + {added}",
-                            **({f"occ_{k}": repr(occ[id(d)])} if iov else {}),
+                            **({f"occ_{k}": f"occ_{k}_{index_of[id(d)]}"} if iov else {}),
                         },
                         f"{d.amount:g} {f.dose_unit} {d.route}",
                     )
@@ -296,7 +351,7 @@ def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Mo
             "activity-weighted Km",
             "rule",
             assignment=f"piecewise(({' + '.join(km_terms)}) / SAA, SAA > 0, "
-            f"Km_{regimen.formulations[0].replace('-', '_').replace('/', '__')})",
+            f"Km_{_key(regimen.formulations[0])})",
         ),
         _p("Vasn", 0.0, "mM/h", "enzymatic Asn capacity", "rule", assignment="rate_per_IU * SAA"),
         _p(
@@ -308,6 +363,8 @@ def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Mo
             assignment=f"rate_per_IU * ({' + '.join(gln_terms)})",
         ),
     ]
+    if endpoint_states:
+        params += _endpoint_states(pd)
     pdp = [
         ("k_asn", pd.k_asn, "1/h"),
         ("asn0", pd.asn0_mM, "mM"),
@@ -462,3 +519,45 @@ def build_patient_model(pop: Population, regimen: Regimen, index: int = 0) -> Mo
     return Model(
         "asnflux_patient", "AsnFlux patient model", comps, species, params, reactions, events
     )
+
+
+def _endpoint_states(pd: PDParams) -> list[Parameter]:
+    """Endpoints as states integrated with the model (h): time with SAA at or above the
+    threshold, with plasma Asn below 1 µM, with CSF Asn at or below its LLOQ. Their
+    integrands switch at the thresholds, which libroadrunner's CVODE steps through slowly
+    at tight tolerances, so the export leaves them out unless asked."""
+    return [
+        _p("saa_threshold", 0.1, "IU/mL", "SAA threshold counted", "the cohort's threshold"),
+        _p("asn_depleted", pd.asn_depleted_mM, "mM", "plasma Asn depletion", "endpoint: 1 µM"),
+        Parameter(
+            "csf_depleted",
+            pd.csf_depleted_mM,
+            "mM",
+            "CSF Asn depletion (assay LLOQ)",
+            record=PD_RECORDS["csf_depleted_mM"][0],
+        ),
+        _p(
+            "t_saa_above",
+            0.0,
+            "h",
+            "time with SAA at or above the threshold",
+            "endpoint",
+            rate_rule="piecewise(1, SAA >= saa_threshold, 0)",
+        ),
+        _p(
+            "t_asn_depleted",
+            0.0,
+            "h",
+            "time with plasma Asn below 1 µM",
+            "endpoint",
+            rate_rule="piecewise(1, Asn_plasma < asn_depleted, 0)",
+        ),
+        _p(
+            "t_csf_depleted",
+            0.0,
+            "h",
+            "time with CSF Asn at or below the LLOQ",
+            "endpoint",
+            rate_rule="piecewise(1, Asn_csf <= csf_depleted, 0)",
+        ),
+    ]

@@ -251,19 +251,29 @@ def run_cohort(
     age: float | None = None,
     sex: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    backend: str = "numpy",
 ) -> CohortResult:
     """Simulate a seeded virtual cohort on ``regimen``; daily values are pre-dose troughs.
 
     ``age`` (years) and ``sex`` ("f"/"m"), when given, are every patient's (covariates of
     the models that have them); otherwise they are sampled. ``progress(done, total)`` is
-    called along the run (see :func:`simulate`).
+    called along the run (see :func:`simulate`). ``backend``: ``"numpy"`` (the vectorised
+    engine) or ``"compiled"`` (the patient network model on the compiled backend).
     """
     if not (math.isfinite(threshold) and threshold > 0):
         raise DataError(f"threshold must be a finite positive activity, got {threshold:g} IU/mL")
     pop, table = sample_population(
         n, seed, regimen, bsa, immunogenicity, p_allergy, p_silent, age=age, sex=sex
     )
-    sim = simulate(pop, regimen, days, threshold=threshold, keep_traces=False, progress=progress)
+    sim = simulate(
+        pop,
+        regimen,
+        days,
+        threshold=threshold,
+        keep_traces=False,
+        progress=progress,
+        backend=backend,
+    )
     for name, values in sim.endpoints.items():
         table[name] = values
     table["days_to_inactivation_detection"] = sim.detection_h / 24

@@ -483,6 +483,26 @@ def _check_time(n: int, n_steps: int, budget: float | None) -> None:
         )
 
 
+def check_run(pop: Population, regimen: Regimen, days: float, truncate: bool) -> None:
+    """The checks every backend makes before a run (population, days, doses, occasions)."""
+    pop.check()
+    if not (days > 0 and math.isfinite(days)):
+        raise DataError(f"days must be a positive number, got {days!r}")
+    end_h = days * 24.0
+    late = [d for d in regimen.doses if d.time_h > end_h]
+    if late and not truncate:
+        raise DataError(
+            f"{len(late)} dose(s) fall after the simulated {days:g} days (first on day "
+            f"{late[0].time_h / 24:g}); simulate at least {regimen.doses[-1].time_h / 24:g} days "
+            "(--days)"
+        )
+    if pop.z_occ is not None and pop.z_occ.shape[1] < len(regimen.doses):
+        raise DataError(
+            f"population z_occ has {pop.z_occ.shape[1]} occasion(s) for a regimen of "
+            f"{len(regimen.doses)} doses"
+        )
+
+
 def simulate(
     pop: Population,
     regimen: Regimen,
@@ -498,6 +518,7 @@ def simulate(
     progress: Callable[[int, int], None] | None = None,
     truncate: bool = False,
     time_budget_s: float | None = TIME_BUDGET_S,
+    backend: str = "numpy",
 ) -> SimResult:
     """Simulate N patients on one regimen for ``days``; doses after allergy are not given.
 
@@ -507,10 +528,32 @@ def simulate(
     ``SimResult.samples``; ``pk_only`` skips the PD (for fitting). ``progress(done, total)``
     is called about a hundred times along the run (for progress bars). A dose after
     ``days`` is an error unless ``truncate`` (simulate only the start of a regimen).
+
+    ``backend="compiled"`` runs the patient network model (the one exported as SBML) on the
+    compiled ensemble backend (:mod:`asnflux.engine`) instead of this module's numpy time
+    loop: the same result object, with the PD integrated to the solver's tolerance rather
+    than by 3-minute implicit steps.
     """
-    pop.check()
-    if not (days > 0 and math.isfinite(days)):
-        raise DataError(f"days must be a positive number, got {days!r}")
+    if backend not in ("numpy", "compiled"):
+        raise DataError(f"backend must be 'numpy' or 'compiled', got {backend!r}")
+    if backend == "compiled":
+        if pk_only or pd is not None:
+            raise DataError("the compiled backend runs the full model with the KB's PD")
+        from ._compiled_run import simulate_compiled
+
+        return simulate_compiled(
+            pop,
+            regimen,
+            days,
+            threshold=threshold,
+            keep_traces=keep_traces,
+            record_every_h=record_every_h,
+            monitor_every_days=monitor_every_days,
+            sample_times_h=sample_times_h,
+            progress=progress,
+            truncate=truncate,
+        )
+    check_run(pop, regimen, days, truncate)
     pd = pd or PDParams.from_kb()
     kb = load_knowledge_base()
     mult = {
@@ -521,18 +564,6 @@ def simulate(
     pks = {name: _PK(formulation(name), pop, mult) for name in regimen.formulations}
     end_h = days * 24.0
     n_steps = round(end_h / GRID_H)
-    late = [d for d in regimen.doses if d.time_h > end_h]
-    if late and not truncate:
-        raise DataError(
-            f"{len(late)} dose(s) fall after the simulated {days:g} days (first on day "
-            f"{late[0].time_h / 24:g}); simulate at least {regimen.doses[-1].time_h / 24:g} days "
-            "(--days)"
-        )
-    if pop.z_occ is not None and pop.z_occ.shape[1] < len(regimen.doses):
-        raise DataError(
-            f"population z_occ has {pop.z_occ.shape[1]} occasion(s) for a regimen of "
-            f"{len(regimen.doses)} doses"
-        )
     dose_steps: dict[int, list[Any]] = {}
     for k, d in enumerate(regimen.doses):
         if d.time_h <= end_h:

@@ -1,0 +1,36 @@
+"""The benchmark scripts run (at small sizes) and their agreement checks hold: what `make
+bench` reports is computed by code the suite exercises."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _run(script: str, *args: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, str(BENCH / script), *args], capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout[out.stdout.index("{") :])
+
+
+@pytest.mark.slow
+def test_cell_ensemble_benchmark_compares_every_output():
+    r = _run("bench_cell_ensemble.py", "--n", "8", "--hours", "12", "--procs", "1")
+    assert r["members_failed"] == 0
+    assert r["fraction_members_all_outputs_within_1_percent"] == 1.0
+    assert r["outputs_compared"] > 40
+
+
+@pytest.mark.slow
+def test_cohort_benchmark_compares_every_endpoint():
+    r = _run("bench_cohort.py", "--n", "40", "--reference", "6", "--days", "22", "--procs", "1")
+    for label in ("peg", "erwinia", "native-ecoli"):
+        assert r[label]["fraction_patients_all_endpoints_within_1_percent"] == 1.0
+        assert len(r[label]["worst_relative_difference"]) == 7
