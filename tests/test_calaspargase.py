@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from asnflux.knowledge import load_knowledge_base
-from asnflux.therapy import _formulations
+from asnflux.models import _formulations
 from asnflux.therapy._calaspargase_fit import _biexponential, fit_calaspargase
 from asnflux.therapy._cohort import sample_population, typical_patient
 from asnflux.therapy._engine import simulate

@@ -13,7 +13,7 @@ import pytest
 
 from asnflux import DataError
 from asnflux.knowledge import load_knowledge_base
-from asnflux.therapy import _formulations
+from asnflux.models import _formulations
 from asnflux.therapy._cohort import typical_patient
 from asnflux.therapy._engine import simulate
 from asnflux.therapy._regimen import regimen_from_options, with_pk_model

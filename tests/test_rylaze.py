@@ -12,9 +12,9 @@ import pytest
 
 from asnflux._errors import DataError
 from asnflux.knowledge import load_knowledge_base
+from asnflux.models import _formulations
 from asnflux.models.patient import build_patient_model
 from asnflux.network import RoadRunnerEngine, to_sbml
-from asnflux.therapy import _formulations
 from asnflux.therapy._cohort import sample_population, typical_patient
 from asnflux.therapy._engine import simulate
 from asnflux.therapy._regimen import regimen_from_options

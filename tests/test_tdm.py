@@ -15,9 +15,9 @@ import pytest
 
 from asnflux._errors import DataError
 from asnflux.knowledge import load_knowledge_base
+from asnflux.models._formulations import FORMULATIONS, weight_from_bsa
 from asnflux.therapy import Population, formulation, regimen_from_options, simulate, tdm
 from asnflux.therapy import _tdm as tdm_module
-from asnflux.therapy._formulations import FORMULATIONS, weight_from_bsa
 from asnflux.therapy._tdm import DosingRules, _fit_and_advise, tdm_dataset
 from asnflux.therapy._tdm_model import Covariates, Predictor
 from asnflux.therapy._tdm_study import DESIGNS, _fingerprint, ablate_iov, run_tdm_study

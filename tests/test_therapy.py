@@ -24,7 +24,7 @@ from asnflux.therapy import (
     typical_patient,
     weight_from_bsa,
 )
-from asnflux.therapy._engine import TRACES
+from asnflux.therapy._result import TRACES
 
 ONE = typical_patient(1.0)
 

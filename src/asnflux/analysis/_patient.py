@@ -56,7 +56,7 @@ def _check(output: str) -> None:
 def patient_factors(output: str, names: list[str] | None = None) -> list[Factor]:
     """The patient model's uncertain inputs behind ``output`` with their ranges (``names``:
     a subset, in that order)."""
-    from ..therapy._engine import PD_RECORDS
+    from ..models._patient_inputs import PD_RECORDS
 
     _check(output)
     kb = load_knowledge_base()

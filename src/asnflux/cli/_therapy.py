@@ -15,6 +15,7 @@ from .._errors import DataError
 from .._export import check_output, write_table
 from .._tables import read_table
 from ..knowledge import load_knowledge_base
+from ..models._formulations import BSA_RANGE_M2, formulation_name, pk_models
 from ..therapy import (
     FORMULATIONS,
     Regimen,
@@ -26,9 +27,8 @@ from ..therapy import (
     tdm,
     typical_patient,
 )
-from ..therapy._engine import MAX_PATIENTS
-from ..therapy._formulations import BSA_RANGE_M2, formulation_name, pk_models
 from ..therapy._regimen import MAX_DAY, with_pk_model, with_switch
+from ..therapy._result import MAX_PATIENTS
 from ..therapy._tdm import MAX_LEVEL, RESEARCH_NOTICE
 from ._common import bounded, echo_json, progress_bar, wide_console
 

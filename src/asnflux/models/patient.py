@@ -11,17 +11,42 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
 from .._errors import DataError
 from ..network import Compartment, Event, Model, Parameter, Reaction, Species
-from ..therapy._engine import _FIRST_MONTH_H, PD_RECORDS, PDParams, Population, group_of
-from ..therapy._formulations import formulation
-from ..therapy._regimen import Regimen
+from ._formulations import formulation, group_of
+from ._patient_inputs import FIRST_MONTH_H, PD_RECORDS, PDParams, Population
 
-__all__ = ["build_patient_model", "patient_values"]
+__all__ = ["Regimen", "build_patient_model", "patient_values"]
+
+
+class _Dose(Protocol):
+    """A dose as the patient model reads it (``asnflux.therapy.Dose`` is one)."""
+
+    @property
+    def time_h(self) -> float: ...
+    @property
+    def formulation(self) -> str: ...
+    @property
+    def amount(self) -> float: ...
+    @property
+    def route(self) -> str: ...
+    @property
+    def if_allergy(self) -> str | None: ...
+
+
+class Regimen(Protocol):
+    """A dosing schedule as the patient model reads it (``asnflux.therapy.Regimen`` is
+    one): its doses in time order and the formulations they use, first-used first."""
+
+    @property
+    def doses(self) -> Sequence[_Dose]: ...
+    @property
+    def formulations(self) -> list[str]: ...
 
 
 def _p(pid: str, value: float, unit: str, name: str, how: str, **kw: object) -> Parameter:
@@ -318,7 +343,7 @@ def build_patient_model(
     kb = load_knowledge_base()
     params += [
         _p("mL_per_L", 1e-3, "L/mL", "unit conversion", "1 L = 1000 mL"),
-        _p("first_month", _FIRST_MONTH_H, "h", "first month of treatment", "30 days"),
+        _p("first_month", FIRST_MONTH_H, "h", "first month of treatment", "30 days"),
         *(
             Parameter(
                 f"m_{kind}",

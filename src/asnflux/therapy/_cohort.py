@@ -12,10 +12,12 @@ import pandas as pd
 
 from .._errors import DataError, SolverError
 from ..knowledge import load_knowledge_base
-from ._engine import MAX_PATIENTS, Population, SimResult, simulate
-from ._formulations import formulation, weight_from_bsa
+from ..models._formulations import formulation, weight_from_bsa
+from ..models._patient_inputs import Population
+from ._engine import simulate
 from ._immunogenicity import draw_reactions
 from ._regimen import Regimen
+from ._result import MAX_PATIENTS, SimResult
 
 __all__ = ["CohortResult", "run_cohort", "sample_population", "typical_patient"]
 

@@ -19,9 +19,11 @@ from typing import Any
 import numpy as np
 
 from .._errors import DataError
+from ..models._formulations import group_of
+from ..models._patient_inputs import PDParams, Population
 from ..units import Q_
-from ._engine import MAX_PATIENTS, PDParams, Population, SimResult, check_run, group_of
 from ._regimen import Regimen
+from ._result import MAX_PATIENTS, SimResult, check_run
 
 __all__ = ["CHUNK", "simulate_compiled"]
 

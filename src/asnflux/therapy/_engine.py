@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,264 +24,19 @@ from scipy.linalg import expm
 
 from .._errors import DataError
 from ..knowledge import load_knowledge_base
+from ..models._formulations import Formulation, formulation, group_of
+from ..models._patient_inputs import FIRST_MONTH_H, PDParams, Population
 from ..units import Q_
-from ._formulations import Formulation, formulation
-from ._regimen import GRID_H, Regimen, group_of
+from ._regimen import GRID_H, Regimen
+from ._result import MAX_PATIENTS, TRACES, SimResult, check_run
 
-__all__ = [
-    "MAX_PATIENTS",
-    "TIME_BUDGET_S",
-    "TRACES",
-    "UNITS",
-    "PDParams",
-    "Population",
-    "SimResult",
-    "group_of",
-    "simulate",
-]
-
-#: Time courses a simulation records (columns of ``asnflux therapy simulate --output``).
-TRACES = (
-    "saa_IU_per_mL",
-    "asn_plasma_uM",
-    "gln_plasma_uM",
-    "asn_csf_uM",
-    "asn_marrow_uM",
-    "blasts_sensitive",
-    "blasts_resistant",
-)
+__all__ = ["TIME_BUDGET_S", "simulate"]
 
 Array = NDArray[np.float64]
-# Sassen 2017's "first month of treatment", as 30 days from the start of the course.
-_FIRST_MONTH_H = 30 * 24.0
 # Unit factors, from the registry: amounts in IU over volumes in L give IU/L; the engine
 # reports IU/mL, and concentrations (mM inside) in µM.
 _IU_PER_ML_PER_IU_PER_L = float(Q_(1.0, "IU/L").to("IU/mL").magnitude)
 _UM_PER_MM = float(Q_(1.0, "mM").to("µM").magnitude)
-
-
-_ENDPOINT_UNITS = {
-    "days_saa_at_or_above_threshold": "day",
-    "days_asn_plasma_below_1uM": "day",
-    "days_csf_asn_depleted": "day",
-    "gln_nadir_uM": "µM",
-    "blast_log_kill": "dimensionless",
-    "doses_skipped_after_allergy": "dimensionless",
-}
-
-
-@dataclass(frozen=True)
-class PDParams:
-    asn0_mM: float
-    k_asn: float
-    gln0_mM: float
-    k_gln: float
-    km_gln_mM: float
-    csf_ratio: float
-    k_csf: float
-    k_marrow: float
-    msc_supply: float
-    marrow_access: float
-    mu_max: float
-    k_growth: float
-    k_starve: float
-    k_gln_starve: float
-    k_nt_gln: float
-    kd_max: float
-    tau_stress: float
-    k_stress: float
-    n_death: float
-    blasts0: float
-    resistant0: float
-    rate_per_iu_ml: float  # mM/h per IU/mL
-    csf_depleted_mM: float
-    asn_depleted_mM: float
-
-    @classmethod
-    def from_kb(cls) -> PDParams:
-        kb = load_knowledge_base()
-        v = kb.value
-        csf = kb.get("lit.csf.asn_physiological")  # a range, stored in mM
-        if csf.low is None or csf.high is None:
-            raise DataError("record lit.csf.asn_physiological must be a range")
-        csf_mid = 0.5 * (float(csf.low) + float(csf.high))
-        asn0 = v("seed.t2.plasma.asn", "mM")
-        return cls(
-            asn0_mM=asn0,
-            csf_ratio=csf_mid / asn0,
-            mu_max=math.log(2) / v("cell.all_blast.doubling_time", "h"),
-            rate_per_iu_ml=float(Q_(1.0, "IU/mL").to("mM/h").magnitude),
-            asn_depleted_mM=float(Q_(1.0, "µM").to("mM").magnitude),  # endpoint definition
-            **{name: v(record, unit) for name, (record, unit) in PD_RECORDS.items()},
-        )
-
-
-#: PD constants read directly from one knowledge-base record each: field → (record, unit).
-PD_RECORDS = {
-    "k_asn": ("plasma.asn.turnover", "1/h"),
-    "gln0_mM": ("plasma.gln.baseline", "mM"),
-    "k_gln": ("plasma.gln.turnover", "1/h"),
-    "km_gln_mM": ("asnase.glutaminase.km", "mM"),
-    "k_csf": ("csf.exchange", "1/h"),
-    "k_marrow": ("marrow.exchange", "1/h"),
-    "msc_supply": ("marrow.msc_supply", "mM/h"),
-    "marrow_access": ("marrow.enzyme_access", "dimensionless"),
-    "k_growth": ("blast.asn.k_growth", "mM"),
-    "k_starve": ("blast.asn.k_starvation", "mM"),
-    "k_gln_starve": ("blast.gln.k_starvation", "mM"),
-    "k_nt_gln": ("nucleotide.k_gln", "mM"),
-    "kd_max": ("death.rate.max", "1/h"),
-    "tau_stress": ("death.stress.time_constant", "h"),
-    "k_stress": ("death.stress.k_half", "dimensionless"),
-    "n_death": ("death.hill", "dimensionless"),
-    "blasts0": ("blast.burden.initial", "dimensionless"),
-    "resistant0": ("blast.resistant_fraction", "dimensionless"),
-    "csf_depleted_mM": ("lit.csf.asn_depletion_lloq", "mM"),
-}
-
-
-@dataclass
-class Population:
-    """Covariates, random effects (standard normal) and antibody onsets of N patients."""
-
-    bsa: Array
-    weight: Array
-    z_cl: Array
-    z_v: Array
-    allergy_onset_h: dict[str, Array] = field(default_factory=dict)  # by antibody group
-    silent_onset_h: dict[str, Array] = field(default_factory=dict)
-    # Covariates of the models that have them (None: the model's reference patient)
-    age_y: Array | None = None
-    female: NDArray[np.bool_] | None = None
-    # Between-occasion effects (standard normal), one column per dose of the regimen in its
-    # order; used by the formulations whose model has IOV of clearance (None: none drawn)
-    z_occ: Array | None = None
-
-    @property
-    def n(self) -> int:
-        return len(self.bsa)
-
-    def check(self) -> None:
-        n = self.n
-        for name in ("bsa", "weight", "z_cl", "z_v"):
-            arr = np.asarray(getattr(self, name), float)
-            if arr.shape != (n,) or not np.all(np.isfinite(arr)):
-                raise DataError(f"population {name}: expected {n} finite values")
-        if np.any(self.bsa <= 0):
-            raise DataError(f"BSA must be positive, got {float(np.min(self.bsa)):g} m**2")
-        if np.any(self.weight <= 0):
-            raise DataError("weight must be positive")
-        if self.age_y is not None:
-            age = np.asarray(self.age_y, float)
-            if age.shape != (n,) or not np.all(np.isfinite(age)) or np.any(age < 0):
-                raise DataError(f"population age_y: expected {n} ages ≥ 0 years")
-        if self.female is not None and np.shape(self.female) != (n,):
-            raise DataError(f"population female: expected {n} values")
-        if self.z_occ is not None:
-            occ = np.asarray(self.z_occ, float)
-            if occ.ndim != 2 or occ.shape[0] != n or not np.all(np.isfinite(occ)):
-                raise DataError(f"population z_occ: expected {n} rows of finite values")
-
-
-#: Unit of each recorded trace and endpoint (pint spelling), carried into every output.
-UNITS = {
-    "day": "day",
-    "saa_IU_per_mL": "IU/mL",
-    "asn_plasma_uM": "µM",
-    "gln_plasma_uM": "µM",
-    "asn_csf_uM": "µM",
-    "asn_marrow_uM": "µM",
-    "blasts_sensitive": "dimensionless",
-    "blasts_resistant": "dimensionless",
-}
-
-
-@dataclass(repr=False)
-class SimResult:
-    """A simulation of N patients: time courses, daily pre-dose values and endpoints.
-
-    ``times_h`` holds the output times in days (the name is historical); a dose time
-    appears twice (pre-dose row first). :meth:`to_dataframe` gives one patient's time course
-    as a table and :meth:`to_xarray` all patients as a Dataset, with units.
-    """
-
-    times_h: Array  # output times in days; a dose time appears twice (pre-dose row first)
-    traces: dict[str, Array]  # name -> [N, T] (empty when traces were not kept)
-    daily: dict[str, Array]  # name -> [N, days+1]; pre-dose values at dose times
-    endpoints: dict[str, Array]  # name -> [N]
-    detection_h: Array  # [N] delay from onset to detection by weekly monitoring (nan: none)
-    samples: Array | None = None  # [N, len(sample_times_h)] SAA at requested times
-
-    @property
-    def n(self) -> int:
-        return len(self.detection_h)
-
-    def units(self) -> dict[str, str]:
-        """Unit of every column of :meth:`to_dataframe` and variable of :meth:`to_xarray`."""
-        return dict(UNITS) | {k: _ENDPOINT_UNITS.get(k, "dimensionless") for k in self.endpoints}
-
-    def to_dataframe(self, patient: int = 0) -> Any:
-        """One patient's time course: ``day`` then one column per trace."""
-        import pandas as pd
-
-        if not self.traces or not len(self.times_h):
-            raise DataError("this simulation kept no time courses (keep_traces=False)")
-        if not 0 <= patient < self.n:
-            raise DataError(f"patient {patient} is not in 0-{self.n - 1}")
-        table = pd.DataFrame({"day": np.asarray(self.times_h, float)})
-        for key in TRACES:
-            table[key] = self.traces[key][patient]
-        table.attrs["units"] = {k: UNITS[k] for k in table.columns}
-        return table
-
-    def to_xarray(self) -> Any:
-        """All patients as an xarray Dataset: traces (patient × time), daily values
-        (patient × day), endpoints (patient); ``units`` in each variable's ``attrs``."""
-        import xarray as xr
-
-        ds = xr.Dataset(coords={"patient": np.arange(self.n)})
-        if self.traces and len(self.times_h):
-            ds = ds.assign_coords(time=("time", np.asarray(self.times_h, float)))
-            ds["time"].attrs["units"] = "day"
-            for key in TRACES:
-                ds[key] = (("patient", "time"), self.traces[key])
-        n_days = next(iter(self.daily.values())).shape[1] if self.daily else 0
-        ds = ds.assign_coords(day=("day", np.arange(n_days)))
-        for key, values in self.daily.items():
-            ds[f"daily_{key}"] = (("patient", "day"), values)
-            ds[f"daily_{key}"].attrs["units"] = UNITS[key]
-            ds[f"daily_{key}"].attrs["description"] = "pre-dose value at each whole day"
-        for key, values in self.endpoints.items():
-            ds[key] = ("patient", values)
-            ds[key].attrs["units"] = _ENDPOINT_UNITS.get(key, "dimensionless")
-        for key in TRACES:
-            if key in ds:
-                ds[key].attrs["units"] = UNITS[key]
-        ds["detection_delay"] = ("patient", self.detection_h / 24.0)
-        ds["detection_delay"].attrs["units"] = "day"
-        return ds
-
-    def __repr__(self) -> str:
-        n_t = len(self.times_h) if self.traces else 0
-        days = next(iter(self.daily.values())).shape[1] - 1 if self.daily else 0
-        return (
-            f"SimResult({self.n} patient(s), {days} days, {n_t} trace points, "
-            f"endpoints: {', '.join(self.endpoints)})"
-        )
-
-    def _repr_html_(self) -> str:
-        from html import escape
-
-        rows = "".join(
-            f"<tr><td>{escape(k)}</td><td>{np.nanmedian(v):.4g}</td>"
-            f"<td>{escape(_ENDPOINT_UNITS.get(k, ''))}</td></tr>"
-            for k, v in self.endpoints.items()
-            if np.isfinite(v).any()
-        )
-        return (
-            f"<p>{escape(repr(self))}</p><table><tr><th>endpoint</th><th>median</th>"
-            f"<th>unit</th></tr>{rows}</table>"
-        )
 
 
 class _PK:
@@ -353,7 +107,7 @@ class _PK:
 
     def cl_multiplier(self, t_mid: float, silent: Any, allergic: Any) -> Array:
         m = np.ones_like(self.cl)
-        if self.f.cl_first_month != 1.0 and t_mid < _FIRST_MONTH_H:
+        if self.f.cl_first_month != 1.0 and t_mid < FIRST_MONTH_H:
             m = m * self.f.cl_first_month
         m = np.where(silent, m * self.silent_mult, m)
         return np.where(allergic, m * self.allergy_mult, m)
@@ -396,7 +150,7 @@ class _PK:
         if not self.two_cmt and not self.transit:
             self.x[:, 0], self.x[:, 1] = self._one_compartment(self.x[:, 0], self.x[:, 1], k10, h)
             return
-        first = bool(t_mid < _FIRST_MONTH_H and self.f.cl_first_month != 1.0)
+        first = bool(t_mid < FIRST_MONTH_H and self.f.cl_first_month != 1.0)
         pattern = (first, h, hash(silent.tobytes()), hash(allergic.tobytes()))
         if pattern != self._pattern:
             # Matrices differ only through the clearance multiplier: one exponential per
@@ -442,10 +196,6 @@ def _mm_backward_euler(
     return np.where(q > 0, 2.0 * b * km / np.where(q > 0, q + disc, 1.0), (-q + disc) / (2 * a))
 
 
-#: Most patients in one simulation (the engine holds every patient's state at once).
-MAX_PATIENTS = 1_000_000
-
-
 def _check_memory(n: int, n_days: int, n_records: int) -> None:
     """Refuse a run whose arrays would not fit in memory, before allocating them."""
     if n > MAX_PATIENTS:
@@ -480,26 +230,6 @@ def _check_time(n: int, n_steps: int, budget: float | None) -> None:
             f"{n:,} patient(s) over {n_steps * GRID_H / 24:g} days would take about "
             f"{estimate / 60:.0f} min on this engine (limit {budget / 60:.0f} min); use fewer "
             "patients or days"
-        )
-
-
-def check_run(pop: Population, regimen: Regimen, days: float, truncate: bool) -> None:
-    """The checks every backend makes before a run (population, days, doses, occasions)."""
-    pop.check()
-    if not (days > 0 and math.isfinite(days)):
-        raise DataError(f"days must be a positive number, got {days!r}")
-    end_h = days * 24.0
-    late = [d for d in regimen.doses if d.time_h > end_h]
-    if late and not truncate:
-        raise DataError(
-            f"{len(late)} dose(s) fall after the simulated {days:g} days (first on day "
-            f"{late[0].time_h / 24:g}); simulate at least {regimen.doses[-1].time_h / 24:g} days "
-            "(--days)"
-        )
-    if pop.z_occ is not None and pop.z_occ.shape[1] < len(regimen.doses):
-        raise DataError(
-            f"population z_occ has {pop.z_occ.shape[1]} occasion(s) for a regimen of "
-            f"{len(regimen.doses)} doses"
         )
 
 

@@ -29,9 +29,9 @@ from scipy.optimize import brentq
 from .._errors import DataError
 from ..fitting import CurveModel, FitResult, fit_curve
 from ..knowledge import load_knowledge_base
+from ..models._formulations import formulation
 from ._cohort import typical_patient
 from ._engine import _PK
-from ._formulations import formulation
 
 __all__ = [
     "ASSELIN_WINDOWS_H",

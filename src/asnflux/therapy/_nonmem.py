@@ -25,7 +25,7 @@ import pandas as pd
 
 from .._errors import DataError
 from .._tables import file_row, finite_numbers, text_column
-from ._formulations import formulation
+from ..models._formulations import formulation
 from ._regimen import Dose, Regimen
 
 __all__ = ["read_nonmem"]

@@ -25,8 +25,8 @@ import pandas as pd
 import yaml
 
 from .._errors import DataError, UnitError
+from ..models._formulations import formulation, formulation_name, group_of, pk_models
 from ..units import as_quantity
-from ._formulations import formulation, formulation_name, pk_models
 
 __all__ = [
     "GRID_H",
@@ -54,13 +54,6 @@ _TOP_KEYS = ("doses",)
 _DOSE_KEYS = ("day", "formulation", "dose", "route", "every", "count", "if_allergy_to")
 #: Antibody groups a replacement dose can be conditional on.
 GROUPS = ("ecoli", "erwinia")
-#: Formulations whose antibodies cross-react (E. coli-derived); the rest are Erwinia's.
-ECOLI_GROUP = ("native-ecoli", "ecoli-recombinant", "peg", "calaspargase")
-
-
-def group_of(name: str) -> str:
-    """Antibody cross-reactivity group: E. coli-derived enzymes vs Erwinia enzymes."""
-    return "ecoli" if name.split("/")[0] in ECOLI_GROUP else "erwinia"
 
 
 @dataclass(frozen=True)

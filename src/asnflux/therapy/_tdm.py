@@ -31,8 +31,8 @@ from .._errors import AsnfluxError, DataError, FitError
 from .._repr import CompactRepr
 from .._tables import file_row, finite_numbers, text_column
 from ..knowledge import load_knowledge_base
+from ..models._formulations import Formulation, formulation, weight_from_bsa
 from ._cohort import _check_age_sex
-from ._formulations import Formulation, formulation, weight_from_bsa
 from ._regimen import Dose, Regimen
 from ._tdm_model import (
     Covariates,

@@ -27,8 +27,9 @@ from scipy import optimize, special, stats
 
 from .._errors import FitError
 from ..knowledge import load_knowledge_base
-from ._engine import _FIRST_MONTH_H, _PK, Population
-from ._formulations import Formulation
+from ..models._formulations import Formulation
+from ..models._patient_inputs import FIRST_MONTH_H, Population
+from ._engine import _PK
 from ._regimen import Dose
 
 Array = NDArray[np.float64]
@@ -76,7 +77,7 @@ class Predictor:
         }
         marks = {d.time_h for d in self.doses} | set(self.times_h.tolist())
         if f.cl_first_month != 1.0:
-            marks.add(_FIRST_MONTH_H)
+            marks.add(FIRST_MONTH_H)
         if f.peg_split_h is not None:
             marks |= {d.time_h + f.peg_split_h for d in self.doses}
         if math.isfinite(silent_from_h):

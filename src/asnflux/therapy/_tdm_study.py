@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._formulations import Formulation, formulation, weight_from_bsa
+from ..models._formulations import Formulation, formulation, weight_from_bsa
 from ._regimen import Dose
 from ._tdm import DosingRules, _fit_and_advise
 from ._tdm_model import Covariates, Predictor, ResidualError

@@ -23,10 +23,10 @@ import numpy as np
 
 from .._errors import DataError
 from ..knowledge import load_knowledge_base
+from ..models._formulations import formulation
 from ._asn_fit import fit_plasma_asn, plasma_asn_steady_state, sampled_asn
 from ._cohort import sample_population
 from ._engine import _UM_PER_MM, simulate
-from ._formulations import formulation
 from ._regimen import Regimen, regimen_from_options
 from ._tdm import MAX_LEVEL
 

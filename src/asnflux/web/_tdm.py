@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import __version__
 from .._errors import DataError
 from .._tables import read_table
+from ..models._formulations import BSA_RANGE_M2
 from ..therapy import (
     FORMULATIONS,
     DosingRules,
@@ -24,7 +25,6 @@ from ..therapy import (
     regimen_from_options,
     tdm,
 )
-from ..therapy._formulations import BSA_RANGE_M2
 from ..therapy._tdm import _levels
 from ._auth import require
 from ._figures import svg

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy import select
 
 from .._errors import DataError
+from ..models._formulations import BSA_RANGE_M2
 from ..therapy import (
     FORMULATIONS,
     Regimen,
@@ -23,7 +24,6 @@ from ..therapy import (
     simulate,
     typical_patient,
 )
-from ..therapy._formulations import BSA_RANGE_M2
 from ..therapy._regimen import MAX_DAY
 from ..therapy._tdm import MAX_LEVEL
 from ._auth import require

@@ -21,15 +21,25 @@ from .._errors import DataError
 from ..knowledge import KnowledgeBase, load_knowledge_base
 
 __all__ = [
+    "ECOLI_GROUP",
     "FORMULATIONS",
     "Formulation",
     "formulation",
     "formulation_name",
+    "group_of",
     "pk_models",
     "weight_from_bsa",
 ]
 
 Array = NDArray[np.float64]
+
+#: Formulations whose antibodies cross-react (E. coli-derived); the rest are Erwinia's.
+ECOLI_GROUP = ("native-ecoli", "ecoli-recombinant", "peg", "calaspargase")
+
+
+def group_of(name: str) -> str:
+    """Antibody cross-reactivity group: E. coli-derived enzymes vs Erwinia enzymes."""
+    return "ecoli" if name.split("/")[0] in ECOLI_GROUP else "erwinia"
 
 
 @dataclass(frozen=True)

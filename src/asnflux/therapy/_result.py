@@ -1,0 +1,164 @@
+"""What a patient simulation returns (:class:`SimResult`), with the units of its traces
+and endpoints, and the checks every backend makes before a run."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._errors import DataError
+from ..models._patient_inputs import Population
+from ._regimen import Regimen
+
+__all__ = ["MAX_PATIENTS", "TRACES", "UNITS", "SimResult", "check_run"]
+
+Array = NDArray[np.float64]
+
+#: Time courses a simulation records (columns of ``asnflux therapy simulate --output``).
+TRACES = (
+    "saa_IU_per_mL",
+    "asn_plasma_uM",
+    "gln_plasma_uM",
+    "asn_csf_uM",
+    "asn_marrow_uM",
+    "blasts_sensitive",
+    "blasts_resistant",
+)
+
+_ENDPOINT_UNITS = {
+    "days_saa_at_or_above_threshold": "day",
+    "days_asn_plasma_below_1uM": "day",
+    "days_csf_asn_depleted": "day",
+    "gln_nadir_uM": "µM",
+    "blast_log_kill": "dimensionless",
+    "doses_skipped_after_allergy": "dimensionless",
+}
+
+
+#: Unit of each recorded trace and endpoint (pint spelling), carried into every output.
+UNITS = {
+    "day": "day",
+    "saa_IU_per_mL": "IU/mL",
+    "asn_plasma_uM": "µM",
+    "gln_plasma_uM": "µM",
+    "asn_csf_uM": "µM",
+    "asn_marrow_uM": "µM",
+    "blasts_sensitive": "dimensionless",
+    "blasts_resistant": "dimensionless",
+}
+
+
+@dataclass(repr=False)
+class SimResult:
+    """A simulation of N patients: time courses, daily pre-dose values and endpoints.
+
+    ``times_h`` holds the output times in days (the name is historical); a dose time
+    appears twice (pre-dose row first). :meth:`to_dataframe` gives one patient's time course
+    as a table and :meth:`to_xarray` all patients as a Dataset, with units.
+    """
+
+    times_h: Array  # output times in days; a dose time appears twice (pre-dose row first)
+    traces: dict[str, Array]  # name -> [N, T] (empty when traces were not kept)
+    daily: dict[str, Array]  # name -> [N, days+1]; pre-dose values at dose times
+    endpoints: dict[str, Array]  # name -> [N]
+    detection_h: Array  # [N] delay from onset to detection by weekly monitoring (nan: none)
+    samples: Array | None = None  # [N, len(sample_times_h)] SAA at requested times
+
+    @property
+    def n(self) -> int:
+        return len(self.detection_h)
+
+    def units(self) -> dict[str, str]:
+        """Unit of every column of :meth:`to_dataframe` and variable of :meth:`to_xarray`."""
+        return dict(UNITS) | {k: _ENDPOINT_UNITS.get(k, "dimensionless") for k in self.endpoints}
+
+    def to_dataframe(self, patient: int = 0) -> Any:
+        """One patient's time course: ``day`` then one column per trace."""
+        import pandas as pd
+
+        if not self.traces or not len(self.times_h):
+            raise DataError("this simulation kept no time courses (keep_traces=False)")
+        if not 0 <= patient < self.n:
+            raise DataError(f"patient {patient} is not in 0-{self.n - 1}")
+        table = pd.DataFrame({"day": np.asarray(self.times_h, float)})
+        for key in TRACES:
+            table[key] = self.traces[key][patient]
+        table.attrs["units"] = {k: UNITS[k] for k in table.columns}
+        return table
+
+    def to_xarray(self) -> Any:
+        """All patients as an xarray Dataset: traces (patient × time), daily values
+        (patient × day), endpoints (patient); ``units`` in each variable's ``attrs``."""
+        import xarray as xr
+
+        ds = xr.Dataset(coords={"patient": np.arange(self.n)})
+        if self.traces and len(self.times_h):
+            ds = ds.assign_coords(time=("time", np.asarray(self.times_h, float)))
+            ds["time"].attrs["units"] = "day"
+            for key in TRACES:
+                ds[key] = (("patient", "time"), self.traces[key])
+        n_days = next(iter(self.daily.values())).shape[1] if self.daily else 0
+        ds = ds.assign_coords(day=("day", np.arange(n_days)))
+        for key, values in self.daily.items():
+            ds[f"daily_{key}"] = (("patient", "day"), values)
+            ds[f"daily_{key}"].attrs["units"] = UNITS[key]
+            ds[f"daily_{key}"].attrs["description"] = "pre-dose value at each whole day"
+        for key, values in self.endpoints.items():
+            ds[key] = ("patient", values)
+            ds[key].attrs["units"] = _ENDPOINT_UNITS.get(key, "dimensionless")
+        for key in TRACES:
+            if key in ds:
+                ds[key].attrs["units"] = UNITS[key]
+        ds["detection_delay"] = ("patient", self.detection_h / 24.0)
+        ds["detection_delay"].attrs["units"] = "day"
+        return ds
+
+    def __repr__(self) -> str:
+        n_t = len(self.times_h) if self.traces else 0
+        days = next(iter(self.daily.values())).shape[1] - 1 if self.daily else 0
+        return (
+            f"SimResult({self.n} patient(s), {days} days, {n_t} trace points, "
+            f"endpoints: {', '.join(self.endpoints)})"
+        )
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        rows = "".join(
+            f"<tr><td>{escape(k)}</td><td>{np.nanmedian(v):.4g}</td>"
+            f"<td>{escape(_ENDPOINT_UNITS.get(k, ''))}</td></tr>"
+            for k, v in self.endpoints.items()
+            if np.isfinite(v).any()
+        )
+        return (
+            f"<p>{escape(repr(self))}</p><table><tr><th>endpoint</th><th>median</th>"
+            f"<th>unit</th></tr>{rows}</table>"
+        )
+
+
+#: Most patients in one simulation (the engine holds every patient's state at once).
+MAX_PATIENTS = 1_000_000
+
+
+def check_run(pop: Population, regimen: Regimen, days: float, truncate: bool) -> None:
+    """The checks every backend makes before a run (population, days, doses, occasions)."""
+    pop.check()
+    if not (days > 0 and math.isfinite(days)):
+        raise DataError(f"days must be a positive number, got {days!r}")
+    end_h = days * 24.0
+    late = [d for d in regimen.doses if d.time_h > end_h]
+    if late and not truncate:
+        raise DataError(
+            f"{len(late)} dose(s) fall after the simulated {days:g} days (first on day "
+            f"{late[0].time_h / 24:g}); simulate at least {regimen.doses[-1].time_h / 24:g} days "
+            "(--days)"
+        )
+    if pop.z_occ is not None and pop.z_occ.shape[1] < len(regimen.doses):
+        raise DataError(
+            f"population z_occ has {pop.z_occ.shape[1]} occasion(s) for a regimen of "
+            f"{len(regimen.doses)} doses"
+        )
