@@ -9,7 +9,11 @@ the values and simulate the same output grid, at libroadrunner's usual tolerance
 (difference relative to that member's range of the output). The ratio is of wall times in
 this run; the one-off compile time is reported beside it and in a second ratio.
 
-    python benchmarks/bench_cell_ensemble.py [--n 10000] [--hours 72] [--procs N]
+    python benchmarks/bench_cell_ensemble.py [--n 10000] [--hours 72] [--procs N] [--dask]
+
+``--dask`` also runs the ensemble on a ``distributed.LocalCluster`` (one single-threaded
+worker process per core) and reports its wall time, its overhead over the local executor
+and whether its results are identical.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ def main() -> None:
     ap.add_argument("--hours", type=float, default=72.0)
     ap.add_argument("--procs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--dask", action="store_true", help="also run on a Dask LocalCluster")
     args = ap.parse_args()
     cfg = CellConfig(asparaginase="0.1 IU/mL")
     model = build_cell_model(cfg)
@@ -80,6 +85,19 @@ def main() -> None:
     ds = compiled.simulate(values, times=times, outputs=cols, on_failure="report")
     t_ours = time.perf_counter() - t0
     ours = np.stack([ds[c].values for c in cols], axis=-1)
+    dask: dict[str, Any] = {}
+    if args.dask:  # the same members on a LocalCluster of one worker process per core
+        t0 = time.perf_counter()
+        on_dask = compiled.simulate(
+            values, times=times, outputs=cols, on_failure="report", scheduler="local"
+        )
+        t_dask = time.perf_counter() - t0
+        same = all(np.array_equal(on_dask[c].values, ds[c].values, equal_nan=True) for c in cols)
+        dask = {
+            "dask_local_cluster_s": round(t_dask, 2),
+            "dask_overhead_s": round(t_dask - t_ours, 2),
+            "dask_identical_to_local": same,
+        }
 
     members = [{p: float(values[p][i]) for p in PARAMS} for i in range(args.n)]
     size = max(1, args.n // (8 * args.procs))
@@ -112,6 +130,7 @@ def main() -> None:
                 "worst_difference_relative_to_member_range": float(worst.max()),
                 "fraction_members_all_outputs_within_1_percent": float((worst < 0.01).mean()),
                 "median_steps_per_member": float(np.median(ds.steps.values)),
+                **dask,
             },
             indent=1,
         )

@@ -22,10 +22,11 @@ def _run(script: str, *args: str) -> dict:
 
 @pytest.mark.slow
 def test_cell_ensemble_benchmark_compares_every_output():
-    r = _run("bench_cell_ensemble.py", "--n", "8", "--hours", "12", "--procs", "1")
+    r = _run("bench_cell_ensemble.py", "--n", "8", "--hours", "12", "--procs", "1", "--dask")
     assert r["members_failed"] == 0
     assert r["fraction_members_all_outputs_within_1_percent"] == 1.0
     assert r["outputs_compared"] > 40
+    assert r["dask_identical_to_local"] is True
 
 
 @pytest.mark.slow

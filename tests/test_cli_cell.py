@@ -105,3 +105,62 @@ def test_simulate_bad_options(cli, args, match):
     r = cli("cell", "simulate", *args, "--hours", "1")
     assert r.code == 1
     assert match in r.err
+
+
+def test_cell_ensemble_writes_members_that_match_simulate_cell(cli, tmp_path):
+    """``cell ensemble`` (compiled backend) against ``simulate_cell`` (libroadrunner with
+    the member's values as overrides) for each member, every column; ablation: a member
+    against another member's run fails the same rule."""
+    import xarray as xr
+
+    from asnflux.models.cell import CellConfig, simulate_cell
+
+    out = tmp_path / "ens.nc"
+    r = cli(
+        "cell", "ensemble", "--vary", "Km_ASNS_Asp=0.2:1", "--vary", "kd_max=0.01:0.05",
+        "--n", "3", "--asparaginase", "0.1 IU/mL", "--hours", "24", "--output", str(out),
+        "--json",
+    )  # fmt: skip
+    assert r.code == 0, r.err
+    assert json.loads(r.out) == {"members": 3, "failed": 0, "hours": 24.0, "output": str(out)}
+    ds = xr.open_dataset(out)
+    assert ds["Asn_med"].attrs["units"] == "mM"
+    assert ds["value_kd_max"].attrs["units"] == "1/h"
+    runs = []
+    for k in range(3):
+        overrides = {p: float(ds[f"value_{p}"].values[k]) for p in ("Km_ASNS_Asp", "kd_max")}
+        cfg = CellConfig(asparaginase="0.1 IU/mL", overrides=overrides)
+        runs.append(simulate_cell(cfg, 24).table)
+    cols = [c for c in runs[0].columns if c != "time_h"]
+
+    def worst(k: int, table) -> float:
+        return max(
+            float(np.max(np.abs(ds[c].values[k] - table[c].to_numpy())))
+            / max(float(np.abs(table[c]).max()), 1e-12)
+            for c in cols
+        )
+
+    assert all(worst(k, runs[k]) < 1e-3 for k in range(3))
+    assert worst(1, runs[0]) > 1e-2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--vary", "Km_ASNS_Asp=1:0.5"], "expected NAME=LOW:HIGH with 0 < LOW < HIGH"),
+        (["--vary", "Km_ASNS_Asp"], "expected NAME=LOW:HIGH"),
+        (["--vary", "nope=1:2"], "--vary nope: no such parameter or species"),
+        (["--vary", "f_glutaminase=0.5:2"], "a fraction, must be between 0 and 1"),
+    ],
+)
+def test_cell_ensemble_refuses_bad_ranges(cli, tmp_path, args, message):
+    r = cli("cell", "ensemble", *args, "--n", "4", "--output", str(tmp_path / "e.nc"))
+    assert r.code == 1
+    assert message in r.err
+    assert "Traceback" not in r.err
+
+
+def test_cell_ensemble_output_must_be_netcdf(cli, tmp_path):
+    r = cli("cell", "ensemble", "--vary", "kd_max=0.01:0.05", "--output", str(tmp_path / "e.csv"))
+    assert r.code == 1
+    assert "an ensemble is written as NetCDF (.nc)" in r.err

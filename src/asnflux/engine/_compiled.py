@@ -15,7 +15,7 @@ be written to a NetCDF file.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -191,6 +191,7 @@ class CompiledModel:
         on_failure: str = "raise",
         progress: Callable[[int, int], None] | None = None,
         path: str | None = None,
+        scheduler: str | None = None,
     ) -> Any:
         """Simulate one member per row of ``values`` (arrays of equal length; scalars are
         shared) and return an xarray Dataset: ``member × time`` per output and
@@ -198,9 +199,13 @@ class CompiledModel:
 
         ``on_failure="raise"`` raises :class:`SolverError` naming the first failed member;
         ``"report"`` keeps its status and NaN rows. ``path`` also writes the Dataset to a
-        NetCDF file (atomically). Members are integrated ``chunk`` at a time.
+        NetCDF file (atomically). Members are integrated ``chunk`` at a time, here on all
+        cores, or with ``scheduler`` on a Dask cluster: ``"local"`` starts a
+        ``distributed.LocalCluster`` of one single-threaded worker per core, a
+        ``"tcp://HOST:PORT"`` address uses that cluster's scheduler; chunks carry the
+        members' values, and each worker process compiles (or loads) the model once.
+        Members are independent, so the results are the same on every executor.
         """
-        import xarray as xr
 
         if on_failure not in ("raise", "report"):
             raise DataError(f"on_failure must be 'raise' or 'report', got {on_failure!r}")
@@ -212,36 +217,67 @@ class CompiledModel:
         if chunk < 1:
             raise DataError("chunk must be at least 1 member")
         given, size = self._inputs(values or {}, n)
-        kern = self.kernel(list(outputs))
-        ev_at = np.array([at for at, _ in self.system.events], float)
-        h0 = 1e-6 * max(float(t[-1]), 1.0)
-        parts = []
-        for start in range(0, size, chunk):
-            stop = min(size, start + chunk)
-            y0, pv, scale = self._initial(
-                {k: v[start:stop] for k, v in given.items()}, stop - start
-            )
-            out = np.empty((stop - start, len(t), len(outputs)))
-            status = np.zeros(stop - start, np.int64)
-            steps = np.zeros(stop - start, np.int64)
-            kern.run(y0, pv, t, ev_at, rtol, atol * scale, h0, max_steps, out, status, steps)
-            bad = np.flatnonzero(status)
-            out[bad] = np.nan
+        self.kernel(list(outputs))  # generated and compiled (or loaded) before any chunk
+        settings = (tuple(outputs), rtol, atol, max_steps)
+        bounds = [(a, min(size, a + chunk)) for a in range(0, size, chunk)]
+        pieces = [{k: v[a:b] for k, v in given.items()} for a, b in bounds]
+        # one array for every member: chunks write into their rows, no copies afterwards
+        out = np.empty((size, len(t), len(outputs)))
+        status = np.zeros(size, np.int64)
+        steps = np.zeros(size, np.int64)
+        results: Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]
+        if scheduler is None:
+            results = (self.run_chunk(piece, b - a, t, settings, out[a:b]) for piece, (a, b) in
+                       zip(pieces, bounds, strict=True))  # fmt: skip
+        else:
+            from ._dask import run_chunks
+
+            results = run_chunks(self.model, pieces, [b - a for a, b in bounds], t, settings,
+                                 scheduler)  # fmt: skip
+        for (start, stop), (rows, code, taken) in zip(bounds, results, strict=True):
+            if not np.shares_memory(rows, out):  # a Dask chunk; local chunks wrote in place
+                out[start:stop] = rows
+            status[start:stop] = code
+            steps[start:stop] = taken
+            bad = np.flatnonzero(code)
             if bad.size and on_failure == "raise":
                 k = int(bad[0])
                 raise SolverError(
-                    f"member {start + k}: {STATUS[int(status[k])]} after {int(steps[k])} steps"
+                    f"member {start + k}: {STATUS[int(code[k])]} after {int(taken[k])} steps"
                     " (check its parameter values; on_failure='report' keeps the others)"
                 )
-            parts.append(self._dataset(out, status, steps, t, outputs, start))
             if progress is not None:
                 progress(stop, size)
-        ds = xr.concat(parts, dim="member") if len(parts) > 1 else parts[0]
+        ds = self._dataset(out, status, steps, t, outputs, 0)
         if path is not None:
             from .._io import atomic_write_bytes
 
             atomic_write_bytes(path, bytes(ds.drop_vars("status_text").to_netcdf(engine="scipy")))
         return ds
+
+    def run_chunk(
+        self,
+        values: dict[str, Any],
+        n: int,
+        t: np.ndarray,
+        settings: tuple[Any, ...],
+        out: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Integrate ``n`` members: (outputs member × time × output, status, steps), the
+        outputs written into ``out`` when given (C-contiguous); a failed member's rows are
+        NaN."""
+        outputs, rtol, atol, max_steps = settings
+        kern = self.kernel(list(outputs))
+        ev_at = np.array([at for at, _ in self.system.events], float)
+        h0 = 1e-6 * max(float(t[-1]), 1.0)
+        y0, pv, scale = self._initial(values, n)
+        if out is None:
+            out = np.empty((n, len(t), len(outputs)))
+        status = np.zeros(n, np.int64)
+        steps = np.zeros(n, np.int64)
+        kern.run(y0, pv, t, ev_at, rtol, atol * scale, h0, max_steps, out, status, steps)
+        out[np.flatnonzero(status)] = np.nan
+        return out, status, steps
 
     def _dataset(
         self,

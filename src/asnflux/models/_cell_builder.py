@@ -625,20 +625,20 @@ _FRACTION_PREFIXES = (
 )
 
 
-def _check_override(key: str, value: float, unit: str) -> None:
+def _check_override(key: str, value: float, unit: str, option: str = "--set") -> None:
     if not math.isfinite(value):
-        raise DataError(f"--set {key}: value {value!r} is not finite")
+        raise DataError(f"{option} {key}: value {value!r} is not finite")
     if value < 0:
-        raise DataError(f"--set {key}={value:g}: must be ≥ 0 ({unit})")
+        raise DataError(f"{option} {key}={value:g}: must be ≥ 0 ({unit})")
     if key.startswith(_FRACTION_PREFIXES) and value > 1:
-        raise DataError(f"--set {key}={value:g}: a fraction, must be between 0 and 1")
+        raise DataError(f"{option} {key}={value:g}: a fraction, must be between 0 and 1")
     if key.startswith(("cells_", "Vcell_")) and value <= 0:
-        raise DataError(f"--set {key}={value:g}: a cell count or volume must be positive")
+        raise DataError(f"{option} {key}={value:g}: a cell count or volume must be positive")
     if key.startswith("knockdown_") and value >= 1:
-        raise DataError(f"--set {key}={value:g}: a knockdown fraction must be below 1")
+        raise DataError(f"{option} {key}={value:g}: a knockdown fraction must be below 1")
 
 
-def apply_overrides(model: Model, overrides: dict[str, float]) -> Model:
+def apply_overrides(model: Model, overrides: dict[str, float], option: str = "--set") -> Model:
     """The model with parameter values or species initial concentrations replaced.
 
     Raises
@@ -653,10 +653,10 @@ def apply_overrides(model: Model, overrides: dict[str, float]) -> Model:
     species = {s.id: s for s in model.species}
     for key, value in overrides.items():
         if key in params:
-            _check_override(key, value, params[key].unit)
+            _check_override(key, value, params[key].unit, option)
             p = params[key]
             if p.assignment:
-                raise DataError(f"--set {key}: it is computed by a rule ({p.assignment})")
+                raise DataError(f"{option} {key}: it is computed by a rule ({p.assignment})")
             params[key] = replace(
                 p,
                 value=float(value),
@@ -664,12 +664,12 @@ def apply_overrides(model: Model, overrides: dict[str, float]) -> Model:
                 assumption=f"set by the user (was {p.value:g} {p.unit}; {p.provenance})",
             )
         elif key in species:
-            _check_override(key, value, "mM")
+            _check_override(key, value, "mM", option)
             species[key] = replace(species[key], initial=float(value))
         else:
             close = sorted(k for k in (*params, *species) if key.lower() in k.lower())[:5]
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise DataError(f"--set {key}: no such parameter or species{hint}")
+            raise DataError(f"{option} {key}: no such parameter or species{hint}")
     model.parameters = list(params.values())
     model.species = list(species.values())
     return model
