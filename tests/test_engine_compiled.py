@@ -302,3 +302,61 @@ def test_a_scheduler_address_is_checked(features):
     _, compiled, _ = features
     with pytest.raises(DataError, match="scheduler must be 'local' or an address"):
         compiled.simulate({}, times=[0, 1], outputs=["A_med"], scheduler="somewhere")
+
+
+def test_events_at_one_time_read_the_values_from_before_any_of_them():
+    """SBML useValuesFromTriggerTime, as libroadrunner runs it: an event that reads A at
+    the time another event changes A reads the value from before both (ablation: applied
+    one after the other, k_use would read the fed A and differ)."""
+    model = _features_model()
+    model.events = [
+        Event("feed", 10.0, {"A_med": "A_med + 1"}),
+        Event("boost", 10.0, {"k_use": "k_use * (1 + A_med)"}),
+    ]
+    times = np.linspace(0.0, 12.0, 13)
+    ds = compile_model(model).simulate({}, times=times, outputs=["A_med", "k_use"])
+    ref = REFERENCE.simulate(to_sbml(model), times, ["A_med", "k_use"]).table
+    np.testing.assert_allclose(ds["A_med"].values[0], ref["A_med"], rtol=1e-5)
+    np.testing.assert_allclose(ds["k_use"].values[0], ref["k_use"], rtol=1e-6)
+    before = ds["A_med"].values[0, 9]  # 9 h; A changes little in the hour before the events
+    assert ds["k_use"].values[0, -1] < 0.1 * (1 + before + 0.5)  # not 0.1 * (1 + fed A)
+
+
+def test_two_events_at_one_time_setting_one_variable_are_refused():
+    model = _features_model()
+    model.events = [
+        Event("one", 10.0, {"A_med": "A_med + 1"}),
+        Event("two", 10.0, {"A_med": "A_med + 2"}),
+    ]
+    with pytest.raises(DataError, match="both set A_med; SBML leaves their order undefined"):
+        compile_model(model)
+
+
+def test_models_differing_only_in_event_times_do_not_share_compiled_code():
+    """The compiled code is keyed by structure, event times included: a regimen given a
+    week earlier is not run on the first regimen's schedule (review finding)."""
+    from asnflux.therapy import regimen_from_options, sample_population, simulate
+
+    late = regimen_from_options("peg", "2500 IU/m**2", "iv", at="0,14")
+    early = regimen_from_options("peg", "2500 IU/m**2", "iv", at="0,7")
+    pop, _ = sample_population(2, 1, early)
+    simulate(pop, late, 20, backend="compiled", keep_traces=False)
+    a = simulate(pop, early, 20, backend="compiled", keep_traces=False)
+    b = simulate(pop, early, 20, keep_traces=False)
+    np.testing.assert_allclose(
+        a.daily["saa_IU_per_mL"][:, 8], b.daily["saa_IU_per_mL"][:, 8], rtol=1e-4
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "times", "message"),
+    [
+        ({}, [0.0, float("nan")], "simulation times must be increasing"),
+        ({"k_up": ["a"]}, [0.0, 1.0], "k_up must be a number or one number per member"),
+        ({"k_up": [[1.0, 2.0]]}, [0.0, 1.0], "k_up must be a number or one number per member"),
+    ],
+)
+def test_bad_times_and_values_are_one_line_errors(features, values, times, message):
+    _, compiled, _ = features
+    with pytest.raises(DataError, match=message):
+        compiled.simulate(values, times=times, outputs=["A_med"])

@@ -116,3 +116,18 @@ def test_compiled_backend_options_are_checked(kw, message):
     pop, _ = sample_population(2, 1, reg)
     with pytest.raises(DataError, match=message):
         simulate(pop, reg, 10, **kw)
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"record_every_h": 0.0}, "record_every_h must be a positive number"),
+        ({"monitor_every_days": 0.0}, "monitor_every_days must be a positive number"),
+        ({"sample_times_h": [float("nan")]}, "sample time nan h lies outside"),
+    ],
+)
+def test_compiled_run_settings_are_checked(kw, message):
+    reg = regimen_from_options("peg", "2500 IU/m**2", "iv", at="0")
+    pop, _ = sample_population(2, 1, reg)
+    with pytest.raises(DataError, match=message):
+        simulate(pop, reg, 10, backend="compiled", **kw)

@@ -86,7 +86,12 @@ class CompiledModel:
                     f"parameter set: the model has no settable species, parameter or "
                     f"compartment {key!r}"
                 )
-            arr = np.broadcast_to(np.asarray(v, float), (size,)).astype(float)
+            try:
+                arr = np.broadcast_to(np.asarray(v, float), (size,)).astype(float)
+            except (TypeError, ValueError):
+                raise DataError(
+                    f"parameter set: {key} must be a number or one number per member"
+                ) from None
             if not np.all(np.isfinite(arr)):
                 bad = int(np.argmin(np.isfinite(arr)))
                 raise DataError(
@@ -210,7 +215,13 @@ class CompiledModel:
         if on_failure not in ("raise", "report"):
             raise DataError(f"on_failure must be 'raise' or 'report', got {on_failure!r}")
         t = np.asarray(times, float)
-        if t.ndim != 1 or len(t) < 2 or np.any(np.diff(t) <= 0) or t[0] < 0:
+        if (
+            t.ndim != 1
+            or len(t) < 2
+            or not np.all(np.isfinite(t))
+            or np.any(np.diff(t) <= 0)
+            or t[0] < 0
+        ):
             raise DataError("simulation times must be increasing, non-negative, at least two")
         if not (0 < rtol < 1 and atol > 0):
             raise DataError(f"tolerances must be positive (rtol < 1), got {rtol}, {atol}")

@@ -28,7 +28,7 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from .._errors import DataError
 from .._io import atomic_write_text
-from ._symbolic import SymbolicSystem
+from ._symbolic import SymbolicSystem, structure_key
 
 __all__ = ["STATUS", "Kernel", "Plan", "build_kernel", "elimination", "generate_source"]
 
@@ -218,20 +218,34 @@ def module_text(system: SymbolicSystem, outputs: list[str]) -> str:
     return "\n".join([template.rstrip(), *sizes, source.replace("import math\n", ""), *jit, ""])
 
 
+def _generator_text() -> str:
+    """The integrator template and the generators' own source: a change to any of them
+    makes new cache entries (no stale machine code after an upgrade)."""
+    here = Path(__file__).parent
+    return "".join(
+        (here / name).read_text(encoding="utf-8")
+        for name in ("_rodas.py", "_kernel.py", "_symbolic.py")
+    )
+
+
 class Kernel:
     """The compiled functions and integrator of one model and output selection.
 
-    The generated module is keyed by the model (its full definition, values included), the
-    outputs and the versions of the generator and numba; it is written once to the cache
-    folder, and numba keeps its machine code there, so a second process loads in a second.
+    The generated module is keyed by the model's structure (:func:`structure_key`: its
+    formulas, ids and event times, not its values), the outputs, and the generator's source
+    and versions; it is written once to the cache folder, and numba keeps its machine code
+    there, so a second process loads it in about a second.
     """
 
     def __init__(self, system: SymbolicSystem, outputs: list[str]) -> None:
         import numba
 
         key = hashlib.sha256(
-            repr((system.model, outputs, CODEGEN_VERSION, numba.__version__)).encode()
-        ).hexdigest()[:32]
+            repr(
+                (structure_key(system.model), outputs, CODEGEN_VERSION, _generator_text(),
+                 numba.__version__, sp.__version__)
+            ).encode()
+        ).hexdigest()[:32]  # fmt: skip
         # no usable cache folder: a private temporary one (this process compiles afresh)
         folder = cache_dir() or Path(tempfile.mkdtemp(prefix="asnflux-engine-"))
         name = f"asnflux_model_{key}"

@@ -19,7 +19,7 @@ from .._errors import DataError
 from ..network import Model
 from ..network._math import parse, sympy_of
 
-__all__ = ["SymbolicSystem", "symbolic_system"]
+__all__ = ["SymbolicSystem", "structure_key", "symbolic_system"]
 
 TIME = sp.Symbol("time__")
 
@@ -59,7 +59,8 @@ class SymbolicSystem:
     rhs: tuple[sp.Basic, ...]
     observables: dict[str, sp.Basic]
     size_of: dict[str, sp.Basic]  # compartment id -> size expression
-    events: tuple[tuple[float, tuple[tuple[int, sp.Basic], ...]], ...]  # (at, (state, value))
+    # (at, ((state, value), ...)), one entry per distinct time
+    events: tuple[tuple[float, tuple[tuple[int, sp.Basic], ...]], ...]
     species_compartment: dict[str, str]
     _jacobian: list[sp.Matrix] = field(default_factory=list, repr=False, compare=False)
 
@@ -72,6 +73,28 @@ class SymbolicSystem:
         jac = jac.applyfunc(lambda e: sp.powsimp(e, combine="exp") if e.has(sp.Pow) else e)
         self._jacobian.append(jac)
         return jac
+
+
+def structure_key(model: Model) -> str:
+    """What the generated code of ``model`` depends on — its formulas, ids, kinds and
+    event times — and not its values (parameter values, initial concentrations and
+    compartment sizes enter at run time)."""
+    return repr(
+        (
+            [(c.id, c.size_rule) for c in model.compartments],
+            [(s.id, s.compartment, s.boundary) for s in model.species],
+            [
+                (p.id, p.assignment, p.rate_rule, p.variable, p.initial, p.constant)
+                for p in model.parameters
+            ],
+            [
+                (r.id, sorted(r.reactants.items()), sorted(r.products.items()), r.rate,
+                 r.compartment)
+                for r in model.reactions
+            ],
+            [(e.at, sorted(e.assignments.items())) for e in model.events],
+        )
+    )  # fmt: skip
 
 
 def symbolic_system(model: Model) -> SymbolicSystem:
@@ -163,7 +186,7 @@ def symbolic_system(model: Model) -> SymbolicSystem:
     for p in state_params:
         if p.rate_rule is not None:
             rhs[index[p.id]] = expression(p.rate_rule, f"rate rule of {p.id}")
-    events = []
+    events: list[tuple[float, tuple[tuple[int, sp.Basic], ...]]] = []
     for e in sorted(model.events, key=lambda e: e.at):
         assigned = []
         for var, formula in e.assignments.items():
@@ -173,7 +196,19 @@ def symbolic_system(model: Model) -> SymbolicSystem:
             if var in floating_ids:  # a species is set as a concentration
                 val = val * size_of[species_compartment[var]]
             assigned.append((index[var], val))
-        events.append((float(e.at), tuple(assigned)))
+        if events and events[-1][0] == float(e.at):
+            # events at one time are all computed from the values before any of them (SBML
+            # useValuesFromTriggerTime); two writing one variable would depend on an order
+            # SBML leaves undefined
+            clash = {i for i, _ in events[-1][1]} & {i for i, _ in assigned}
+            if clash:
+                raise DataError(
+                    f"event {e.id} and another event at t = {e.at:g} h both set "
+                    f"{states[min(clash)]}; SBML leaves their order undefined: merge them"
+                )
+            events[-1] = (events[-1][0], events[-1][1] + tuple(assigned))
+        else:
+            events.append((float(e.at), tuple(assigned)))
     if any(TIME in expr.free_symbols for expr in [*rhs, *(v for _, a in events for _, v in a)]):
         t_sym = sp.Symbol(f"y__{len(states)}")
         states.append("time")

@@ -49,26 +49,11 @@ _UM_PER_MM = float(Q_(1.0, "mM").to("µM").magnitude)
 _COMPILED: dict[str, Any] = {}
 
 
-def _structure(model: Any) -> str:
-    """The model without its values: what the generated code depends on."""
-    return repr(
-        (
-            [(c.id, c.size_rule) for c in model.compartments],
-            [(s.id, s.compartment, s.boundary) for s in model.species],
-            [
-                (p.id, p.assignment, p.rate_rule, p.variable, p.initial, p.constant)
-                for p in model.parameters
-            ],
-            [(r.id, r.reactants, r.products, r.rate, r.compartment) for r in model.reactions],
-            [e.assignments for e in sorted(model.events, key=lambda e: e.at)],
-        )
-    )
-
-
 def _compiled(model: Any) -> Any:
     from ..engine import compile_model
+    from ..engine._symbolic import structure_key
 
-    key = _structure(model)
+    key = structure_key(model)
     if key not in _COMPILED:
         if len(_COMPILED) >= 16:
             _COMPILED.pop(next(iter(_COMPILED)))
@@ -107,6 +92,12 @@ def simulate_compiled(
     from ..models.patient import build_patient_model, patient_values
 
     check_run(pop, regimen, days, truncate)
+    for name, value in (
+        ("record_every_h", record_every_h),
+        ("monitor_every_days", monitor_every_days),
+    ):
+        if not (math.isfinite(value) and value > 0):
+            raise DataError(f"{name} must be a positive number, got {value!r}")
     if pop.n > MAX_PATIENTS:
         raise DataError(f"at most {MAX_PATIENTS:,} patients per run, got {pop.n:,}")
     if not (threshold > 0 and math.isfinite(threshold)):
@@ -138,8 +129,9 @@ def simulate_compiled(
     monitor_t = np.arange(monitor_step, end_h + 1e-9, monitor_step)
     monitor_grid = pre(monitor_t)
     samples_t = np.zeros(0) if sample_times_h is None else np.asarray(sample_times_h, float)
-    if np.any((samples_t < 0) | (samples_t > end_h)):
-        bad = float(samples_t[(samples_t < 0) | (samples_t > end_h)][0])
+    outside = ~np.isfinite(samples_t) | (samples_t < 0) | (samples_t > end_h)
+    if np.any(outside):
+        bad = float(samples_t[outside][0])
         raise DataError(f"sample time {bad:g} h lies outside 0-{end_h:g} h")
     hourly = np.arange(0.0, end_h + 1e-9, 1.0)
     grid = np.unique(
