@@ -259,7 +259,7 @@ class CompiledModel:
                 )
             if progress is not None:
                 progress(stop, size)
-        ds = self._dataset(out, status, steps, t, outputs, 0)
+        ds = self._dataset(out, status, steps, t, outputs)
         if path is not None:
             from .._io import atomic_write_bytes
 
@@ -297,11 +297,10 @@ class CompiledModel:
         steps: np.ndarray,
         t: np.ndarray,
         outputs: list[str],
-        start: int,
     ) -> Any:
         import xarray as xr
 
-        members = np.arange(start, start + out.shape[0])
+        members = np.arange(out.shape[0])
         ds = xr.Dataset(coords={"member": members, "time": t})
         ds["time"].attrs["units"] = "h"
         for i, name in enumerate(outputs):

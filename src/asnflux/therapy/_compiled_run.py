@@ -19,11 +19,17 @@ from typing import Any
 import numpy as np
 
 from .._errors import DataError
-from ..models._formulations import group_of
 from ..models._patient_inputs import PDParams, Population
 from ..units import Q_
 from ._regimen import Regimen
-from ._result import MAX_PATIENTS, SimResult, check_run
+from ._result import (
+    MAX_PATIENTS,
+    SimResult,
+    allergy_onsets,
+    check_run,
+    dose_given,
+    inactivation_onset,
+)
 
 __all__ = ["CHUNK", "simulate_compiled"]
 
@@ -63,15 +69,12 @@ def _compiled(model: Any) -> Any:
 
 def _skipped(pop: Population, regimen: Regimen, end_h: float) -> np.ndarray:
     """Doses not given because the patient had already reacted to that enzyme group."""
-    n = pop.n
-    allergy = {g: pop.allergy_onset_h.get(g, np.full(n, np.inf)) for g in ("ecoli", "erwinia")}
-    skipped = np.zeros(n)
+    allergy = allergy_onsets(pop)
+    skipped = np.zeros(pop.n)
     for d in regimen.doses:
-        if d.time_h > end_h:
-            continue
-        due = allergy[d.if_allergy] < d.time_h if d.if_allergy is not None else True
-        given = due & (d.time_h < allergy[group_of(d.formulation)])
-        skipped += due & ~given
+        if d.time_h <= end_h:
+            due, given = dose_given(d, allergy)
+            skipped += due & ~given
     return skipped
 
 
@@ -150,16 +153,7 @@ def simulate_compiled(
     fixed = {p.id: p.value for p in model.parameters if p.assignment is None}
     fixed["saa_threshold"] = float(threshold)
     values_all = patient_values(pop, reg)
-    groups = ("ecoli", "erwinia")
-    inact = np.minimum.reduce(
-        [
-            np.minimum(
-                pop.silent_onset_h.get(g, np.full(n, np.inf)),
-                pop.allergy_onset_h.get(g, np.full(n, np.inf)),
-            )
-            for g in groups
-        ]
-    )
+    inact = inactivation_onset(pop)
     traces = {k: np.empty((n, len(trace_t))) for k in _TRACE_OF} if keep_traces else {}
     daily = {k: np.empty((n, n_days)) for k in _DAILY_OF}
     endpoints = {k: np.empty(n) for k in _ENDPOINTS}

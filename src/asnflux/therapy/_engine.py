@@ -28,7 +28,15 @@ from ..models._formulations import Formulation, formulation, group_of
 from ..models._patient_inputs import FIRST_MONTH_H, PDParams, Population
 from ..units import Q_
 from ._regimen import GRID_H, Regimen
-from ._result import MAX_PATIENTS, TRACES, SimResult, check_run
+from ._result import (
+    MAX_PATIENTS,
+    TRACES,
+    SimResult,
+    allergy_onsets,
+    check_run,
+    dose_given,
+    inactivation_onset,
+)
 
 __all__ = ["TIME_BUDGET_S", "simulate"]
 
@@ -316,8 +324,8 @@ def simulate(
     csf_low = np.zeros(n, dtype=np.int64)
     gln_min = gln.copy()
     onset = {g: pop.silent_onset_h.get(g, np.full(n, np.inf)) for g in ("ecoli", "erwinia")}
-    allergy = {g: pop.allergy_onset_h.get(g, np.full(n, np.inf)) for g in ("ecoli", "erwinia")}
-    inact_onset = np.minimum.reduce([np.minimum(onset[g], allergy[g]) for g in onset])
+    allergy = allergy_onsets(pop)
+    inact_onset = inactivation_onset(pop)
     detection = np.full(n, np.nan)
     monitor_every = round(monitor_every_days * 24.0 / GRID_H)
     times: list[float] = []
@@ -377,9 +385,7 @@ def simulate(
                 pk = pks[d.formulation]
                 if pop.z_occ is not None and pk.f.iov_cl > 0:  # each dose starts an occasion
                     pk.set_occasion(np.exp(pk.f.iov_cl * pop.z_occ[:, k]))
-                g = group_of(d.formulation)
-                due = allergy[d.if_allergy] < t if d.if_allergy is not None else True
-                given = due & (t < allergy[g])
+                due, given = dose_given(d, allergy)
                 skipped += due & ~given
                 amount = d.amount * pop.bsa * pk.f.iu_per_dose_unit
                 pk.give(np.where(given, amount, 0.0), d.route, t)

@@ -11,10 +11,20 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._errors import DataError
+from ..models._formulations import group_of
 from ..models._patient_inputs import Population
 from ._regimen import Regimen
 
-__all__ = ["MAX_PATIENTS", "TRACES", "UNITS", "SimResult", "check_run"]
+__all__ = [
+    "MAX_PATIENTS",
+    "TRACES",
+    "UNITS",
+    "SimResult",
+    "allergy_onsets",
+    "check_run",
+    "dose_given",
+    "inactivation_onset",
+]
 
 Array = NDArray[np.float64]
 
@@ -162,3 +172,28 @@ def check_run(pop: Population, regimen: Regimen, days: float, truncate: bool) ->
             f"population z_occ has {pop.z_occ.shape[1]} occasion(s) for a regimen of "
             f"{len(regimen.doses)} doses"
         )
+
+
+def allergy_onsets(pop: Population) -> dict[str, Array]:
+    """Each antibody group's allergy onset (h) per patient; infinite where none."""
+    return {g: pop.allergy_onset_h.get(g, np.full(pop.n, np.inf)) for g in ("ecoli", "erwinia")}
+
+
+def inactivation_onset(pop: Population) -> Array:
+    """When each patient's enzyme first stops working (allergy or silent inactivation, any
+    group; h; infinite where never): the start of the delay that monitoring detects."""
+    allergy = allergy_onsets(pop)
+    return np.minimum.reduce(
+        [
+            np.minimum(pop.silent_onset_h.get(g, np.full(pop.n, np.inf)), a)
+            for g, a in allergy.items()
+        ]
+    )
+
+
+def dose_given(dose: Any, allergy: dict[str, Array]) -> tuple[Any, Any]:
+    """(due, given) per patient for ``dose``: a replacement is due only after the allergy
+    it replaces for; a due dose is given unless the patient already reacted to its group."""
+    t = dose.time_h
+    due = allergy[dose.if_allergy] < t if dose.if_allergy is not None else True
+    return due, due & (t < allergy[group_of(dose.formulation)])
