@@ -36,7 +36,7 @@ fuzz: $(STAMP)
 # as cores, every output compared) for cohorts and cell-model ensembles, and cohort size
 # against time and peak memory.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_cohort.py --numpy
+	$(BIN)/python benchmarks/bench_cohort.py
 	$(BIN)/python benchmarks/bench_cohort_scale.py
 	$(BIN)/python benchmarks/bench_cell_ensemble.py
 

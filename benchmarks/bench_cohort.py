@@ -2,8 +2,7 @@
 
 Three regimens (PEG IV days 0 and 14; Erwinia IM every 2 days × 6; native E. coli IM weekly
 × 4), sampled with immunogenicity. AsnFlux runs each cohort on the compiled backend
-(``simulate(..., backend="compiled")``: the patient network model, compiled once, all
-cores) and, for the record, on the hand-written numpy engine. The reference is the field's
+(``simulate``: the patient network model, compiled once, all cores). The reference is the field's
 standard engine: the same exported patient SBML in libroadrunner at its usual tolerance
 (rtol 1e-6), loaded once per process and run patient by patient (``resetAll``, the
 patient's values from ``patient_values``, ``simulate``) in as many processes as there are
@@ -12,7 +11,7 @@ endpoint of every sampled patient is compared: days with SAA ≥ 0.1 IU/mL, days
 plasma Asn < 1 µM, days with CSF Asn depleted (all three integrated as model states), the
 Gln nadir, the blast log-kill, and the daily pre-dose SAA and plasma Asn.
 
-    python benchmarks/bench_cohort.py [--n 10000] [--reference 600] [--procs N] [--numpy]
+    python benchmarks/bench_cohort.py [--n 10000] [--reference 600] [--procs N]
 """
 
 from __future__ import annotations
@@ -88,7 +87,6 @@ def main() -> None:
     ap.add_argument("--days", type=float, default=35.0)
     ap.add_argument("--reference", type=int, default=600, help="patients run by libroadrunner")
     ap.add_argument("--procs", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--numpy", action="store_true", help="also time the numpy engine")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     report: dict[str, Any] = {"patients": args.n, "days": args.days, "cores": os.cpu_count()}
@@ -96,16 +94,12 @@ def main() -> None:
         reg = regimen_from_options(name, dose, route, **kw)
         pop, _ = sample_population(args.n, args.seed, reg, immunogenicity=True)
         t0 = time.perf_counter()
-        simulate(pop, reg, args.days, keep_traces=False, backend="compiled")
+        simulate(pop, reg, args.days, keep_traces=False)
         t_first = time.perf_counter() - t0  # includes generating/loading the compiled model
         t0 = time.perf_counter()
-        res = simulate(pop, reg, args.days, keep_traces=False, backend="compiled")
+        res = simulate(pop, reg, args.days, keep_traces=False)
         t_ours = time.perf_counter() - t0
         row: dict[str, Any] = {"compiled_s": round(t_ours, 2), "first_call_s": round(t_first, 2)}
-        if args.numpy:
-            t0 = time.perf_counter()
-            simulate(pop, reg, args.days, keep_traces=False)
-            row["numpy_engine_s"] = round(time.perf_counter() - t0, 2)
 
         m = min(args.reference, args.n)
         idx = np.sort(np.random.default_rng(args.seed).choice(args.n, m, replace=False))

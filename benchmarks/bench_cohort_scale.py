@@ -23,11 +23,11 @@ from asnflux.therapy import regimen_from_options, sample_population, simulate
 n = int(sys.argv[1])
 reg = regimen_from_options("peg", "2500 IU/m**2", "iv", at="0,14")
 warm, _ = sample_population(10, 1, reg, immunogenicity=True)
-simulate(warm, reg, 35, keep_traces=False, backend="compiled")
+simulate(warm, reg, 35, keep_traces=False)
 pop, _ = sample_population(n, 1, reg, immunogenicity=True)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 t0 = time.perf_counter()
-res = simulate(pop, reg, 35, keep_traces=False, backend="compiled")
+res = simulate(pop, reg, 35, keep_traces=False)
 wall = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 result = sum(v.nbytes for v in res.daily.values()) + sum(v.nbytes for v in res.endpoints.values())

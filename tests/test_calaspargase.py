@@ -13,9 +13,9 @@ import pytest
 
 from asnflux.knowledge import load_knowledge_base
 from asnflux.models import _formulations
+from asnflux.therapy import simulate
 from asnflux.therapy._calaspargase_fit import _biexponential, fit_calaspargase
 from asnflux.therapy._cohort import sample_population, typical_patient
-from asnflux.therapy._engine import simulate
 from asnflux.therapy._regimen import regimen_from_options
 
 KB = load_knowledge_base()
@@ -44,7 +44,7 @@ def _profiles(pop) -> tuple[np.ndarray, np.ndarray]:
     """(Cmax, AUC to infinity in day·IU/mL) per patient after 2,500 IU/m² IV, from hourly
     traces over 150 days (the rest, at the terminal slope, is under 0.2 % of the AUC)."""
     regimen = regimen_from_options("calaspargase", "2500 IU/m**2", "iv", at="0")
-    run = simulate(pop, regimen, DAYS, keep_traces=True, record_every_h=1.0, time_budget_s=None)
+    run = simulate(pop, regimen, DAYS, keep_traces=True, record_every_h=1.0)
     saa = run.traces["saa_IU_per_mL"]
     t = np.asarray(run.times_h)  # days (the field's name is historical)
     auc = np.trapezoid(saa, t, axis=1)

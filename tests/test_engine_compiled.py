@@ -332,20 +332,28 @@ def test_two_events_at_one_time_setting_one_variable_are_refused():
         compile_model(model)
 
 
-def test_models_differing_only_in_event_times_do_not_share_compiled_code():
-    """The compiled code is keyed by structure, event times included: a regimen given a
-    week earlier is not run on the first regimen's schedule (review finding)."""
+def test_models_differing_only_in_event_times_share_code_but_not_schedules():
+    """The generated code is keyed by structure without event times, so a regimen given a
+    week earlier reuses the first one's compiled kernel — and runs on its own schedule
+    (review finding: it once ran on the first regimen's), as libroadrunner on its SBML."""
+    from asnflux.models.patient import build_patient_model
     from asnflux.therapy import regimen_from_options, sample_population, simulate
 
     late = regimen_from_options("peg", "2500 IU/m**2", "iv", at="0,14")
     early = regimen_from_options("peg", "2500 IU/m**2", "iv", at="0,7")
-    pop, _ = sample_population(2, 1, early)
-    simulate(pop, late, 20, backend="compiled", keep_traces=False)
-    a = simulate(pop, early, 20, backend="compiled", keep_traces=False)
-    b = simulate(pop, early, 20, keep_traces=False)
-    np.testing.assert_allclose(
-        a.daily["saa_IU_per_mL"][:, 8], b.daily["saa_IU_per_mL"][:, 8], rtol=1e-4
+    pop, _ = sample_population(2, 1, early, immunogenicity=False)
+    simulate(pop, late, 20, keep_traces=False)
+    a = simulate(pop, early, 20, keep_traces=False)
+    t = np.array([0.0, 7 * 24.0, 8 * 24.0])
+    ref = RoadRunnerEngine().simulate(to_sbml(build_patient_model(pop, early, 1)), t, ["SAA"])
+    assert a.daily["saa_IU_per_mL"][1, 8] == pytest.approx(ref.table["SAA"].iloc[-1], rel=1e-5)
+    one, two = (
+        compile_model(build_patient_model(pop, r, 0)).kernel(["SAA"]) for r in (late, early)
     )
+    assert one.module is two.module  # one compiled kernel
+    # ablation: on the late regimen's schedule the day-8 level is a single dose's
+    b = simulate(pop, late, 20, keep_traces=False)
+    assert b.daily["saa_IU_per_mL"][1, 8] < 0.7 * a.daily["saa_IU_per_mL"][1, 8]
 
 
 @pytest.mark.parametrize(
@@ -360,3 +368,71 @@ def test_bad_times_and_values_are_one_line_errors(features, values, times, messa
     _, compiled, _ = features
     with pytest.raises(DataError, match=message):
         compiled.simulate(values, times=times, outputs=["A_med"])
+
+
+def _oscillator(duration_read: bool = False) -> Model:
+    """x = sin(t) as x' = v, v' = -x, with the time x ≥ 0.5 as a duration state (or, with
+    ``duration_read``, one that a rate reads, which makes it an ordinary state)."""
+    rate = "-x * (1 + 1e-12 * t_up)" if duration_read else "-x"
+    return Model(
+        "osc",
+        "oscillator",
+        [Compartment("c", "c", 1.0)],
+        [],
+        [
+            Parameter("x", 0.0, "dimensionless", rate_rule="v"),
+            Parameter("v", 1.0, "dimensionless", rate_rule=rate),
+            Parameter("t_up", 0.0, "h", rate_rule="piecewise(1, x >= 0.5, 0)"),
+        ],
+    )
+
+
+def test_durations_are_measured_on_the_dense_output_not_integrated():
+    """A state whose rate is piecewise(1, condition, 0) is the time the condition holds:
+    measured between steps on the interpolant, exact to the solver's accuracy. sin t ≥ 0.5
+    for 2π/3 of every 2π; over five periods, read at every output time. Ablation: read
+    by a rate, the same state is integrated — its switches cost steps."""
+    times = np.linspace(0.0, 10 * np.pi, 41)
+    compiled = compile_model(_oscillator())
+    assert compiled.system.n_ode == 2  # x, v integrated; t_up measured
+    ds = compiled.simulate({}, times=times, outputs=["t_up", "x"], rtol=1e-8, atol=1e-10)
+    phase = np.mod(times, 2 * np.pi)
+    exact = (times // (2 * np.pi)) * 2 * np.pi / 3 + np.clip(phase - np.pi / 6, 0, 2 * np.pi / 3)
+    np.testing.assert_allclose(ds["t_up"].values[0], exact, atol=1e-6)
+    integrated = compile_model(_oscillator(duration_read=True))
+    assert integrated.system.n_ode == 3
+    ref = integrated.simulate({}, times=times, outputs=["t_up"], rtol=1e-8, atol=1e-10)
+    assert ref["steps"].values[0] > 1.2 * ds["steps"].values[0]
+
+
+def test_the_code_cache_drops_what_has_not_been_used_for_a_month(tmp_path, monkeypatch):
+    """Modules unused for 30 days go, with numba's files for them; a recent one stays, and
+    beyond the size limit the least recently used goes first (but not one used within the
+    hour). Ablation: with a 60-day limit the old module stays."""
+    import os
+    import time
+
+    from asnflux.engine import _kernel
+
+    now = time.time()
+    cache = tmp_path / "__pycache__"
+    cache.mkdir()
+
+    def module(name: str, days_ago: float) -> None:
+        path = tmp_path / f"asnflux_model_{name}.py"
+        path.write_text("x = 1\n" * 100)
+        (cache / f"asnflux_model_{name}.rhs-3.py311.nbi").write_bytes(b"0" * 1000)
+        os.utime(path, (now - days_ago * 86400, now - days_ago * 86400))
+
+    module("old", 40)
+    module("recent", 2)
+    module("now", 0.001)
+    monkeypatch.setattr(_kernel, "CACHE_MAX_AGE_S", 60 * 86400.0)
+    assert _kernel.prune_cache(tmp_path, now=now) == []  # ablation: nothing is old enough
+    monkeypatch.setattr(_kernel, "CACHE_MAX_AGE_S", 30 * 86400.0)
+    assert _kernel.prune_cache(tmp_path, now=now) == ["asnflux_model_old"]
+    assert not any(p.name.startswith("asnflux_model_old") for p in cache.iterdir())
+    assert (tmp_path / "asnflux_model_recent.py").exists()
+    monkeypatch.setattr(_kernel, "CACHE_MAX_BYTES", 100)
+    assert _kernel.prune_cache(tmp_path, now=now) == ["asnflux_model_recent"]
+    assert (tmp_path / "asnflux_model_now.py").exists()

@@ -618,7 +618,10 @@ def test_second_review_reproducers(cli, tmp_path):
     wide = tmp_path / "wide.csv"
     wide.write_text(",".join(f"c{k}" for k in range(5000)) + "\n" + "1," * 4999 + "1\n")
     one_error_line(cli("fit", str(wide), "--model", "linear"), "more than 1,000 columns")
-    one_error_line(cli("therapy", "cohort", *PEG, "--n", "1000000"), "limit 15 min")
+    one_error_line(
+        cli("therapy", "cohort", *PEG, "--n", "1000000", "--days", "200"),
+        "more than the 100,000,000 one run accepts",
+    )
     # cell export takes the format from the suffix.
     one_error_line(cli("cell", "export", str(tmp_path / "m.json")), "unknown file type")
     one_error_line(

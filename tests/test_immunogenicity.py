@@ -195,7 +195,9 @@ def test_a_switch_gives_erwinia_only_to_the_allergic_patient():
     # the allergic patient's activity after day 14 is Erwinia's (short-lived, re-dosed)
     assert a.daily["saa_IU_per_mL"][0, 20] > 0.05
     w_only_peg = simulate(typical_patient(1.0), base, 42)
-    np.testing.assert_allclose(w.daily["saa_IU_per_mL"], w_only_peg.daily["saa_IU_per_mL"])
+    np.testing.assert_allclose(  # to the solver's tolerance (two integrations)
+        w.daily["saa_IU_per_mL"], w_only_peg.daily["saa_IU_per_mL"], rtol=1e-5
+    )
     # ablation: the first block of replacement doses given unconditionally
     first_block = [d for d in extra if d.time_h < 28 * 24]
     forced = Regimen(
@@ -225,7 +227,7 @@ def test_a_switched_course_matches_the_exported_sbml():
     idx = [np.nonzero(res.times_h * 24 == x)[0][-1] for x in t]
     rr = RoadRunnerEngine().simulate(to_sbml(build_patient_model(pop, reg)), t, ["SAA"])
     saa = res.traces["saa_IU_per_mL"][0][idx]
-    np.testing.assert_allclose(saa, rr.table["SAA"], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(saa, rr.table["SAA"], rtol=1e-5, atol=1e-9)
     assert saa[t == 20 * 24][0] > 0.05  # the Erwinia doses were given (and exported)
 
 

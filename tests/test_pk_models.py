@@ -14,8 +14,8 @@ import pytest
 from asnflux import DataError
 from asnflux.knowledge import load_knowledge_base
 from asnflux.models import _formulations
+from asnflux.therapy import simulate
 from asnflux.therapy._cohort import typical_patient
-from asnflux.therapy._engine import simulate
 from asnflux.therapy._regimen import regimen_from_options, with_pk_model
 
 KB = load_knowledge_base()
@@ -45,15 +45,15 @@ def _closed_form(t_days: np.ndarray, bsa: float, age: float, female: bool) -> np
 def _engine(bsa: float, age: float | None, sex: str | None, name: str = MODEL) -> np.ndarray:
     reg = regimen_from_options(name, "2500 IU/m**2", "iv", at="0")
     pop = typical_patient(bsa, age=age, sex=sex)
-    res = simulate(pop, reg, 30, sample_times_h=[24 * d for d in DAYS], time_budget_s=None)
+    res = simulate(pop, reg, 30, sample_times_h=[24 * d for d in DAYS])
     return res.samples[0]
 
 
 @pytest.mark.parametrize(("bsa", "age", "sex"), [(0.79, 5.0, "m"), (1.3, 12.0, "f")])
 def test_the_engine_is_the_models_closed_form(bsa, age, sex):
     np.testing.assert_allclose(
-        _engine(bsa, age, sex), _closed_form(np.array(DAYS), bsa, age, sex == "f"), rtol=1e-9
-    )
+        _engine(bsa, age, sex), _closed_form(np.array(DAYS), bsa, age, sex == "f"), rtol=1e-5
+    )  # the solver's tolerance (rtol 1e-6 per step)
 
 
 def test_age_and_sex_are_covariates_of_this_model_only():

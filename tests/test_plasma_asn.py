@@ -12,7 +12,8 @@ from scipy.integrate import solve_ivp
 
 from asnflux import DataError
 from asnflux.knowledge import load_knowledge_base
-from asnflux.therapy import _engine, _validation
+from asnflux.models._patient_inputs import PDParams
+from asnflux.therapy import _validation, simulate
 from asnflux.therapy._asn_fit import (
     ccp2004_points,
     fit_plasma_asn,
@@ -103,7 +104,7 @@ def test_the_engine_follows_the_quasi_steady_state():
     # the fit reads paired samples as the steady state of the engine's own Asn equation:
     # after a PEG dose the engine's plasma Asn is that steady state of its activity
     regimen = regimen_from_options("peg", "2500 IU/m**2", "iv", at="0")
-    run = _engine.simulate(typical_patient(1.0), regimen, 30.0, record_every_h=24.0)
+    run = simulate(typical_patient(1.0), regimen, 30.0, record_every_h=24.0)
     days = np.asarray(run.times_h)
     sel = (days >= 2) & (days <= 30)
     saa = run.traces["saa_IU_per_mL"][0, sel]
@@ -129,13 +130,13 @@ def test_the_reading_decides_the_cog_undetectable_share(monkeypatch):
 
 
 def _scaled_pd(monkeypatch, **factors):
-    real = _engine.PDParams.from_kb.__func__  # type: ignore[attr-defined]
+    real = PDParams.from_kb.__func__  # type: ignore[attr-defined]
 
     def scaled(cls):
         pd = real(cls)
         return dataclasses.replace(pd, **{k: getattr(pd, k) * f for k, f in factors.items()})
 
-    monkeypatch.setattr(_engine.PDParams, "from_kb", classmethod(scaled))
+    monkeypatch.setattr(PDParams, "from_kb", classmethod(scaled))
 
 
 def test_marrow_asn_is_not_kept_up_by_mscs_under_the_enzyme(monkeypatch):

@@ -15,8 +15,8 @@ from asnflux.knowledge import load_knowledge_base
 from asnflux.models import _formulations
 from asnflux.models.patient import build_patient_model
 from asnflux.network import RoadRunnerEngine, to_sbml
+from asnflux.therapy import simulate
 from asnflux.therapy._cohort import sample_population, typical_patient
-from asnflux.therapy._engine import simulate
 from asnflux.therapy._regimen import regimen_from_options
 from asnflux.therapy._rylaze_fit import _RECORDS, fit_rylaze
 from asnflux.therapy._validation import validate
@@ -55,7 +55,7 @@ def test_the_fit_reproduces_the_label_and_brackets_the_unfitted_trough():
 
 def _q48_peak_trough(pop) -> tuple[np.ndarray, np.ndarray]:
     regimen = regimen_from_options(NAME, "25 mg/m**2", "im", at=Q48)
-    run = simulate(pop, regimen, 14.0, keep_traces=True, record_every_h=0.25, time_budget_s=None)
+    run = simulate(pop, regimen, 14.0, keep_traces=True, record_every_h=0.25)
     saa = run.traces["saa_IU_per_mL"]
     t = np.asarray(run.times_h)  # days (the field's name is historical)
     last = (t >= 12.0) & (t <= 14.0)

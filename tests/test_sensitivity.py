@@ -125,8 +125,9 @@ def test_patient_sobol_ranks_the_pk_random_effect_first_and_an_unread_input_last
     st = dict(zip(r.table["factor"], r.table["ST"], strict=True))
     assert r.ranking()[0] == "z_V"
     assert st["z_V"] > 0.5
-    assert abs(st["z_CL"]) < 1e-9
-    assert abs(st["k_gln"]) < 1e-9
+    # inert up to the solver's noise (Gln shares the adaptive step sequence with Asn)
+    assert abs(st["z_CL"]) < 1e-6
+    assert abs(st["k_gln"]) < 1e-6
     # ablation: a PK that ignores the shared random effect leaves the output no variance
     real = therapy.Population
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from asnflux import DataError
-from asnflux.therapy import _engine
+from asnflux.models import patient as patient_model
 from asnflux.therapy._validation import CHECKS, KNOWN_MISSES, validate, validation_markdown
 
 DOCS = Path(__file__).parents[1] / "docs"
@@ -55,13 +55,13 @@ def test_the_page_is_current(rows):
 
 def test_a_wrong_clearance_is_caught(monkeypatch):
     # ablation: Erwinia's IV clearance doubled (the check passes with the published model)
-    real = _engine.formulation
+    real = patient_model.formulation
 
     def doubled(name):
         f = real(name)
         return dataclasses.replace(f, cl=2 * f.cl) if name == "erwinia" else f
 
-    monkeypatch.setattr(_engine, "formulation", doubled)
+    monkeypatch.setattr(patient_model, "formulation", doubled)
     (row,) = validate(["erwinia_iv_t_half"])
     assert not row.passed
     assert row.predicted < 0.75 * row.observed

@@ -104,7 +104,7 @@ def _evaluator(
             )
             arrays: dict[str, Any] = {f: v for f, v in col.items() if f not in ("z_CL", "z_V")}
             pd = dataclasses.replace(pd0, **arrays)  # PD constants as arrays over the chunk
-            run = simulate(pop, regimen, days, pd=pd, keep_traces=False, time_budget_s=None)
+            run = simulate(pop, regimen, days, pd=pd, keep_traces=False)
             out[start : start + n] = run.endpoints[endpoint]
             if progress:
                 progress(start + n, len(values))

@@ -101,8 +101,8 @@ Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 Backend = Annotated[
     str,
     typer.Option(
-        help="Engine: numpy (the vectorised engine) or compiled (the patient network model, "
-        "generated and compiled once per regimen structure, on all cores).",
+        help="Engine backend: compiled (the patient network model, generated and compiled "
+        "once per model structure, on all cores).",
     ),
 ]
 
@@ -303,7 +303,7 @@ def cohort_cmd(
     ] = None,
     plot: Plot = None,
     json_: Json = False,
-    backend: Backend = "numpy",
+    backend: Backend = "compiled",
 ) -> None:
     """A seeded virtual cohort: per-day SAA quantiles (troughs on dose days), endpoints."""
     _patient_checks(age, sex)
@@ -378,7 +378,7 @@ def compare_cmd(
     threshold: Threshold = 0.1,
     plot: Plot = None,
     json_: Json = False,
-    backend: Backend = "numpy",
+    backend: Backend = "compiled",
 ) -> None:
     """Regimens side by side on the same virtual patients."""
     from ..therapy import compare_regimens

@@ -79,10 +79,11 @@ def generate_source(system: SymbolicSystem, outputs: list[str]) -> tuple[str, in
     ``rhs(y, p, dy)``; ``wmat(y, p, fac, w)``: the iteration matrix W = fac·I − J on the
     filled pattern of its sparse LU, as a compact vector; ``lu(w)`` and ``solve(w, b)``:
     that factorisation and its triangular solves, as straight-line code from the
-    elimination plan; ``obs(y, p, o)``: the selected outputs; ``event(k, y, p)``.
+    elimination plan; ``obs(y, p, o)``: the selected outputs; ``event(k, y, p)``;
+    ``ind(y, p, g)``: the durations' conditions (true where ≥ 0).
     """
     printer = _Printer(_names(system))
-    m = len(system.states)
+    m = system.n_ode
     lines = ["import math", "", "def rhs(y, p, dy):"]
     lines += _body(list(system.rhs), [f"dy[{i}]" for i in range(m)], printer)
     jac = system.jacobian()
@@ -130,6 +131,10 @@ def generate_source(system: SymbolicSystem, outputs: list[str]) -> tuple[str, in
         body = _body([v for _, v in assigned], [f"v{n}" for n in range(len(assigned))], printer)
         lines += ["    " + line for line in body]
         lines += [f"        y[{i}] = v{n}" for n, (i, _) in enumerate(assigned)]
+    lines += ["", "def ind(y, p, g):"]
+    lines += _body(
+        list(system.durations), [f"g[{j}]" for j in range(len(system.durations))], printer
+    )
     return "\n".join(lines) + "\n", len(plan.fill)
 
 
@@ -179,8 +184,8 @@ def elimination(pattern: np.ndarray) -> Plan:
 
 
 #: Bumped whenever generated code or the integrator changes meaning (part of the cache key).
-CODEGEN_VERSION = "1"
-_FUNCTIONS = ("rhs", "wmat", "lu", "solve", "obs", "event")
+CODEGEN_VERSION = "2"
+_FUNCTIONS = ("rhs", "wmat", "lu", "solve", "obs", "event", "ind")
 
 
 def cache_dir() -> Path | None:
@@ -208,7 +213,8 @@ def module_text(system: SymbolicSystem, outputs: list[str]) -> str:
     sizes = [
         "",
         "# --- generated from the network model; replaces the placeholders above ---",
-        f"M = {len(system.states)}",
+        f"M = {system.n_ode}",
+        f"D = {len(system.durations)}",
         f"N_W = {n_w}",
         f"N_OUT = {len(outputs)}",
         f"CLOCK = {clock}",
@@ -231,10 +237,11 @@ def _generator_text() -> str:
 class Kernel:
     """The compiled functions and integrator of one model and output selection.
 
-    The generated module is keyed by the model's structure (:func:`structure_key`: its
-    formulas, ids and event times, not its values), the outputs, and the generator's source
-    and versions; it is written once to the cache folder, and numba keeps its machine code
-    there, so a second process loads it in about a second.
+    The generated module is keyed by the model's structure (:func:`structure_key` without
+    event times: its formulas, ids and events in order, not its values or when the events
+    fire), the outputs, and the generator's source and versions; it is written once to the
+    cache folder, and numba keeps its machine code there, so a second process loads it in
+    about a second, and a process loads each module once.
     """
 
     def __init__(self, system: SymbolicSystem, outputs: list[str]) -> None:
@@ -242,13 +249,17 @@ class Kernel:
 
         key = hashlib.sha256(
             repr(
-                (structure_key(system.model), outputs, CODEGEN_VERSION, _generator_text(),
+                (structure_key(system.model, event_times=False), outputs, CODEGEN_VERSION,
+                 _generator_text(),
                  numba.__version__, sp.__version__)
             ).encode()
         ).hexdigest()[:32]  # fmt: skip
+        name = f"asnflux_model_{key}"
+        if name in sys.modules:  # loaded already by this process
+            self._bind(sys.modules[name], system, outputs)
+            return
         # no usable cache folder: a private temporary one (this process compiles afresh)
         folder = cache_dir() or Path(tempfile.mkdtemp(prefix="asnflux-engine-"))
-        name = f"asnflux_model_{key}"
         path = folder / f"{name}.py"
         if not path.exists():
             atomic_write_text(path, module_text(system, outputs))
@@ -258,7 +269,14 @@ class Kernel:
         module = importlib.util.module_from_spec(spec)
         # registered by name: numba's cached machine code refers to its module by name
         sys.modules[name] = module
-        spec.loader.exec_module(module)
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+        self._bind(module, system, outputs)
+
+    def _bind(self, module: Any, system: SymbolicSystem, outputs: list[str]) -> None:
         self.module = module
         self.functions = {k: getattr(module, k) for k in _FUNCTIONS}
         self.run = module.run

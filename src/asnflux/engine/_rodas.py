@@ -12,6 +12,11 @@ order 4 with an embedded order-3 estimate, in the W-transformed form: stage i so
 k5, y1 is stage 6's input plus k6, and k6 is the error estimate. Step sizes per member:
 factor in [1/5, 6] of err^(-1/4) with safety 0.9, no growth right after a rejection.
 Outputs between steps: cubic Hermite interpolation from both ends' values and slopes.
+
+Durations (the time a condition holds; states ``M`` to ``M + D − 1``) are not integrated:
+after each accepted step the condition is evaluated on the dense output at the step's ends
+and middle, and each sign change found is located by bisection on the interpolant (to
+1e-9 of the step); at most one change per half step is resolved.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ C64, C65 = 16.31930543123136, -6.058818238834054
 # time state (-1: none; set exactly at output times so that ``time >= T`` switches at T's
 # own output), and the model's compiled functions.
 M = 1
+D = 0
 N_W = 1
 N_OUT = 1
 CLOCK = -1
@@ -68,6 +74,60 @@ def event(k: int, y: Any, p: Any) -> None:
     raise NotImplementedError
 
 
+def ind(y: Any, p: Any, g: Any) -> None:
+    raise NotImplementedError
+
+
+@numba.njit(cache=True, error_model="numpy")
+def hermite(th: float, hh: float, y: Any, y1: Any, f0: Any, f1: Any, yi: Any) -> None:
+    """The first M states at fraction ``th`` of the step (cubic Hermite) into ``yi``."""
+    for i in range(M):
+        d = y1[i] - y[i]
+        yi[i] = (
+            (1.0 - th) * y[i]
+            + th * y1[i]
+            + th * (th - 1.0) * ((1.0 - 2.0 * th) * d + (th - 1.0) * hh * f0[i] + th * hh * f1[i])
+        )
+
+
+@numba.njit(cache=True, error_model="numpy")
+def crossing(
+    j: int, lo: float, hi: float, s_lo: bool, hh: float, y: Any, y1: Any, f0: Any, f1: Any,
+    p: Any, yi: Any, g: Any,
+) -> float:  # fmt: skip
+    """Where duration ``j``'s condition changes sign in (lo, hi), as a step fraction."""
+    for _ in range(30):
+        mid = 0.5 * (lo + hi)
+        hermite(mid, hh, y, y1, f0, f1, yi)
+        ind(yi, p, g)
+        if (g[j] >= 0.0) == s_lo:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def held(th: float, start: bool, c1: float, c2: float) -> float:
+    """How much of the step fraction [0, th] the condition holds, given its state at the
+    start and its sign changes at c1 ≤ c2 (negative: none)."""
+    total = 0.0
+    pos = 0.0
+    state = start
+    for c in (c1, c2):
+        if c < 0.0:
+            continue
+        if c >= th:
+            break
+        if state:
+            total += c - pos
+        pos = c
+        state = not state
+    if state:
+        total += th - pos
+    return total
+
+
 @numba.njit(cache=True, error_model="numpy")
 def member(
     y: Any,
@@ -94,8 +154,16 @@ def member(
     k4 = np.zeros(M)
     k5 = np.zeros(M)
     k6 = np.zeros(M)
-    yi = np.zeros(M)
+    yi = y.copy()  # interpolated states, durations included (for obs)
     o = np.zeros(N_OUT)
+    nd = max(D, 1)
+    g0 = np.zeros(nd)
+    gm = np.zeros(nd)
+    g1 = np.zeros(nd)
+    gb = np.zeros(nd)
+    start = np.zeros(nd, np.bool_)
+    c1 = np.zeros(nd)
+    c2 = np.zeros(nd)
     t = 0.0
     n_ev = ev_at.shape[0]
     e = 0
@@ -194,21 +262,35 @@ def member(
                 continue
             rhs(y1, p, f1)
             t1 = stop if last else t + hh
+            if D > 0:  # where each duration's condition holds within the step
+                ind(y, p, g0)
+                ind(y1, p, g1)
+                hermite(0.5, hh, y, y1, f0, f1, yi)
+                ind(yi, p, gm)
+                for j in range(D):
+                    s0 = g0[j] >= 0.0
+                    sm = gm[j] >= 0.0
+                    s1 = g1[j] >= 0.0
+                    start[j] = s0
+                    c1[j] = (
+                        crossing(j, 0.0, 0.5, s0, hh, y, y1, f0, f1, p, yi, gb)
+                        if s0 != sm
+                        else -1.0
+                    )
+                    c2[j] = (
+                        crossing(j, 0.5, 1.0, sm, hh, y, y1, f0, f1, p, yi, gb)
+                        if sm != s1
+                        else -1.0
+                    )
             # outputs inside (t, t1]: cubic Hermite from y, f0, y1, f1
             reach = edge if last else t1 * (1.0 + 1e-14)
             while i_out < n_t and t_out[i_out] <= reach:
                 th = (t_out[i_out] - t) / hh
                 if th > 1.0:
                     th = 1.0
-                for i in range(M):
-                    d = y1[i] - y[i]
-                    yi[i] = (
-                        (1.0 - th) * y[i]
-                        + th * y1[i]
-                        + th
-                        * (th - 1.0)
-                        * ((1.0 - 2.0 * th) * d + (th - 1.0) * hh * f0[i] + th * hh * f1[i])
-                    )
+                hermite(th, hh, y, y1, f0, f1, yi)
+                for j in range(D):
+                    yi[M + j] = y[M + j] + hh * held(th, start[j], c1[j], c2[j])
                 if CLOCK >= 0:
                     yi[CLOCK] = t_out[i_out]
                 obs(yi, p, o)
@@ -217,6 +299,8 @@ def member(
                         return 3, steps
                     out[i_out, i] = o[i]
                 i_out += 1
+            for j in range(D):
+                y[M + j] += hh * held(1.0, start[j], c1[j], c2[j])
             for i in range(M):
                 y[i] = y1[i]
                 f0[i] = f1[i]

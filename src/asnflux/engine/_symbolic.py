@@ -12,6 +12,7 @@ them. The model's own formulas, parsed by libsbml, are the only source of the eq
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import sympy as sp
 
@@ -44,7 +45,12 @@ class SymbolicSystem:
     """dy/dt = rhs(y, p) with named states, parameters and observables.
 
     ``states`` are ids: a floating species (its amount), a parameter with a rate rule or
-    changed by events (its value), or ``time`` when a formula reads it. ``parameters`` are
+    changed by events (its value), or ``time`` when a formula reads it. The first
+    ``n_ode`` are integrated (``rhs`` has one entry each); the rest are *durations*: rate
+    rules of the form ``piecewise(1, a >= b, 0)`` (any comparison) that no rate reads, the
+    time for which a condition holds. They are not integrated but measured on the solver's
+    dense output between steps (the condition changes sign at ``durations[j] = 0``, true
+    where it is ≥ 0), so their switching costs no steps. ``parameters`` are
     the constant inputs: parameter values, constant compartment sizes and, as
     ``amount__ID``, the amount each boundary species keeps. ``observables`` map each
     selectable id (species → concentration, parameters and compartments → value,
@@ -62,23 +68,43 @@ class SymbolicSystem:
     # (at, ((state, value), ...)), one entry per distinct time
     events: tuple[tuple[float, tuple[tuple[int, sp.Basic], ...]], ...]
     species_compartment: dict[str, str]
+    n_ode: int = -1  # states integrated (the rest are durations); -1: all
+    durations: tuple[sp.Basic, ...] = ()  # per duration state: true where ≥ 0
     _jacobian: list[sp.Matrix] = field(default_factory=list, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.n_ode < 0:
+            object.__setattr__(self, "n_ode", len(self.states))
 
     def jacobian(self) -> sp.Matrix:
         """∂rhs/∂y; powers are recombined (sympy writes d(x**n)/dx as n*x**n/x, which is
         0/0 at x = 0)."""
         if self._jacobian:
             return self._jacobian[0]
-        jac = sp.Matrix(self.rhs).jacobian(sp.Matrix(self.state_symbols))
+        jac = sp.Matrix(self.rhs).jacobian(sp.Matrix(self.state_symbols[: self.n_ode]))
         jac = jac.applyfunc(lambda e: sp.powsimp(e, combine="exp") if e.has(sp.Pow) else e)
         self._jacobian.append(jac)
         return jac
 
 
-def structure_key(model: Model) -> str:
-    """What the generated code of ``model`` depends on — its formulas, ids, kinds and
-    event times — and not its values (parameter values, initial concentrations and
-    compartment sizes enter at run time)."""
+def structure_key(model: Model, *, event_times: bool = True) -> str:
+    """What a compiled form of ``model`` depends on — its formulas, ids, kinds and event
+    times — and not its values (parameter values, initial concentrations and compartment
+    sizes enter at run time).
+
+    ``event_times=False`` gives the key of the generated code alone: it holds the events'
+    assignments in time order, grouped as they fire together, but not their times (those
+    are passed to the integrator at run time), so regimens that differ only in when their
+    doses fall share one compiled kernel."""
+    events: list[Any] = []
+    for e in sorted(model.events, key=lambda e: e.at):
+        assigned = sorted(e.assignments.items())
+        if events and events[-1][0] == e.at:
+            events[-1][1].append(assigned)
+        else:
+            events.append((e.at, [assigned]))
+    if not event_times:
+        events = [group for _, group in events]
     return repr(
         (
             [(c.id, c.size_rule) for c in model.compartments],
@@ -92,7 +118,7 @@ def structure_key(model: Model) -> str:
                  r.compartment)
                 for r in model.reactions
             ],
-            [(e.at, sorted(e.assignments.items())) for e in model.events],
+            events,
         )
     )  # fmt: skip
 
@@ -224,6 +250,16 @@ def symbolic_system(model: Model) -> SymbolicSystem:
         observables[c.id] = size_of[c.id]
     if "time" in states:
         observables = {k: v.xreplace({TIME: state_syms[-1]}) for k, v in observables.items()}
+    # Durations to the end: each one's symbol renamed to its new place.
+    dur = _durations(rhs, events, state_syms)
+    order = [i for i in range(len(states)) if i not in dur] + sorted(dur)
+    rename = {state_syms[old]: state_syms[new] for new, old in enumerate(order)}
+    new_at = {old: new for new, old in enumerate(order)}
+    states = [states[i] for i in order]
+    conditions = tuple(dur[i].xreplace(rename) for i in sorted(dur))
+    rhs = [rhs[i].xreplace(rename) for i in order if i not in dur]
+    events = [(at, tuple((new_at[i], v.xreplace(rename)) for i, v in a)) for at, a in events]
+    observables = {k: v.xreplace(rename) for k, v in observables.items()}
     return SymbolicSystem(
         model=model,
         states=tuple(states),
@@ -235,4 +271,29 @@ def symbolic_system(model: Model) -> SymbolicSystem:
         size_of=size_of,
         events=tuple(events),
         species_compartment=species_compartment,
+        n_ode=len(rhs),
+        durations=conditions,
     )
+
+
+def _durations(
+    rhs: list[sp.Basic], events: list[Any], state_syms: list[sp.Symbol]
+) -> dict[int, sp.Basic]:
+    """States whose rate is ``piecewise(1, condition, 0)`` with one comparison, which no
+    rate (their own condition included) reads and no event sets: index → g, the condition
+    as "g ≥ 0" (strict or not: the same time)."""
+    found: dict[int, sp.Basic] = {}
+    for i, expr in enumerate(rhs):
+        if not isinstance(expr, sp.Piecewise) or len(expr.args) != 2:
+            continue
+        (one, cond), (zero, other) = expr.args
+        if not (one == 1 and zero == 0 and other == sp.true):
+            continue
+        if isinstance(cond, (sp.GreaterThan, sp.StrictGreaterThan)):
+            found[i] = cond.lhs - cond.rhs
+        elif isinstance(cond, (sp.LessThan, sp.StrictLessThan)):
+            found[i] = cond.rhs - cond.lhs
+    targets = {i for _, assigned in events for i, _ in assigned}
+    read = set().union(*(e.free_symbols for j, e in enumerate(rhs) if j not in found))
+    read |= set().union(*(g.free_symbols for g in found.values()), set())
+    return {i: g for i, g in found.items() if i not in targets and state_syms[i] not in read}

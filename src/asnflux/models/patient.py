@@ -21,7 +21,7 @@ from ..network import Compartment, Event, Model, Parameter, Reaction, Species
 from ._formulations import formulation, group_of
 from ._patient_inputs import FIRST_MONTH_H, PD_RECORDS, PDParams, Population
 
-__all__ = ["Regimen", "build_patient_model", "patient_values"]
+__all__ = ["Regimen", "build_patient_model", "patient_values", "pd_values"]
 
 
 class _Dose(Protocol):
@@ -129,13 +129,80 @@ def patient_values(pop: Population, regimen: Regimen) -> dict[str, np.ndarray]:
     return out
 
 
+# Units of the PD constants that are parameters of the model (ids as in pd_values).
+_PD_UNITS = {
+    "k_asn": "1/h",
+    "asn0": "mM",
+    "k_gln": "1/h",
+    "gln0": "mM",
+    "Km_gln": "mM",
+    "csf_ratio": "dimensionless",
+    "k_csf": "1/h",
+    "k_marrow": "1/h",
+    "msc_supply": "mM/h",
+    "access": "dimensionless",
+    "mu_max": "1/h",
+    "K_growth": "mM",
+    "K_starve": "mM",
+    "K_gln_starve": "mM",
+    "K_nt_gln": "mM",
+    "kd_max": "1/h",
+    "tau_stress": "h",
+    "K_stress": "dimensionless",
+    "n_death": "dimensionless",
+}
+
+
+def pd_values(pd: PDParams) -> dict[str, Any]:
+    """The patient model's values that come from ``pd``, by model id: PD constants,
+    the initial plasma, CSF and marrow levels and blast counts, and the endpoint limits.
+    Fields may be arrays (one entry per member of an ensemble run)."""
+    return {
+        "rate_per_IU": pd.rate_per_iu_ml,
+        "k_asn": pd.k_asn,
+        "asn0": pd.asn0_mM,
+        "k_gln": pd.k_gln,
+        "gln0": pd.gln0_mM,
+        "Km_gln": pd.km_gln_mM,
+        "csf_ratio": pd.csf_ratio,
+        "k_csf": pd.k_csf,
+        "k_marrow": pd.k_marrow,
+        "msc_supply": pd.msc_supply,
+        "access": pd.marrow_access,
+        "mu_max": pd.mu_max,
+        "K_growth": pd.k_growth,
+        "K_starve": pd.k_starve,
+        "K_gln_starve": pd.k_gln_starve,
+        "K_nt_gln": pd.k_nt_gln,
+        "kd_max": pd.kd_max,
+        "tau_stress": pd.tau_stress,
+        "K_stress": pd.k_stress,
+        "n_death": pd.n_death,
+        "Asn_plasma": pd.asn0_mM,
+        "Gln_plasma": pd.gln0_mM,
+        "Asn_csf": pd.asn0_mM * pd.csf_ratio,
+        "Asn_marrow": pd.asn0_mM + pd.msc_supply / pd.k_marrow,
+        "blasts_s": pd.blasts0 * (1 - pd.resistant0),
+        "blasts_r": pd.blasts0 * pd.resistant0,
+        "asn_depleted": pd.asn_depleted_mM,
+        "csf_depleted": pd.csf_depleted_mM,
+    }
+
+
 def build_patient_model(
-    pop: Population, regimen: Regimen, index: int = 0, *, endpoint_states: bool = False
+    pop: Population,
+    regimen: Regimen,
+    index: int = 0,
+    *,
+    endpoint_states: bool = False,
+    pd: PDParams | None = None,
 ) -> Model:
     """Patient ``index`` of ``pop`` on ``regimen`` as a :class:`~asnflux.network.Model`;
     ``endpoint_states`` adds the cohort's duration endpoints as states (``t_saa_above``,
-    ``t_asn_depleted``, ``t_csf_depleted``, in h; threshold ``saa_threshold``)."""
-    pd = PDParams.from_kb()
+    ``t_asn_depleted``, ``t_csf_depleted``, in h; threshold ``saa_threshold``); ``pd``
+    replaces the knowledge base's PD constants (an array field: the patient's entry)."""
+    pd = pd or PDParams.from_kb()
+    pdv = {k: float(np.ravel(v)[index] if np.ndim(v) else v) for k, v in pd_values(pd).items()}
     values = {k: float(v[index]) for k, v in patient_values(pop, regimen).items()}
     params: list[Parameter] = []
     events: list[Event] = []
@@ -364,7 +431,7 @@ def build_patient_model(
         ),
         _p(
             "rate_per_IU",
-            pd.rate_per_iu_ml,
+            pdv["rate_per_IU"],
             "mM/h/(IU/mL)",
             "activity to rate",
             "1 IU/mL = 60 mM/h",
@@ -389,30 +456,10 @@ def build_patient_model(
         ),
     ]
     if endpoint_states:
-        params += _endpoint_states(pd)
-    pdp = [
-        ("k_asn", pd.k_asn, "1/h"),
-        ("asn0", pd.asn0_mM, "mM"),
-        ("k_gln", pd.k_gln, "1/h"),
-        ("gln0", pd.gln0_mM, "mM"),
-        ("Km_gln", pd.km_gln_mM, "mM"),
-        ("csf_ratio", pd.csf_ratio, "dimensionless"),
-        ("k_csf", pd.k_csf, "1/h"),
-        ("k_marrow", pd.k_marrow, "1/h"),
-        ("msc_supply", pd.msc_supply, "mM/h"),
-        ("access", pd.marrow_access, "dimensionless"),
-        ("mu_max", pd.mu_max, "1/h"),
-        ("K_growth", pd.k_growth, "mM"),
-        ("K_starve", pd.k_starve, "mM"),
-        ("K_gln_starve", pd.k_gln_starve, "mM"),
-        ("K_nt_gln", pd.k_nt_gln, "mM"),
-        ("kd_max", pd.kd_max, "1/h"),
-        ("tau_stress", pd.tau_stress, "h"),
-        ("K_stress", pd.k_stress, "dimensionless"),
-        ("n_death", pd.n_death, "dimensionless"),
-    ]
+        params += _endpoint_states(pdv)
     params += [
-        _p(pid, v, u, pid, "PD parameter from the knowledge base (PDParams)") for pid, v, u in pdp
+        _p(pid, pdv[pid], unit, pid, "PD parameter from the knowledge base (PDParams)")
+        for pid, unit in _PD_UNITS.items()
     ]
     params += [
         _p(
@@ -433,7 +480,7 @@ def build_patient_model(
         ),
         _p(
             "blasts_s",
-            pd.blasts0 * (1 - pd.resistant0),
+            pdv["blasts_s"],
             "dimensionless",
             "sensitive blasts",
             "state",
@@ -442,7 +489,7 @@ def build_patient_model(
         ),
         _p(
             "blasts_r",
-            pd.blasts0 * pd.resistant0,
+            pdv["blasts_r"],
             "dimensionless",
             "resistant blasts",
             "state",
@@ -456,17 +503,12 @@ def build_patient_model(
         Compartment("marrow", "marrow interstitium", 1.0),
     ]
     species = [
-        Species("Asn_plasma", "plasma Asn", "plasma", pd.asn0_mM, "CHEBI:17196", "C4H8N2O3"),
-        Species("Gln_plasma", "plasma Gln", "plasma", pd.gln0_mM, "CHEBI:18050", "C5H10N2O3"),
-        Species("Asn_csf", "CSF Asn", "csf", pd.asn0_mM * pd.csf_ratio, "CHEBI:17196", "C4H8N2O3"),
+        Species("Asn_plasma", "plasma Asn", "plasma", pdv["Asn_plasma"], "CHEBI:17196", "C4H8N2O3"),
         Species(
-            "Asn_marrow",
-            "marrow Asn",
-            "marrow",
-            pd.asn0_mM + pd.msc_supply / pd.k_marrow,
-            "CHEBI:17196",
-            "C4H8N2O3",
+            "Gln_plasma", "plasma Gln", "plasma", pdv["Gln_plasma"], "CHEBI:18050", "C5H10N2O3"
         ),
+        Species("Asn_csf", "CSF Asn", "csf", pdv["Asn_csf"], "CHEBI:17196", "C4H8N2O3"),
+        Species("Asn_marrow", "marrow Asn", "marrow", pdv["Asn_marrow"], "CHEBI:17196", "C4H8N2O3"),
     ]
     b: dict[str, Any] = {"boundary": True, "sbo": "SBO:0000628"}
     reactions = [
@@ -546,17 +588,19 @@ def build_patient_model(
     )
 
 
-def _endpoint_states(pd: PDParams) -> list[Parameter]:
+def _endpoint_states(pdv: dict[str, float]) -> list[Parameter]:
     """Endpoints as states integrated with the model (h): time with SAA at or above the
     threshold, with plasma Asn below 1 µM, with CSF Asn at or below its LLOQ. Their
     integrands switch at the thresholds, which libroadrunner's CVODE steps through slowly
-    at tight tolerances, so the export leaves them out unless asked."""
+    at tight tolerances, so the export leaves them out unless asked; the compiled engine
+    recognises them as durations and measures them on its dense output, at no cost in
+    steps."""
     return [
         _p("saa_threshold", 0.1, "IU/mL", "SAA threshold counted", "the cohort's threshold"),
-        _p("asn_depleted", pd.asn_depleted_mM, "mM", "plasma Asn depletion", "endpoint: 1 µM"),
+        _p("asn_depleted", pdv["asn_depleted"], "mM", "plasma Asn depletion", "endpoint: 1 µM"),
         Parameter(
             "csf_depleted",
-            pd.csf_depleted_mM,
+            pdv["csf_depleted"],
             "mM",
             "CSF Asn depletion (assay LLOQ)",
             record=PD_RECORDS["csf_depleted_mM"][0],

@@ -11,13 +11,13 @@ from ._cohort import compare_regimens as compare_regimens
 from ._cohort import run_cohort as run_cohort
 from ._cohort import sample_population as sample_population
 from ._cohort import typical_patient as typical_patient
-from ._engine import simulate as simulate
 from ._nonmem import read_nonmem as read_nonmem
 from ._regimen import Dose as Dose
 from ._regimen import Regimen as Regimen
 from ._regimen import read_regimen as read_regimen
 from ._regimen import regimen_from_options as regimen_from_options
 from ._result import SimResult as SimResult
+from ._simulate import simulate as simulate
 from ._tdm import DosingRules as DosingRules
 from ._tdm import TDMResult as TDMResult
 from ._tdm import tdm as tdm

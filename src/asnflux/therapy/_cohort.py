@@ -14,10 +14,10 @@ from .._errors import DataError, SolverError
 from ..knowledge import load_knowledge_base
 from ..models._formulations import formulation, weight_from_bsa
 from ..models._patient_inputs import Population
-from ._engine import simulate
 from ._immunogenicity import draw_reactions
 from ._regimen import Regimen
 from ._result import MAX_PATIENTS, SimResult
+from ._simulate import simulate
 
 __all__ = ["CohortResult", "run_cohort", "sample_population", "typical_patient"]
 
@@ -253,14 +253,15 @@ def run_cohort(
     age: float | None = None,
     sex: str | None = None,
     progress: Callable[[int, int], None] | None = None,
-    backend: str = "numpy",
+    backend: str = "compiled",
 ) -> CohortResult:
     """Simulate a seeded virtual cohort on ``regimen``; daily values are pre-dose troughs.
 
     ``age`` (years) and ``sex`` ("f"/"m"), when given, are every patient's (covariates of
     the models that have them); otherwise they are sampled. ``progress(done, total)`` is
-    called along the run (see :func:`simulate`). ``backend``: ``"numpy"`` (the vectorised
-    engine) or ``"compiled"`` (the patient network model on the compiled backend).
+    called along the run (see :func:`simulate`). ``backend``: the engine backend
+    (``"compiled"``: the patient network model, generated and compiled). A patient whose
+    integration fails keeps its row, with the reason in ``status``.
     """
     if not (math.isfinite(threshold) and threshold > 0):
         raise DataError(f"threshold must be a finite positive activity, got {threshold:g} IU/mL")
@@ -275,6 +276,7 @@ def run_cohort(
         keep_traces=False,
         progress=progress,
         backend=backend,
+        on_failure="report",
     )
     for name, values in sim.endpoints.items():
         table[name] = values
@@ -283,7 +285,8 @@ def run_cohort(
     # reported, never silently averaged in (the summary quantiles skip it).
     finite = np.all([np.isfinite(v) for v in sim.endpoints.values()], axis=0)
     finite &= np.isfinite(sim.daily["saa_IU_per_mL"]).all(axis=1)
-    table["status"] = np.where(finite, "ok", "non-finite values")
+    checked = np.where(finite, "ok", "non-finite values")
+    table["status"] = np.where(sim.status != "ok", sim.status, checked)
     return CohortResult(regimen, threshold, table, sim)
 
 

@@ -31,7 +31,7 @@ from ..fitting import CurveModel, FitResult, fit_curve
 from ..knowledge import load_knowledge_base
 from ..models._formulations import formulation
 from ._cohort import typical_patient
-from ._engine import _PK
+from ._pk_exact import ExactPK
 
 __all__ = [
     "ASSELIN_WINDOWS_H",
@@ -58,7 +58,7 @@ def im_half_life_h(
     """Log-linear half-life (h) of a typical child's (BSA 1 m²) serum activity over
     ``window_h`` after one IM dose of formulation ``name`` absorbed at ``ka`` (1/h), with
     the formulation's IV disposition. Linear PK: independent of the dose."""
-    pk = _PK(formulation(name), typical_patient(1.0), {"silent": 1.0, "allergy": 1.0})
+    pk = ExactPK(formulation(name), typical_patient(1.0), {"silent": 1.0, "allergy": 1.0})
     pk.ka = ka  # the engine's own linear system, with the trial absorption rate
     a = pk._matrix(pk.cl / pk.v1)[0]
     times = np.arange(window_h[0], window_h[1] + 1e-9, every_h)

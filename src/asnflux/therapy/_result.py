@@ -77,6 +77,11 @@ class SimResult:
     endpoints: dict[str, Array]  # name -> [N]
     detection_h: Array  # [N] delay from onset to detection by weekly monitoring (nan: none)
     samples: Array | None = None  # [N, len(sample_times_h)] SAA at requested times
+    status: Any = None  # [N] "ok" or why the patient's integration failed (its values NaN)
+
+    def __post_init__(self) -> None:
+        if self.status is None:
+            self.status = np.full(len(self.detection_h), "ok", dtype=object)
 
     @property
     def n(self) -> int:

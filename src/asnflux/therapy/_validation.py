@@ -26,8 +26,8 @@ from ..knowledge import load_knowledge_base
 from ..models._formulations import formulation
 from ._asn_fit import fit_plasma_asn, plasma_asn_steady_state, sampled_asn
 from ._cohort import sample_population
-from ._engine import _UM_PER_MM, simulate
 from ._regimen import Regimen, regimen_from_options
+from ._simulate import _UM_PER_MM, simulate
 from ._tdm import MAX_LEVEL
 
 __all__ = ["CHECKS", "Check", "ValidationRow", "summary", "validate"]
@@ -117,7 +117,7 @@ def _half_life(
         regimen, pop = _cohort(name, dose, route, "0", silent)
         times = np.arange(window_h[0], window_h[1] + 1e-9, every_h)
         run = simulate(pop, regimen, times[-1] / 24 + 0.5, keep_traces=False,
-                       sample_times_h=times, time_budget_s=None)  # fmt: skip
+                       sample_times_h=times)  # fmt: skip
         saa = run.samples
         assert saa is not None
         slopes = []
@@ -216,8 +216,7 @@ def _minimal_depleting_csf(limit_uM: float) -> Callable[[], tuple[float | None, 
 
     def measure() -> tuple[float | None, str]:
         regimen, pop = _cohort("peg", "2500 IU/m**2", "iv", "0")
-        run = simulate(pop, regimen, 42.0, keep_traces=True, record_every_h=1.0,
-                       time_budget_s=None)  # fmt: skip
+        run = simulate(pop, regimen, 42.0, keep_traces=True, record_every_h=1.0)  # fmt: skip
         cols = _pre_dose_rows(run.times_h) & (np.asarray(run.times_h) * 24.0 >= _SETTLED_H)
         saa = run.traces["saa_IU_per_mL"][:, cols].ravel()
         csf = run.traces["asn_csf_uM"][:, cols].ravel()
@@ -254,7 +253,7 @@ def _nadir_fraction(
     def measure() -> tuple[float | None, str]:
         regimen, pop = _cohort(name, dose, route, at)
         run = simulate(pop, regimen, sample_h / 24 + 0.5, keep_traces=False,
-                       sample_times_h=[sample_h], time_budget_s=None, truncate=True)  # fmt: skip
+                       sample_times_h=[sample_h], truncate=True)  # fmt: skip
         assert run.samples is not None
         fraction = float(np.mean(run.samples[:, 0] >= threshold))
         how = (
@@ -277,7 +276,7 @@ def _pooled_saa(
         regimen, pop = _cohort(name, dose, route, at)
         times = [24.0 * d for d in sample_days]
         run = simulate(pop, regimen, max(sample_days) + 0.5, keep_traces=False,
-                       sample_times_h=times, time_budget_s=None, truncate=True)  # fmt: skip
+                       sample_times_h=times, truncate=True)  # fmt: skip
         assert run.samples is not None
         value = float(np.median(run.samples) if statistic == "median" else np.mean(run.samples))
         first, last = sample_days[0], sample_days[-1]
@@ -306,8 +305,7 @@ def _depletion_days(
 
     def measure() -> tuple[float | None, str]:
         regimen, pop = _cohort(name, dose, route, at)
-        run = simulate(pop, regimen, days, keep_traces=True, record_every_h=1.0,
-                       time_budget_s=None)  # fmt: skip
+        run = simulate(pop, regimen, days, keep_traces=True, record_every_h=1.0)  # fmt: skip
         readings = _asn_readings(run, "asn_plasma_uM", name, _pre_dose_rows(run.times_h))
         hours = {k: float(np.median(np.sum(a < limit_uM, axis=1))) for k, a in readings.items()}
         how = (
@@ -329,8 +327,7 @@ def _paired_fraction(
 
     def measure() -> tuple[float | None, str]:
         regimen, pop = _cohort(name, dose, route, at)
-        run = simulate(pop, regimen, days, keep_traces=True, record_every_h=1.0,
-                       time_budget_s=None)  # fmt: skip
+        run = simulate(pop, regimen, days, keep_traces=True, record_every_h=1.0)  # fmt: skip
         cols = _pre_dose_rows(run.times_h)
         if settled:
             cols = cols & (np.asarray(run.times_h) * 24.0 >= _SETTLED_H)
@@ -366,7 +363,7 @@ def _marrow_troughs(
     def measure() -> tuple[float | None, str]:
         regimen, pop = _cohort(name, dose, route, at)
         run = simulate(pop, regimen, max(sample_days) + 0.5, keep_traces=True,
-                       record_every_h=1.0, time_budget_s=None)  # fmt: skip
+                       record_every_h=1.0)  # fmt: skip
         t = np.asarray(run.times_h)
         cols = [int(np.flatnonzero(np.isclose(t, d))[0]) for d in sample_days]  # pre-dose row
         access = load_knowledge_base().value("marrow.enzyme_access", "dimensionless")

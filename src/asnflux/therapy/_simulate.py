@@ -1,8 +1,10 @@
-"""Cohorts on the compiled backend: the patient network model, one definition, N patients.
+"""Patient simulation: the patient network model, one definition, N patients.
 
 The model is :func:`asnflux.models.patient.build_patient_model` — the object exported as
-SBML — compiled once per regimen structure by :mod:`asnflux.engine`; each patient is a
-member whose values come from :func:`~asnflux.models.patient.patient_values`. Endpoints
+SBML — compiled by :mod:`asnflux.engine` (once per structure: regimens that differ only in
+dose times or amounts share the compiled code); each patient is a member whose values come
+from :func:`~asnflux.models.patient.patient_values` and the PD constants from
+:func:`~asnflux.models.patient.pd_values`. Endpoints
 that are integrals (days with SAA at or above the threshold, with plasma Asn below 1 µM,
 with CSF Asn depleted) are states of the model, integrated with it; the rest are read from
 the outputs: pre-dose values are taken 1e-6 h (3.6 ms) before a dose, the Gln nadir is the
@@ -13,6 +15,7 @@ when traces are not kept.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +27,7 @@ from ..units import Q_
 from ._regimen import Regimen
 from ._result import (
     MAX_PATIENTS,
+    TRACES,
     SimResult,
     allergy_onsets,
     check_run,
@@ -31,7 +35,10 @@ from ._result import (
     inactivation_onset,
 )
 
-__all__ = ["CHUNK", "simulate_compiled"]
+__all__ = ["BACKENDS", "CHUNK", "simulate"]
+
+#: Backends of :func:`simulate`.
+BACKENDS = ("compiled",)
 
 #: Patients per chunk of a compiled cohort run.
 CHUNK = 2_000
@@ -52,19 +59,26 @@ _OUTPUTS = (
     "t_csf_depleted",
 )
 _UM_PER_MM = float(Q_(1.0, "mM").to("µM").magnitude)
-_COMPILED: dict[str, Any] = {}
 
 
-def _compiled(model: Any) -> Any:
-    from ..engine import compile_model
-    from ..engine._symbolic import structure_key
+#: Most patient-days one run accepts: 1,000,000 patients × 100 days. On the project's 2-core
+#: VM a patient-day costs 6-19 µs (PEG IV to Erwinia IM, docs/performance.md), so the
+#: limit is 10-32 min there; runs beyond it are refused before they start.
+MAX_PATIENT_DAYS = 100_000_000
 
-    key = structure_key(model)
-    if key not in _COMPILED:
-        if len(_COMPILED) >= 16:
-            _COMPILED.pop(next(iter(_COMPILED)))
-        _COMPILED[key] = compile_model(model)
-    return _COMPILED[key]
+
+def _check_memory(n: int, n_days: int, n_records: int) -> None:
+    """Refuse a run whose result arrays would not fit in memory, before allocating them."""
+    need = 8 * n * (4 * n_days + len(TRACES) * n_records + 16)
+    try:
+        avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return
+    if need > 0.8 * avail:
+        raise DataError(
+            f"{n:,} patients need about {need / 2**30:.1f} GiB, more than the "
+            f"{avail / 2**30:.1f} GiB free; use fewer patients or drop the traces"
+        )
 
 
 def _skipped(pop: Population, regimen: Regimen, end_h: float) -> np.ndarray:
@@ -78,7 +92,7 @@ def _skipped(pop: Population, regimen: Regimen, end_h: float) -> np.ndarray:
     return skipped
 
 
-def simulate_compiled(
+def simulate(
     pop: Population,
     regimen: Regimen,
     days: float,
@@ -87,13 +101,31 @@ def simulate_compiled(
     keep_traces: bool = True,
     record_every_h: float = 1.0,
     monitor_every_days: float = 7.0,
+    pd: PDParams | None = None,
     sample_times_h: Any = None,
     progress: Callable[[int, int], None] | None = None,
     truncate: bool = False,
+    backend: str = "compiled",
+    on_failure: str = "raise",
 ) -> SimResult:
-    """:func:`asnflux.therapy.simulate` on the compiled backend (same result object)."""
-    from ..models.patient import build_patient_model, patient_values
+    """Simulate N patients on one regimen for ``days``; doses after allergy are not given.
 
+    ``keep_traces`` records every output each ``record_every_h`` hours, with a pre- and a
+    post-dose row at each dose. ``monitor_every_days`` is the SAA sampling interval used to
+    time the detection of inactivation (weekly in DCOG-style monitoring).
+    ``sample_times_h`` records the SAA at those times (before any dose given then) into
+    ``SimResult.samples``. ``pd`` replaces the knowledge base's PD constants (a field may be
+    an array, one entry per patient). ``progress(done, total)`` is called after each chunk
+    of patients. A dose after ``days`` is an error unless ``truncate`` (simulate only the
+    start of a regimen). The ODEs are integrated by the compiled backend
+    (:mod:`asnflux.engine`, RODAS4 at rtol 1e-6, atol 1e-8 mM); a patient whose
+    integration fails is an error naming it, or with ``on_failure="report"`` has its
+    reason in ``SimResult.status`` and NaN values.
+    """
+    from ..models.patient import build_patient_model, patient_values, pd_values
+
+    if backend not in BACKENDS:
+        raise DataError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     check_run(pop, regimen, days, truncate)
     for name, value in (
         ("record_every_h", record_every_h),
@@ -103,13 +135,20 @@ def simulate_compiled(
             raise DataError(f"{name} must be a positive number, got {value!r}")
     if pop.n > MAX_PATIENTS:
         raise DataError(f"at most {MAX_PATIENTS:,} patients per run, got {pop.n:,}")
+    if pop.n * days > MAX_PATIENT_DAYS:
+        raise DataError(
+            f"{pop.n:,} patient(s) over {days:g} days are {pop.n * days:,.0f} patient-days, "
+            f"more than the {MAX_PATIENT_DAYS:,} one run accepts; use fewer patients or days"
+        )
     if not (threshold > 0 and math.isfinite(threshold)):
         raise DataError(f"threshold must be a positive number, got {threshold!r}")
     end_h = days * 24.0
     reg = Regimen(tuple(d for d in regimen.doses if d.time_h <= end_h))
-    pd = PDParams.from_kb()
+    pd = pd or PDParams.from_kb()
     n = pop.n
     n_days = math.floor(days) + 1
+    per_member = {k: np.broadcast_to(np.asarray(v, float), (n,)) for k, v in pd_values(pd).items()}
+    blasts0 = np.broadcast_to(np.asarray(pd.blasts0, float), (n,))
     dose_h = np.unique([d.time_h for d in reg.doses if d.time_h > 0])
     # doses at time 0 are the model's initial state: before them there is no enzyme
     at_zero = any(d.time_h == 0 for d in reg.doses)
@@ -148,25 +187,33 @@ def simulate_compiled(
     def at(ts: np.ndarray) -> np.ndarray:
         return np.array([where[float(t)] for t in ts], dtype=np.int64)
 
-    model = build_patient_model(pop, reg, 0, endpoint_states=True)
-    compiled = _compiled(model)
+    _check_memory(n, n_days, len(trace_t))
+    from ..engine import compile_model
+
+    model = build_patient_model(pop, reg, 0, endpoint_states=True, pd=pd)
+    compiled = compile_model(model)  # the code is cached by structure; values come below
     fixed = {p.id: p.value for p in model.parameters if p.assignment is None}
     fixed["saa_threshold"] = float(threshold)
-    values_all = patient_values(pop, reg)
+    settable = set(fixed) | {s.id for s in model.species}
+    values_all = patient_values(pop, reg) | {k: v for k, v in per_member.items() if k in settable}
     inact = inactivation_onset(pop)
     traces = {k: np.empty((n, len(trace_t))) for k in _TRACE_OF} if keep_traces else {}
     daily = {k: np.empty((n, n_days)) for k in _DAILY_OF}
     endpoints = {k: np.empty(n) for k in _ENDPOINTS}
     detection = np.full(n, np.nan)
+    status = np.full(n, "ok", dtype=object)
     samples = np.empty((n, len(samples_t))) if sample_times_h is not None else None
     i_trace, i_day, i_mon, i_smp = at(trace_grid), at(day_t), at(monitor_grid), at(pre(samples_t))
     for start in range(0, n, CHUNK):
         stop = min(n, start + CHUNK)
         values = {k: np.full(stop - start, v) for k, v in fixed.items()}
         values |= {k: v[start:stop] for k, v in values_all.items()}
-        ds = compiled.simulate(values, times=grid, outputs=list(_OUTPUTS), atol=ATOL)
+        ds = compiled.simulate(
+            values, times=grid, outputs=list(_OUTPUTS), atol=ATOL, on_failure=on_failure
+        )
         out = {k: ds[k].values for k in _OUTPUTS}
         rows = slice(start, stop)
+        status[rows] = ds["status_text"].values
         for key, (name, scale) in _TRACE_OF.items():
             if keep_traces:
                 traces[key][rows] = out[name][:, i_trace] * scale
@@ -181,7 +228,7 @@ def simulate_compiled(
         endpoints["days_csf_asn_depleted"][rows] = out["t_csf_depleted"][:, -1] / 24.0
         endpoints["gln_nadir_uM"][rows] = out["Gln_plasma"].min(axis=1) * _UM_PER_MM
         blasts = out["blasts_s"][:, -1] + out["blasts_r"][:, -1]
-        endpoints["blast_log_kill"][rows] = np.log10(pd.blasts0 / blasts)
+        endpoints["blast_log_kill"][rows] = np.log10(blasts0[rows] / blasts)
         saa_mon = out["SAA"][:, i_mon]
         for j, t in enumerate(monitor_t):
             found = np.isnan(detection[rows]) & (t >= inact[rows]) & (saa_mon[:, j] < threshold)
@@ -194,7 +241,7 @@ def simulate_compiled(
             progress(stop, n)
     endpoints["doses_skipped_after_allergy"] = _skipped(pop, reg, end_h)
     times = trace_t / 24.0 if keep_traces else np.zeros(0)
-    return SimResult(times, traces, daily, endpoints, detection, samples)
+    return SimResult(times, traces, daily, endpoints, detection, samples, status)
 
 
 # SimResult trace/daily name -> (model output, factor to the reported unit)
