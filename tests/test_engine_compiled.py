@@ -333,11 +333,12 @@ def test_two_events_at_one_time_setting_one_variable_are_refused():
 
 
 def test_models_differing_only_in_event_times_share_code_but_not_schedules():
-    """The generated code is keyed by structure without event times, so a regimen given a
-    week earlier reuses the first one's compiled kernel — and runs on its own schedule
+    """The generated code is keyed by structure without event times or repeats, so a
+    regimen given a week earlier, or a longer course of the same doses, reuses the first
+    one's compiled kernel — and runs on its own schedule
     (review finding: it once ran on the first regimen's), as libroadrunner on its SBML."""
     from asnflux.models.patient import build_patient_model
-    from asnflux.therapy import regimen_from_options, sample_population, simulate
+    from asnflux.therapy import regimen_from_options, sample_population, simulate, typical_patient
 
     late = regimen_from_options("peg", "2500 IU/m**2", "iv", at="0,14")
     early = regimen_from_options("peg", "2500 IU/m**2", "iv", at="0,7")
@@ -351,6 +352,16 @@ def test_models_differing_only_in_event_times_share_code_but_not_schedules():
         compile_model(build_patient_model(pop, r, 0)).kernel(["SAA"]) for r in (late, early)
     )
     assert one.module is two.module  # one compiled kernel
+    # and a course of six doses shares the kernel of a course of four (same amounts)
+    courses = [
+        regimen_from_options("native-ecoli", "10000 IU/m**2", "im", every="3d", doses=k)
+        for k in (4, 6)
+    ]
+    four, six = (
+        compile_model(build_patient_model(typical_patient(1.0), r, 0)).kernel(["SAA"])
+        for r in courses
+    )
+    assert four.module is six.module
     # ablation: on the late regimen's schedule the day-8 level is a single dose's
     b = simulate(pop, late, 20, keep_traces=False)
     assert b.daily["saa_IU_per_mL"][1, 8] < 0.7 * a.daily["saa_IU_per_mL"][1, 8]
@@ -422,7 +433,10 @@ def test_the_code_cache_drops_what_has_not_been_used_for_a_month(tmp_path, monke
         path = tmp_path / f"asnflux_model_{name}.py"
         path.write_text("x = 1\n" * 100)
         (cache / f"asnflux_model_{name}.rhs-3.py311.nbi").write_bytes(b"0" * 1000)
-        os.utime(path, (now - days_ago * 86400, now - days_ago * 86400))
+        os.utime(path, (now - 90 * 86400, now - 90 * 86400))  # written long ago
+        used = path.with_suffix(".used")  # last loaded
+        used.touch()
+        os.utime(used, (now - days_ago * 86400, now - days_ago * 86400))
 
     module("old", 40)
     module("recent", 2)
@@ -432,6 +446,7 @@ def test_the_code_cache_drops_what_has_not_been_used_for_a_month(tmp_path, monke
     monkeypatch.setattr(_kernel, "CACHE_MAX_AGE_S", 30 * 86400.0)
     assert _kernel.prune_cache(tmp_path, now=now) == ["asnflux_model_old"]
     assert not any(p.name.startswith("asnflux_model_old") for p in cache.iterdir())
+    assert not (tmp_path / "asnflux_model_old.used").exists()
     assert (tmp_path / "asnflux_model_recent.py").exists()
     monkeypatch.setattr(_kernel, "CACHE_MAX_BYTES", 100)
     assert _kernel.prune_cache(tmp_path, now=now) == ["asnflux_model_recent"]

@@ -26,7 +26,7 @@ from .._errors import DataError, SolverError
 from ..network import Model
 from ..network._math import symbols
 from ._kernel import STATUS, Kernel, build_kernel
-from ._symbolic import SymbolicSystem, symbolic_system, to_sympy
+from ._symbolic import SymbolicSystem, event_branches, symbolic_system, to_sympy
 
 __all__ = ["CompiledModel", "compile_model"]
 
@@ -280,13 +280,14 @@ class CompiledModel:
         outputs, rtol, atol, max_steps = settings
         kern = self.kernel(list(outputs))
         ev_at = np.array([at for at, _ in self.system.events], float)
+        _, ev_branch = event_branches(self.system)
         h0 = 1e-6 * max(float(t[-1]), 1.0)
         y0, pv, scale = self._initial(values, n)
         if out is None:
             out = np.empty((n, len(t), len(outputs)))
         status = np.zeros(n, np.int64)
         steps = np.zeros(n, np.int64)
-        kern.run(y0, pv, t, ev_at, rtol, atol * scale, h0, max_steps, out, status, steps)
+        kern.run(y0, pv, t, ev_at, ev_branch, rtol, atol * scale, h0, max_steps, out, status, steps)
         out[np.flatnonzero(status)] = np.nan
         return out, status, steps
 

@@ -13,11 +13,13 @@ integration fails carries its status and leaves NaN rows, the others are unaffec
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from .._errors import DataError
 from .._io import atomic_write_text
-from ._symbolic import SymbolicSystem, structure_key
+from ._symbolic import SymbolicSystem, event_branches, structure_key
 
 __all__ = ["STATUS", "Kernel", "Plan", "build_kernel", "elimination", "generate_source"]
 
@@ -79,7 +81,8 @@ def generate_source(system: SymbolicSystem, outputs: list[str]) -> tuple[str, in
     ``rhs(y, p, dy)``; ``wmat(y, p, fac, w)``: the iteration matrix W = fac·I − J on the
     filled pattern of its sparse LU, as a compact vector; ``lu(w)`` and ``solve(w, b)``:
     that factorisation and its triangular solves, as straight-line code from the
-    elimination plan; ``obs(y, p, o)``: the selected outputs; ``event(k, y, p)``;
+    elimination plan; ``obs(y, p, o)``: the selected outputs; ``event(k, y, p)``: branch k
+    of the distinct event assignment groups;
     ``ind(y, p, g)``: the durations' conditions (true where ≥ 0).
     """
     printer = _Printer(_names(system))
@@ -123,9 +126,10 @@ def generate_source(system: SymbolicSystem, outputs: list[str]) -> tuple[str, in
         [system.observables[k] for k in outputs], [f"o[{i}]" for i in range(len(outputs))], printer
     )
     lines += ["", "def event(k, y, p):"]
-    if not system.events:
+    branches, _ = event_branches(system)
+    if not branches:
         lines.append("    pass")
-    for k, (_, assigned) in enumerate(system.events):
+    for k, assigned in enumerate(branches):  # one branch per distinct assignment group
         lines.append(f"    if k == {k}:")
         # values from before the event (SBML useValuesFromTriggerTime), then assigned
         body = _body([v for _, v in assigned], [f"v{n}" for n in range(len(assigned))], printer)
@@ -184,7 +188,7 @@ def elimination(pattern: np.ndarray) -> Plan:
 
 
 #: Bumped whenever generated code or the integrator changes meaning (part of the cache key).
-CODEGEN_VERSION = "2"
+CODEGEN_VERSION = "3"
 _FUNCTIONS = ("rhs", "wmat", "lu", "solve", "obs", "event", "ind")
 
 
@@ -203,6 +207,49 @@ def cache_dir() -> Path | None:
     except OSError:
         return None
     return folder if os.access(folder, os.W_OK | os.X_OK) else None
+
+
+#: A generated module unused for this long is removed, with numba's machine code for it,
+#: whenever a new module is written; beyond this total size, so is the least recently used
+#: (but none used within the last hour).
+CACHE_MAX_AGE_S = 30 * 86400.0
+CACHE_MAX_BYTES = 2**30
+
+
+def prune_cache(folder: Path, keep: str = "", now: float | None = None) -> list[str]:
+    """Remove from ``folder`` the generated modules (and their ``__pycache__`` files) last
+    used more than :data:`CACHE_MAX_AGE_S` ago, then the least recently used while the
+    folder holds more than :data:`CACHE_MAX_BYTES`; never ``keep`` (a module name).
+    A module's last use is the time of its ``.used`` marker, touched at every load (the
+    module's own file time must stay: numba's cache is valid only for it). Returns what it
+    removed."""
+    now = time.time() if now is None else now
+    pycache = folder / "__pycache__"
+    entries = []
+    for path in folder.glob("asnflux_model_*.py"):
+        marker = path.with_suffix(".used")
+        files = [path, marker, *pycache.glob(f"{path.stem}.*")]
+        try:
+            used = (marker if marker.exists() else path).stat().st_mtime
+            size = sum(f.stat().st_size for f in files if f.exists())
+        except OSError:  # removed meanwhile by another process
+            continue
+        entries.append((used, path.stem, files, size))
+    entries.sort()
+    total = sum(size for *_, size in entries)
+    removed = []
+    for used, name, files, size in entries:
+        idle = now - used
+        if name == keep or not (
+            idle > CACHE_MAX_AGE_S or (total > CACHE_MAX_BYTES and idle > 3600)
+        ):
+            continue
+        for f in files:
+            with contextlib.suppress(OSError):  # gone already
+                f.unlink()
+        total -= size
+        removed.append(name)
+    return removed
 
 
 def module_text(system: SymbolicSystem, outputs: list[str]) -> str:
@@ -238,10 +285,10 @@ class Kernel:
     """The compiled functions and integrator of one model and output selection.
 
     The generated module is keyed by the model's structure (:func:`structure_key` without
-    event times: its formulas, ids and events in order, not its values or when the events
-    fire), the outputs, and the generator's source and versions; it is written once to the
-    cache folder, and numba keeps its machine code there, so a second process loads it in
-    about a second, and a process loads each module once.
+    event times: its formulas, ids and distinct event assignments, not its values, nor when
+    or how often the events fire), the outputs, and the generator's source and versions; it
+    is written once to the cache folder, and numba keeps its machine code there, so a second
+    process loads it in about a second, and a process loads each module once.
     """
 
     def __init__(self, system: SymbolicSystem, outputs: list[str]) -> None:
@@ -263,6 +310,9 @@ class Kernel:
         path = folder / f"{name}.py"
         if not path.exists():
             atomic_write_text(path, module_text(system, outputs))
+            prune_cache(folder, keep=name)
+        with contextlib.suppress(OSError):  # a read-only cache: no record of use
+            path.with_suffix(".used").touch()  # its last use, for pruning
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:
             raise DataError(f"cannot load the generated model {path}")

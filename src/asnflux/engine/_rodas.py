@@ -134,6 +134,7 @@ def member(
     p: Any,
     t_out: Any,
     ev_at: Any,
+    ev_branch: Any,
     rtol: float,
     atol: Any,
     h_init: float,
@@ -168,7 +169,7 @@ def member(
     n_ev = ev_at.shape[0]
     e = 0
     while e < n_ev and ev_at[e] <= t:  # events at (or before) the start fire at once
-        event(e, y, p)
+        event(ev_branch[e], y, p)
         e += 1
     i_out = 0
     while i_out < n_t and t_out[i_out] <= t:
@@ -311,7 +312,7 @@ def member(
             if not last:
                 h = h_new
         while e < n_ev and ev_at[e] <= t * (1.0 + 1e-14):
-            event(e, y, p)
+            event(ev_branch[e], y, p)
             e += 1
         for i in range(M):
             if not math.isfinite(y[i]):
@@ -333,6 +334,7 @@ def run(
     params: Any,
     t_out: Any,
     ev_at: Any,
+    ev_branch: Any,
     rtol: float,
     atol: Any,
     h_init: float,
@@ -343,6 +345,8 @@ def run(
 ) -> None:
     for k in numba.prange(y0.shape[0]):
         y = y0[k].copy()
-        code, n = member(y, params[k], t_out, ev_at, rtol, atol[k], h_init, max_steps, out[k])
+        code, n = member(
+            y, params[k], t_out, ev_at, ev_branch, rtol, atol[k], h_init, max_steps, out[k]
+        )
         status[k] = code
         steps[k] = n

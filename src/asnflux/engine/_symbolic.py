@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import sympy as sp
 
 from .._errors import DataError
@@ -92,10 +93,11 @@ def structure_key(model: Model, *, event_times: bool = True) -> str:
     times — and not its values (parameter values, initial concentrations and compartment
     sizes enter at run time).
 
-    ``event_times=False`` gives the key of the generated code alone: it holds the events'
-    assignments in time order, grouped as they fire together, but not their times (those
-    are passed to the integrator at run time), so regimens that differ only in when their
-    doses fall share one compiled kernel."""
+    ``event_times=False`` gives the key of the generated code alone: it holds the distinct
+    assignments of the events (grouped as they fire together, in order of first
+    appearance) but neither their times nor how often each recurs — both are passed to the
+    integrator at run time — so regimens that differ only in when their doses fall, or in
+    how many doses of one amount they give, share one compiled kernel."""
     events: list[Any] = []
     for e in sorted(model.events, key=lambda e: e.at):
         assigned = sorted(e.assignments.items())
@@ -104,7 +106,7 @@ def structure_key(model: Model, *, event_times: bool = True) -> str:
         else:
             events.append((e.at, [assigned]))
     if not event_times:
-        events = [group for _, group in events]
+        events = distinct([group for _, group in events])
     return repr(
         (
             [(c.id, c.size_rule) for c in model.compartments],
@@ -121,6 +123,23 @@ def structure_key(model: Model, *, event_times: bool = True) -> str:
             events,
         )
     )  # fmt: skip
+
+
+def distinct(items: list[Any]) -> list[Any]:
+    """The distinct items (compared by ``repr``) in order of first appearance."""
+    seen: dict[str, Any] = {}
+    for item in items:
+        seen.setdefault(repr(item), item)
+    return list(seen.values())
+
+
+def event_branches(system: SymbolicSystem) -> tuple[list[Any], np.ndarray]:
+    """The generated code's event branches — the distinct assignment groups, in order of
+    first appearance — and, per event time, the branch it runs."""
+    groups = [assigned for _, assigned in system.events]
+    branches = distinct(groups)
+    number = {repr(b): i for i, b in enumerate(branches)}
+    return branches, np.array([number[repr(g)] for g in groups], dtype=np.int64)
 
 
 def symbolic_system(model: Model) -> SymbolicSystem:

@@ -40,7 +40,7 @@ __all__ = [
     "with_switch",
 ]
 
-#: Integration step (h); dose times must fall on it (3-minute resolution).
+#: Time resolution of a regimen (h): dose times fall on a 3-minute grid.
 GRID_H = 0.05
 #: Most doses in one regimen (a whole ALL protocol has a few dozen asparaginase doses).
 MAX_DOSES = 1000
@@ -140,7 +140,7 @@ class Regimen:
                 )
             steps = d.time_h / GRID_H
             if abs(steps - round(steps)) > 1e-6:
-                raise DataError(f"dose time {d.time_h:g} h is not on the 3-minute integration grid")
+                raise DataError(f"dose time {d.time_h:g} h is not on the regimen's 3-minute grid")
 
     def __repr__(self) -> str:
         """``Regimen(3 doses: day 0 peg 2500 IU/m**2 iv; day 14 …)``: short, like the CLI."""
