@@ -333,9 +333,9 @@ def test_two_events_at_one_time_setting_one_variable_are_refused():
 
 
 def test_models_differing_only_in_event_times_share_code_but_not_schedules():
-    """The generated code is keyed by structure without event times or repeats, so a
-    regimen given a week earlier, or a longer course of the same doses, reuses the first
-    one's compiled kernel — and runs on its own schedule
+    """The generated code is keyed by structure without event times, repeats or dose
+    amounts, so a regimen given a week earlier, or a longer course or other doses of one
+    formulation, reuses the first one's compiled kernel — and runs on its own schedule
     (review finding: it once ran on the first regimen's), as libroadrunner on its SBML."""
     from asnflux.models.patient import build_patient_model
     from asnflux.therapy import regimen_from_options, sample_population, simulate, typical_patient
@@ -354,14 +354,17 @@ def test_models_differing_only_in_event_times_share_code_but_not_schedules():
     assert one.module is two.module  # one compiled kernel
     # and a course of six doses shares the kernel of a course of four (same amounts)
     courses = [
-        regimen_from_options("native-ecoli", "10000 IU/m**2", "im", every="3d", doses=k)
-        for k in (4, 6)
+        regimen_from_options("native-ecoli", dose, "im", every="3d", doses=k)
+        for dose, k in (("10000 IU/m**2", 4), ("10000 IU/m**2", 6), ("6000 IU/m**2", 4))
     ]
-    four, six = (
+    four, six, smaller = (
         compile_model(build_patient_model(typical_patient(1.0), r, 0)).kernel(["SAA"])
         for r in courses
     )
-    assert four.module is six.module
+    assert four.module is six.module is smaller.module  # dose amounts are run-time data
+    low, high = (simulate(typical_patient(1.0), r, 14, keep_traces=False) for r in courses[::-2])
+    ratio = low.daily["saa_IU_per_mL"][0, 1:10] / high.daily["saa_IU_per_mL"][0, 1:10]
+    np.testing.assert_allclose(ratio, 0.6, rtol=1e-4)  # linear PK: each run its own amount
     # ablation: on the late regimen's schedule the day-8 level is a single dose's
     b = simulate(pop, late, 20, keep_traces=False)
     assert b.daily["saa_IU_per_mL"][1, 8] < 0.7 * a.daily["saa_IU_per_mL"][1, 8]

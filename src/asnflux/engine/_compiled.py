@@ -280,14 +280,17 @@ class CompiledModel:
         outputs, rtol, atol, max_steps = settings
         kern = self.kernel(list(outputs))
         ev_at = np.array([at for at, _ in self.system.events], float)
-        _, ev_branch = event_branches(self.system)
+        _, ev_branch, ev_vals = event_branches(self.system)
         h0 = 1e-6 * max(float(t[-1]), 1.0)
         y0, pv, scale = self._initial(values, n)
         if out is None:
             out = np.empty((n, len(t), len(outputs)))
         status = np.zeros(n, np.int64)
         steps = np.zeros(n, np.int64)
-        kern.run(y0, pv, t, ev_at, ev_branch, rtol, atol * scale, h0, max_steps, out, status, steps)
+        kern.run(
+            y0, pv, t, ev_at, ev_branch, ev_vals, rtol, atol * scale, h0, max_steps, out, status,
+            steps,
+        )  # fmt: skip
         out[np.flatnonzero(status)] = np.nan
         return out, status, steps
 

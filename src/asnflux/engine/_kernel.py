@@ -60,8 +60,9 @@ class _Printer(PythonCodePrinter):
         return "math.nan"
 
 
-def _names(system: SymbolicSystem) -> dict[sp.Symbol, str]:
+def _names(system: SymbolicSystem, n_lifted: int = 0) -> dict[sp.Symbol, str]:
     out = {s: f"y[{i}]" for i, s in enumerate(system.state_symbols)}
+    out |= {sp.Symbol(f"q__{i}"): f"q[{i}]" for i in range(n_lifted)}  # an event's numbers
     return out | {s: f"p[{j}]" for j, s in enumerate(system.parameter_symbols)}
 
 
@@ -85,7 +86,8 @@ def generate_source(system: SymbolicSystem, outputs: list[str]) -> tuple[str, in
     of the distinct event assignment groups;
     ``ind(y, p, g)``: the durations' conditions (true where ≥ 0).
     """
-    printer = _Printer(_names(system))
+    branches, _, lifted = event_branches(system)
+    printer = _Printer(_names(system, lifted.shape[1]))
     m = system.n_ode
     lines = ["import math", "", "def rhs(y, p, dy):"]
     lines += _body(list(system.rhs), [f"dy[{i}]" for i in range(m)], printer)
@@ -125,8 +127,7 @@ def generate_source(system: SymbolicSystem, outputs: list[str]) -> tuple[str, in
     lines += _body(
         [system.observables[k] for k in outputs], [f"o[{i}]" for i in range(len(outputs))], printer
     )
-    lines += ["", "def event(k, y, p):"]
-    branches, _ = event_branches(system)
+    lines += ["", "def event(k, y, p, q):"]
     if not branches:
         lines.append("    pass")
     for k, assigned in enumerate(branches):  # one branch per distinct assignment group
@@ -188,7 +189,7 @@ def elimination(pattern: np.ndarray) -> Plan:
 
 
 #: Bumped whenever generated code or the integrator changes meaning (part of the cache key).
-CODEGEN_VERSION = "3"
+CODEGEN_VERSION = "4"
 _FUNCTIONS = ("rhs", "wmat", "lu", "solve", "obs", "event", "ind")
 
 
@@ -285,8 +286,9 @@ class Kernel:
     """The compiled functions and integrator of one model and output selection.
 
     The generated module is keyed by the model's structure (:func:`structure_key` without
-    event times: its formulas, ids and distinct event assignments, not its values, nor when
-    or how often the events fire), the outputs, and the generator's source and versions; it
+    event times, plus its event templates: its formulas, ids and distinct event assignments
+    with their numbers lifted out, not its values, nor when, how often or with which
+    numbers the events fire), the outputs, and the generator's source and versions; it
     is written once to the cache folder, and numba keeps its machine code there, so a second
     process loads it in about a second, and a process loads each module once.
     """
@@ -296,7 +298,8 @@ class Kernel:
 
         key = hashlib.sha256(
             repr(
-                (structure_key(system.model, event_times=False), outputs, CODEGEN_VERSION,
+                (structure_key(system.model, event_times=False),
+                 [repr(b) for b in event_branches(system)[0]], outputs, CODEGEN_VERSION,
                  _generator_text(),
                  numba.__version__, sp.__version__)
             ).encode()

@@ -70,7 +70,7 @@ def obs(y: Any, p: Any, o: Any) -> None:
     raise NotImplementedError
 
 
-def event(k: int, y: Any, p: Any) -> None:
+def event(k: int, y: Any, p: Any, q: Any) -> None:
     raise NotImplementedError
 
 
@@ -135,6 +135,7 @@ def member(
     t_out: Any,
     ev_at: Any,
     ev_branch: Any,
+    ev_vals: Any,
     rtol: float,
     atol: Any,
     h_init: float,
@@ -169,7 +170,7 @@ def member(
     n_ev = ev_at.shape[0]
     e = 0
     while e < n_ev and ev_at[e] <= t:  # events at (or before) the start fire at once
-        event(ev_branch[e], y, p)
+        event(ev_branch[e], y, p, ev_vals[e])
         e += 1
     i_out = 0
     while i_out < n_t and t_out[i_out] <= t:
@@ -312,7 +313,7 @@ def member(
             if not last:
                 h = h_new
         while e < n_ev and ev_at[e] <= t * (1.0 + 1e-14):
-            event(ev_branch[e], y, p)
+            event(ev_branch[e], y, p, ev_vals[e])
             e += 1
         for i in range(M):
             if not math.isfinite(y[i]):
@@ -335,6 +336,7 @@ def run(
     t_out: Any,
     ev_at: Any,
     ev_branch: Any,
+    ev_vals: Any,
     rtol: float,
     atol: Any,
     h_init: float,
@@ -346,7 +348,8 @@ def run(
     for k in numba.prange(y0.shape[0]):
         y = y0[k].copy()
         code, n = member(
-            y, params[k], t_out, ev_at, ev_branch, rtol, atol[k], h_init, max_steps, out[k]
-        )
+            y, params[k], t_out, ev_at, ev_branch, ev_vals, rtol, atol[k], h_init, max_steps,
+            out[k],
+        )  # fmt: skip
         status[k] = code
         steps[k] = n

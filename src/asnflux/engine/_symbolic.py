@@ -93,11 +93,10 @@ def structure_key(model: Model, *, event_times: bool = True) -> str:
     times — and not its values (parameter values, initial concentrations and compartment
     sizes enter at run time).
 
-    ``event_times=False`` gives the key of the generated code alone: it holds the distinct
-    assignments of the events (grouped as they fire together, in order of first
-    appearance) but neither their times nor how often each recurs — both are passed to the
-    integrator at run time — so regimens that differ only in when their doses fall, or in
-    how many doses of one amount they give, share one compiled kernel."""
+    ``event_times=False`` leaves the events out: the generated code's key adds their
+    templates (:func:`event_branches`), which hold neither their times, nor how often each
+    recurs, nor the numbers they assign — all passed to the integrator at run time — so
+    regimens that differ only in their dose times, counts or amounts share one kernel."""
     events: list[Any] = []
     for e in sorted(model.events, key=lambda e: e.at):
         assigned = sorted(e.assignments.items())
@@ -105,8 +104,8 @@ def structure_key(model: Model, *, event_times: bool = True) -> str:
             events[-1][1].append(assigned)
         else:
             events.append((e.at, [assigned]))
-    if not event_times:
-        events = distinct([group for _, group in events])
+    if not event_times:  # the generated code's key adds the events' lifted templates
+        events = []
     return repr(
         (
             [(c.id, c.size_rule) for c in model.compartments],
@@ -133,13 +132,29 @@ def distinct(items: list[Any]) -> list[Any]:
     return list(seen.values())
 
 
-def event_branches(system: SymbolicSystem) -> tuple[list[Any], np.ndarray]:
-    """The generated code's event branches — the distinct assignment groups, in order of
-    first appearance — and, per event time, the branch it runs."""
-    groups = [assigned for _, assigned in system.events]
-    branches = distinct(groups)
+def event_branches(system: SymbolicSystem) -> tuple[list[Any], np.ndarray, np.ndarray]:
+    """The generated code's event branches, one per distinct *template* — an event group's
+    assignments with their numbers lifted out as ``q__0``, ``q__1``, … (in order of first
+    appearance) — in order of first appearance; per event time, the branch it runs; and per
+    event time, its lifted numbers (rows padded with zeros)."""
+    templates, numbers = [], []
+    for _, assigned in system.events:
+        found: list[sp.Basic] = []
+        for _, value in assigned:
+            for node in sp.preorder_traversal(value):
+                if isinstance(node, sp.Number) and node not in found:
+                    found.append(node)
+        lift = {v: sp.Symbol(f"q__{i}") for i, v in enumerate(found)}
+        templates.append(tuple((i, value.xreplace(lift)) for i, value in assigned))
+        numbers.append([float(v) for v in found])
+    branches = distinct(templates)
     number = {repr(b): i for i, b in enumerate(branches)}
-    return branches, np.array([number[repr(g)] for g in groups], dtype=np.int64)
+    width = max([1, *(len(row) for row in numbers)])
+    values = np.zeros((len(numbers), width))
+    for k, row in enumerate(numbers):
+        values[k, : len(row)] = row
+    which = np.array([number[repr(t)] for t in templates], dtype=np.int64)
+    return branches, which, values
 
 
 def symbolic_system(model: Model) -> SymbolicSystem:
