@@ -454,3 +454,65 @@ def test_the_code_cache_drops_what_has_not_been_used_for_a_month(tmp_path, monke
     monkeypatch.setattr(_kernel, "CACHE_MAX_BYTES", 100)
     assert _kernel.prune_cache(tmp_path, now=now) == ["asnflux_model_recent"]
     assert (tmp_path / "asnflux_model_now.py").exists()
+
+
+def _target_model(target: str) -> Model:
+    """D' = piecewise(1, X >= 0.5, 0), X' = -X; an event at 1 h zeroes ``target``."""
+    return Model(
+        "m",
+        "m",
+        [Compartment("c", "c", 1.0)],
+        [],
+        [
+            Parameter("D", 0.0, "h", assumption="x", rate_rule="piecewise(1, X >= 0.5, 0)"),
+            Parameter("X", 1.0, "dimensionless", assumption="x", rate_rule="-X * kx"),
+            Parameter("kx", 1.0, "1/h", assumption="x"),
+        ],
+        events=[Event("e", 1.0, {target: f"0 * {target}"})],
+    )
+
+
+def test_models_whose_events_set_different_states_do_not_share_code():
+    """Review finding: with the event targets out of the key, the model whose event zeroes
+    X (so D is a duration and the states reorder) ran on the code of the one whose event
+    zeroes D, and returned X = 0 from the start. Each now runs its own code."""
+    t = np.array([0.0, 1.0, 2.0, 3.0])
+    for target, d_end in (("D", 0.0), ("X", np.log(2.0))):
+        ds = compile_model(_target_model(target)).simulate({}, times=t, outputs=["X", "D"])
+        ref = REFERENCE.simulate(to_sbml(_target_model(target)), t, ["X", "D"]).table
+        np.testing.assert_allclose(ds["X"].values[0], ref["X"], atol=1e-6)
+        assert ds["D"].values[0, -1] == pytest.approx(d_end, abs=1e-6)
+
+
+def test_strict_and_all_duration_conditions():
+    """``x > 0`` does not hold while x is exactly 0 (review finding: counted as ≥); a model
+    whose only state is a duration is integrated as an ordinary state."""
+    model = Model(
+        "s",
+        "strict",
+        [Compartment("c", "c", 1.0)],
+        [],
+        [
+            Parameter(
+                "x", 0.0, "dimensionless", assumption="x", rate_rule="-0.1 * x", variable=True
+            ),
+            Parameter("pos", 0.0, "h", assumption="x", rate_rule="piecewise(1, x > 0, 0)"),
+            Parameter("nonneg", 0.0, "h", assumption="x", rate_rule="piecewise(1, x >= 0, 0)"),
+        ],
+        events=[Event("on", 5.0, {"x": "1"})],
+    )
+    ds = compile_model(model).simulate({}, times=[0.0, 2.0, 5.0, 10.0], outputs=["pos", "nonneg"])
+    np.testing.assert_allclose(ds["pos"].values[0], [0, 0, 0, 5], atol=1e-9)
+    np.testing.assert_allclose(ds["nonneg"].values[0], [0, 2, 5, 10], atol=1e-9)
+    lone = Model(
+        "l",
+        "lone",
+        [Compartment("c", "c", 1.0)],
+        [],
+        [
+            Parameter("k", 2.0, "dimensionless", assumption="x"),
+            Parameter("t_up", 0.0, "h", assumption="x", rate_rule="piecewise(1, k > 1, 0)"),
+        ],
+    )
+    out = compile_model(lone).simulate({}, times=[0.0, 1.0, 5.0], outputs=["t_up"])
+    np.testing.assert_allclose(out["t_up"].values[0], [0, 1, 5], atol=1e-9)

@@ -172,3 +172,23 @@ def test_compiled_run_settings_are_checked(kw, message):
     pop, _ = sample_population(2, 1, reg)
     with pytest.raises(DataError, match=message):
         simulate(pop, reg, 10, **kw)
+
+
+def test_a_failed_patient_is_named_by_its_index_in_the_cohort(monkeypatch):
+    """Review finding: a failure was named by its index within a chunk of 2,000."""
+    import dataclasses
+
+    from asnflux import SolverError
+    from asnflux.therapy import PDParams, _simulate
+
+    monkeypatch.setattr(_simulate, "CHUNK", 3)
+    reg = regimen_from_options("peg", "2500 IU/m**2", "iv", at="0")
+    pop, _ = sample_population(6, 1, reg, immunogenicity=False)
+    pd0 = PDParams.from_kb()
+    mu = np.full(6, pd0.mu_max)
+    mu[4] = 50.0  # blasts doubling every minute overflow
+    pd = dataclasses.replace(pd0, mu_max=mu)
+    with pytest.raises(SolverError, match=r"patient 4 \(of 6\)"):
+        simulate(pop, reg, 7, pd=pd, keep_traces=False)
+    res = simulate(pop, reg, 7, pd=pd, keep_traces=False, on_failure="report")
+    assert [s == "ok" for s in res.status] == [True, True, True, True, False, True]

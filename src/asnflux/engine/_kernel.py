@@ -136,6 +136,14 @@ def generate_source(system: SymbolicSystem, outputs: list[str]) -> tuple[str, in
         body = _body([v for _, v in assigned], [f"v{n}" for n in range(len(assigned))], printer)
         lines += ["    " + line for line in body]
         lines += [f"        y[{i}] = v{n}" for n, (i, _) in enumerate(assigned)]
+    lines += ["", "def holds(j, g):"]
+    lines += [
+        f"    if j == {j}:\n        return g > 0.0"
+        if st
+        else f"    if j == {j}:\n        return g >= 0.0"
+        for j, st in enumerate(system.strict)
+    ]
+    lines.append("    return g >= 0.0")
     lines += ["", "def ind(y, p, g):"]
     lines += _body(
         list(system.durations), [f"g[{j}]" for j in range(len(system.durations))], printer
@@ -189,8 +197,8 @@ def elimination(pattern: np.ndarray) -> Plan:
 
 
 #: Bumped whenever generated code or the integrator changes meaning (part of the cache key).
-CODEGEN_VERSION = "4"
-_FUNCTIONS = ("rhs", "wmat", "lu", "solve", "obs", "event", "ind")
+CODEGEN_VERSION = "5"
+_FUNCTIONS = ("rhs", "wmat", "lu", "solve", "obs", "event", "holds", "ind")
 
 
 def cache_dir() -> Path | None:
@@ -286,10 +294,11 @@ class Kernel:
     """The compiled functions and integrator of one model and output selection.
 
     The generated module is keyed by the model's structure (:func:`structure_key` without
-    event times, plus its event templates: its formulas, ids and distinct event assignments
-    with their numbers lifted out, not its values, nor when, how often or with which
-    numbers the events fire), the outputs, and the generator's source and versions; it
-    is written once to the cache folder, and numba keeps its machine code there, so a second
+    event times), its states and parameters in order (which ids events set decides which
+    states are durations, and so the order), its event templates (distinct event
+    assignments with their numbers lifted out: not when, how often or with which numbers
+    the events fire), the outputs, and the generator's source and versions; it is written
+    once to the cache folder, and numba keeps its machine code there, so a second
     process loads it in about a second, and a process loads each module once.
     """
 
@@ -298,8 +307,9 @@ class Kernel:
 
         key = hashlib.sha256(
             repr(
-                (structure_key(system.model, event_times=False),
-                 [repr(b) for b in event_branches(system)[0]], outputs, CODEGEN_VERSION,
+                (structure_key(system.model, event_times=False), system.states,
+                 system.parameters, [repr(b) for b in event_branches(system)[0]], outputs,
+                 CODEGEN_VERSION,
                  _generator_text(),
                  numba.__version__, sp.__version__)
             ).encode()

@@ -74,6 +74,10 @@ def event(k: int, y: Any, p: Any, q: Any) -> None:
     raise NotImplementedError
 
 
+def holds(j: int, g: float) -> bool:
+    raise NotImplementedError
+
+
 def ind(y: Any, p: Any, g: Any) -> None:
     raise NotImplementedError
 
@@ -100,7 +104,7 @@ def crossing(
         mid = 0.5 * (lo + hi)
         hermite(mid, hh, y, y1, f0, f1, yi)
         ind(yi, p, g)
-        if (g[j] >= 0.0) == s_lo:
+        if holds(j, g[j]) == s_lo:
             lo = mid
         else:
             hi = mid
@@ -270,9 +274,9 @@ def member(
                 hermite(0.5, hh, y, y1, f0, f1, yi)
                 ind(yi, p, gm)
                 for j in range(D):
-                    s0 = g0[j] >= 0.0
-                    sm = gm[j] >= 0.0
-                    s1 = g1[j] >= 0.0
+                    s0 = holds(j, g0[j])
+                    sm = holds(j, gm[j])
+                    s1 = holds(j, g1[j])
                     start[j] = s0
                     c1[j] = (
                         crossing(j, 0.0, 0.5, s0, hh, y, y1, f0, f1, p, yi, gb)

@@ -70,7 +70,8 @@ class SymbolicSystem:
     events: tuple[tuple[float, tuple[tuple[int, sp.Basic], ...]], ...]
     species_compartment: dict[str, str]
     n_ode: int = -1  # states integrated (the rest are durations); -1: all
-    durations: tuple[sp.Basic, ...] = ()  # per duration state: true where ≥ 0
+    durations: tuple[sp.Basic, ...] = ()  # per duration state: true where ≥ 0 (or > 0)
+    strict: tuple[bool, ...] = ()  # per duration: the condition holds only where > 0
     _jacobian: list[sp.Matrix] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -290,7 +291,8 @@ def symbolic_system(model: Model) -> SymbolicSystem:
     rename = {state_syms[old]: state_syms[new] for new, old in enumerate(order)}
     new_at = {old: new for new, old in enumerate(order)}
     states = [states[i] for i in order]
-    conditions = tuple(dur[i].xreplace(rename) for i in sorted(dur))
+    conditions = tuple(dur[i][0].xreplace(rename) for i in sorted(dur))
+    strict = tuple(dur[i][1] for i in sorted(dur))
     rhs = [rhs[i].xreplace(rename) for i in order if i not in dur]
     events = [(at, tuple((new_at[i], v.xreplace(rename)) for i, v in a)) for at, a in events]
     observables = {k: v.xreplace(rename) for k, v in observables.items()}
@@ -307,27 +309,31 @@ def symbolic_system(model: Model) -> SymbolicSystem:
         species_compartment=species_compartment,
         n_ode=len(rhs),
         durations=conditions,
+        strict=strict,
     )
 
 
 def _durations(
     rhs: list[sp.Basic], events: list[Any], state_syms: list[sp.Symbol]
-) -> dict[int, sp.Basic]:
+) -> dict[int, tuple[sp.Basic, bool]]:
     """States whose rate is ``piecewise(1, condition, 0)`` with one comparison, which no
-    rate (their own condition included) reads and no event sets: index → g, the condition
-    as "g ≥ 0" (strict or not: the same time)."""
-    found: dict[int, sp.Basic] = {}
+    rate (their own condition included) reads and no event sets: index → (g, strict), the
+    condition as "g ≥ 0" (or "g > 0" when strict). None when every state would be one (the
+    integrator needs a state to step)."""
+    found: dict[int, tuple[sp.Basic, bool]] = {}
     for i, expr in enumerate(rhs):
         if not isinstance(expr, sp.Piecewise) or len(expr.args) != 2:
             continue
         (one, cond), (zero, other) = expr.args
         if not (one == 1 and zero == 0 and other == sp.true):
             continue
+        strict = isinstance(cond, (sp.StrictGreaterThan, sp.StrictLessThan))
         if isinstance(cond, (sp.GreaterThan, sp.StrictGreaterThan)):
-            found[i] = cond.lhs - cond.rhs
+            found[i] = (cond.lhs - cond.rhs, strict)
         elif isinstance(cond, (sp.LessThan, sp.StrictLessThan)):
-            found[i] = cond.rhs - cond.lhs
+            found[i] = (cond.rhs - cond.lhs, strict)
     targets = {i for _, assigned in events for i, _ in assigned}
     read = set().union(*(e.free_symbols for j, e in enumerate(rhs) if j not in found))
-    read |= set().union(*(g.free_symbols for g in found.values()), set())
-    return {i: g for i, g in found.items() if i not in targets and state_syms[i] not in read}
+    read |= set().union(*(g.free_symbols for g, _ in found.values()), set())
+    chosen = {i: f for i, f in found.items() if i not in targets and state_syms[i] not in read}
+    return chosen if len(chosen) < len(rhs) else {}

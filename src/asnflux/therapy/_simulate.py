@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import DataError
+from .._errors import DataError, SolverError
 from ..models._patient_inputs import PDParams, Population
 from ..units import Q_
 from ._regimen import Regimen
@@ -124,6 +124,8 @@ def simulate(
     """
     from ..models.patient import build_patient_model, patient_values, pd_values
 
+    if on_failure not in ("raise", "report"):
+        raise DataError(f"on_failure must be 'raise' or 'report', got {on_failure!r}")
     if backend not in BACKENDS:
         raise DataError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     check_run(pop, regimen, days, truncate)
@@ -147,7 +149,11 @@ def simulate(
     pd = pd or PDParams.from_kb()
     n = pop.n
     n_days = math.floor(days) + 1
-    per_member = {k: np.broadcast_to(np.asarray(v, float), (n,)) for k, v in pd_values(pd).items()}
+    per_member = {}
+    for k, v in pd_values(pd).items():
+        if np.ndim(v) and np.size(v) != n:
+            raise DataError(f"pd: {k} has {np.size(v)} values for {n} patients")
+        per_member[k] = np.broadcast_to(np.asarray(v, float), (n,))
     blasts0 = np.broadcast_to(np.asarray(pd.blasts0, float), (n,))
     dose_h = np.unique([d.time_h for d in reg.doses if d.time_h > 0])
     # doses at time 0 are the model's initial state: before them there is no enzyme
@@ -209,11 +215,17 @@ def simulate(
         values = {k: np.full(stop - start, v) for k, v in fixed.items()}
         values |= {k: v[start:stop] for k, v in values_all.items()}
         ds = compiled.simulate(
-            values, times=grid, outputs=list(_OUTPUTS), atol=ATOL, on_failure=on_failure
+            values, times=grid, outputs=list(_OUTPUTS), atol=ATOL, on_failure="report"
         )
         out = {k: ds[k].values for k in _OUTPUTS}
         rows = slice(start, stop)
         status[rows] = ds["status_text"].values
+        failed = np.flatnonzero(ds["status"].values)
+        if failed.size and on_failure == "raise":
+            raise SolverError(
+                f"patient {start + int(failed[0])} (of {n}): {status[start + failed[0]]} "
+                "(on_failure='report' keeps the others)"
+            )
         for key, (name, scale) in _TRACE_OF.items():
             if keep_traces:
                 traces[key][rows] = out[name][:, i_trace] * scale
