@@ -73,6 +73,7 @@ class SymbolicSystem:
     durations: tuple[sp.Basic, ...] = ()  # per duration state: true where ≥ 0 (or > 0)
     strict: tuple[bool, ...] = ()  # per duration: the condition holds only where > 0
     _jacobian: list[sp.Matrix] = field(default_factory=list, repr=False, compare=False)
+    _branches: list[Any] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.n_ode < 0:
@@ -137,7 +138,10 @@ def event_branches(system: SymbolicSystem) -> tuple[list[Any], np.ndarray, np.nd
     """The generated code's event branches, one per distinct *template* — an event group's
     assignments with their numbers lifted out as ``q__0``, ``q__1``, … (in order of first
     appearance) — in order of first appearance; per event time, the branch it runs; and per
-    event time, its lifted numbers (rows padded with zeros)."""
+    event time, its lifted numbers (rows padded with zeros). Computed once per system
+    (every chunk of a run reads it)."""
+    if system._branches:
+        return system._branches[0]
     templates, numbers = [], []
     for _, assigned in system.events:
         found: list[sp.Basic] = []
@@ -155,6 +159,7 @@ def event_branches(system: SymbolicSystem) -> tuple[list[Any], np.ndarray, np.nd
     for k, row in enumerate(numbers):
         values[k, : len(row)] = row
     which = np.array([number[repr(t)] for t in templates], dtype=np.int64)
+    system._branches.append((branches, which, values))
     return branches, which, values
 
 
