@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 import shutil
 from pathlib import Path
 
@@ -130,6 +131,19 @@ def test_tdm_patient_ids_are_pseudonyms(analyst):
     assert "never a name" in alert(r.text)
 
 
+
+def test_tdm_patient_age_and_sex_are_checked(analyst):
+    form = {"pseudonym": "T-AS", "formulation": "peg", "dose": "2500 IU/m**2", "at": "0",
+            "bsa": "1", "csrf_token": analyst.token}  # fmt: skip
+    r = analyst.post("/tdm/patients", data={**form, "sex": "x"})
+    assert r.status_code == 400
+    assert alert(r.text) == "sex 'x': write f or m, or leave it empty"
+    r = analyst.post("/tdm/patients", data={**form, "age": "130"})
+    assert alert(r.text) == "age 130 years is outside 0-120 years"
+    r = analyst.post("/tdm/patients", data={**form, "age": "7", "sex": "m"})
+    assert r.status_code == 303
+    assert "7 years, male" in analyst.get(r.headers["location"]).text
+
 NONMEM = """ID,TIME,AMT,DV,EVID,MDV,CMT
 N1,0,2500,0,1,1,1
 N1,168,0,0.61,0,0,1
@@ -145,10 +159,57 @@ def test_tdm_imports_a_nonmem_dataset(analyst, url, tmp_path: Path):
         files={"file": ("study.csv", NONMEM.encode(), "text/csv")},
     )
     assert r.status_code == 303, alert(r.text)
+    assert wait_for_run(analyst, r.headers["location"])["status"] == "done"
+    page = html.unescape(analyst.get(r.headers["location"]).text)
+    assert "not fitted (fit on import was off)" in page  # the form's box was not ticked
     with Store(url).session() as s:
         p = s.scalars(select(Patient).where(Patient.pseudonym == "N1")).one()
         assert [d["day"] for d in p.regimen] == [0, 14]
         assert [(lv.day, lv.saa) for lv in p.levels] == [(7, "0.61"), (21, "0.35")]
+        assert p.bsa_m2 == 1.1
+        assert p.forecasts == []
+
+
+# Three patients: one with its covariates in the file, one without a level (cannot be
+# filed), one whose id is already taken.
+NONMEM_MANY = """ID,TIME,AMT,DV,EVID,MDV,CMT,BSA,WT,AGE,SEX
+M1,0,2500,0,1,1,1,0.8,21,6,F
+M1,168,0,0.61,0,0,1,0.8,21,6,F
+M1,336,2500,0,1,1,1,0.8,21,6,F
+M1,504,0,0.35,0,0,1,0.8,21,6,F
+M2,0,2500,0,1,1,1,1.2,,,
+M3,0,2500,0,1,1,1,1.2,,,
+M3,168,0,0.5,0,0,1,1.2,,,
+"""
+
+
+def test_tdm_import_fits_each_patient_and_lists_every_status(analyst, url):
+    _patient(analyst, "M3")  # filed before this import
+    r = analyst.post(
+        "/tdm/import",
+        data={"formulation": "peg", "bsa": "1.0", "route": "iv", "fit": "on",
+              "csrf_token": analyst.token},
+        files={"file": ("many.csv", NONMEM_MANY.encode(), "text/csv")},
+    )  # fmt: skip
+    assert r.status_code == 303, alert(r.text)
+    assert wait_for_run(analyst, r.headers["location"])["status"] == "done"
+    page = analyst.get(r.headers["location"]).text
+    rows = {}
+    for row in re.findall(r"<tr class=[^>]*>(.*?)</tr>", page, re.S):
+        cells = [html.unescape(re.sub("<[^>]+>", "", c)).strip()
+                 for c in re.findall(r"<td>(.*?)</td>", row)]  # fmt: skip
+        rows[cells[0]] = cells[1:]
+    assert rows["M1"][0] == "fitted"  # fitted with the file's covariates (below)
+    assert rows["M2"] == ["not imported", "many.csv: ID M2 has no level (EVID 0, MDV 0)"]
+    assert rows["M3"] == ["not imported", "patient id 'M3' exists already"]
+    assert "For research use; not a medical device." in page
+    with Store(url).session() as s:
+        m1 = s.scalars(select(Patient).where(Patient.pseudonym == "M1")).one()
+        assert (m1.bsa_m2, m1.weight_kg, m1.age_y, m1.sex) == (0.8, 21.0, 6.0, "f")
+        assert len(m1.forecasts) == 1  # stored: the patient's page shows it
+        assert rows["M1"][1] == m1.forecasts[0].results["recommendation"]
+        assert s.scalars(select(Patient).where(Patient.pseudonym == "M2")).first() is None
+    assert 'id="advice"' in analyst.get(f"/tdm/patients/{m1.id}").text
 
 
 def test_tdm_bad_nonmem_dataset_names_file_row_and_column(analyst):

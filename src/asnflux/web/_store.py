@@ -103,6 +103,8 @@ class Patient(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     bsa_m2: Mapped[float] = mapped_column(Float)
     weight_kg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    age_y: Mapped[float | None] = mapped_column(Float, nullable=True)
+    sex: Mapped[str | None] = mapped_column(String(1), nullable=True)  # "f" or "m"
     regimen: Mapped[list[Any]] = mapped_column(JSON)  # Regimen.to_dict()
     levels: Mapped[list[Level]] = relationship(
         back_populates="patient", cascade="all, delete-orphan", order_by="Level.day"

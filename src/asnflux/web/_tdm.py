@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pandas as pd
@@ -13,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
-from .._errors import DataError
+from .._errors import AsnfluxError, DataError
 from .._tables import read_table
 from ..models._formulations import BSA_RANGE_M2
 from ..therapy import (
@@ -25,11 +26,11 @@ from ..therapy import (
     regimen_from_options,
     tdm,
 )
-from ..therapy._tdm import _levels
+from ..therapy._tdm import RESEARCH_NOTICE, _levels
 from ._auth import require
 from ._figures import svg
 from ._pages import read_upload, render, saved_uploads, store_of, user_message
-from ._store import Forecast, Level, Patient, User, plain_json
+from ._store import Forecast, Level, Patient, Store, User, plain_json
 
 router = APIRouter()
 
@@ -66,22 +67,36 @@ def _check_pseudonym(pseudonym: str) -> str:
     return pseudonym
 
 
-def _add_patient(
-    request: Request, user: User, pseudonym: str, regimen: Regimen, bsa: float, weight: float | None
-) -> int:
+@dataclass(frozen=True)
+class _Who:
+    """A patient's covariates as the TDM model takes them."""
+
+    bsa: float
+    weight: float | None = None
+    age: float | None = None
+    sex: str | None = None
+
+    def options(self) -> dict[str, Any]:
+        return {"bsa": self.bsa, "weight": self.weight, "age": self.age, "sex": self.sex}
+
+
+def _add_patient(store: Store, user: User, pseudonym: str, regimen: Regimen, who: _Who) -> int:
     low, high = BSA_RANGE_M2
-    if not (low <= bsa <= high):
-        raise DataError(f"BSA {bsa:g} m² is outside {low:g}-{high:g} m²")
-    if weight is not None and not (0.5 <= weight <= 300):
-        raise DataError(f"body weight {weight:g} kg is outside 0.5-300 kg")
-    store = store_of(request)
+    if not (low <= who.bsa <= high):
+        raise DataError(f"BSA {who.bsa:g} m² is outside {low:g}-{high:g} m²")
+    if who.weight is not None and not (0.5 <= who.weight <= 300):
+        raise DataError(f"body weight {who.weight:g} kg is outside 0.5-300 kg")
+    if who.age is not None and not (0 <= who.age <= 120):
+        raise DataError(f"age {who.age:g} years is outside 0-120 years")
     try:
         with store.session() as s:
             p = Patient(
                 pseudonym=pseudonym,
                 created_by=user.username,
-                bsa_m2=bsa,
-                weight_kg=weight,
+                bsa_m2=who.bsa,
+                weight_kg=who.weight,
+                age_y=who.age,
+                sex=who.sex,
                 regimen=regimen.to_dict(),
             )
             s.add(p)
@@ -116,12 +131,22 @@ def create_patient(
     bsa: Annotated[float, Form()],
     route: Annotated[str, Form()] = "",
     weight: Annotated[str, Form()] = "",
+    age: Annotated[str, Form()] = "",
+    sex: Annotated[str, Form()] = "",
 ) -> Response:
     pseudonym = _check_pseudonym(pseudonym)
     regimen = regimen_from_options(formulation, dose, route or None, at=at)
-    body_weight = _optional_number(weight, "body weight")
-    pid = _add_patient(request, user, pseudonym, regimen, bsa, body_weight)
+    who = _Who(bsa, _optional_number(weight, "body weight"), _optional_number(age, "age"),
+               _sex(sex))  # fmt: skip
+    pid = _add_patient(store_of(request), user, pseudonym, regimen, who)
     return RedirectResponse(f"/tdm/patients/{pid}", status_code=303)
+
+
+def _sex(text: str) -> str | None:
+    text = text.strip().lower()
+    if text in ("", "f", "m"):
+        return text or None
+    raise DataError(f"sex {text[:20]!r}: write f or m, or leave it empty")
 
 
 def _optional_number(text: str, what: str) -> float | None:
@@ -143,31 +168,93 @@ async def import_dataset(
     file: Annotated[UploadFile | None, File()] = None,
     route: Annotated[str, Form()] = "",
     dv_unit: Annotated[str, Form()] = "IU/mL",
+    fit: Annotated[str, Form()] = "",
 ) -> Response:
-    """A NONMEM-style dataset: one patient per ID, with its doses and levels."""
+    """A NONMEM-style dataset: one patient per ID, with its doses and levels. Every ID that
+    can be read is filed (its BSA/WT/AGE/SEX columns override the form's BSA); with ``fit``
+    each filed patient is then fitted in the background. The run's page lists every ID's
+    status: fitted (with its advice), filed but not fitted, or not imported, with the reason."""
     upload = await read_upload(request, file, "a NONMEM-style dataset")
+    errors: dict[str, str] = {}
 
     def read() -> dict[str, tuple[Regimen, pd.DataFrame]]:
         with saved_uploads([upload]) as paths:
-            return read_nonmem(read_table(paths[0]), formulation, route or None, dv_unit)
+            return read_nonmem(read_table(paths[0]), formulation, route or None, dv_unit, errors)
 
     try:
         patients = await run_in_threadpool(read)
-    except DataError as exc:
+    except DataError as exc:  # the file as a whole (columns, encoding): nothing is filed
         raise DataError(user_message(str(exc))) from None
-    first = None
+    store = store_of(request)
+    rows: list[dict[str, Any]] = []
+    filed: list[tuple[int, str, Regimen, pd.DataFrame, _Who]] = []
     for pid_text, (regimen, levels) in patients.items():
-        pseudonym = _check_pseudonym(pid_text)
-        pid = _add_patient(request, user, pseudonym, regimen, bsa, None)
-        first = first or pid
-        with store_of(request).session() as s:
+        cov = dict(levels.attrs.get("covariates", {}))
+        row: dict[str, Any] = {"id": pid_text, "patient_id": None}
+        try:
+            pseudonym = _check_pseudonym(pid_text)
+            who = _Who(cov.get("bsa", bsa), cov.get("weight"), cov.get("age"), cov.get("sex"))
+            pid = _add_patient(store, user, pseudonym, regimen, who)
+        except DataError as exc:
+            rows.append({**row, "status": "not imported", "detail": user_message(str(exc))})
+            continue
+        with store.session() as s:
             for day, saa in zip(levels["day"], levels["saa_IU_per_mL"], strict=True):
                 s.add(Level(patient_id=pid, day=float(day), saa=str(saa), entered_by=user.username))
-    store_of(request).audit(
-        user.username, "tdm: dataset imported", f"{upload.filename} ({len(patients)} patients)"
+        rows.append({**row, "patient_id": pid, "status": "filed", "detail": ""})
+        filed.append((pid, pseudonym, regimen, levels, who))
+    rows += [
+        {"id": pid_text, "patient_id": None, "status": "not imported",
+         "detail": user_message(reason)}
+        for pid_text, reason in errors.items()
+    ]  # fmt: skip
+    store.audit(
+        user.username,
+        "tdm: dataset imported",
+        f"{upload.filename}: {len(filed)} of {len(rows)} patients filed",
     )
-    target = f"/tdm/patients/{first}" if len(patients) == 1 else "/tdm"
-    return RedirectResponse(target, status_code=303)
+    params = {"file": upload.filename, "formulation": formulation, "route": route or None,
+              "dv_unit": dv_unit, "bsa_m2": bsa, "fit": bool(fit)}  # fmt: skip
+    run_id = request.app.state.jobs.submit(
+        user.username, "tdm-import", params, _fit_imported(store, user, rows, filed, bool(fit))
+    )
+    return RedirectResponse(f"/runs/{run_id}", status_code=303)
+
+
+def _fit_imported(
+    store: Store,
+    user: User,
+    rows: list[dict[str, Any]],
+    filed: list[tuple[int, str, Regimen, pd.DataFrame, _Who]],
+    fit: bool,
+) -> Any:
+    """The background half of an import: each filed patient fitted with the default dosing
+    rules and its forecast stored, one patient's failure never stopping the others."""
+
+    def work(progress: Any) -> dict[str, Any]:
+        by_pid = {r["patient_id"]: r for r in rows if r["patient_id"] is not None}
+        for i, (pid, pseudonym, regimen, levels, who) in enumerate(filed):
+            row = by_pid[pid]
+            if not fit:
+                row["detail"] = "not fitted (fit on import was off)"
+                continue
+            table = levels[["day", "saa_IU_per_mL"]].copy()
+            table.attrs["path"] = "levels"
+            try:
+                res = tdm(table, regimen, **who.options())
+            except AsnfluxError as exc:
+                row.update(status="filed, not fitted", detail=str(exc))
+            else:
+                _store_forecast(store, pid, pseudonym, user, res, table, DosingRules().target_low)
+                row.update(status="fitted", detail=res.recommendation)
+            progress(i + 1, len(filed))
+        counts = {s: sum(r["status"] == s for r in rows) for s in _IMPORT_STATUSES}
+        return {"patients": rows, "counts": counts, "notice": RESEARCH_NOTICE}
+
+    return work
+
+
+_IMPORT_STATUSES = ("fitted", "filed", "filed, not fitted", "not imported")
 
 
 @router.get("/tdm/patients/{patient_id}", response_class=HTMLResponse)
@@ -226,21 +313,31 @@ def forecast(
         _optional_number(min_dose, "minimum dose"),
         _optional_number(dose_step, "dose step"),
     )
-    res = tdm(table, regimen, bsa=p.bsa_m2, weight=p.weight_kg, rules=rules)
+    who = _Who(p.bsa_m2, p.weight_kg, p.age_y, p.sex)
+    res = tdm(table, regimen, rules=rules, **who.options())
+    _store_forecast(store_of(request), p.id, p.pseudonym, user, res, table, target_trough)
+    return RedirectResponse(f"/tdm/patients/{p.id}", status_code=303)
+
+
+def _store_forecast(
+    store: Store, pid: int, pseudonym: str, user: User, res: Any, table: pd.DataFrame,
+    target_trough: float,
+) -> None:  # fmt: skip
+    """A fit's results (with its figure and the levels it used) as the patient's newest
+    forecast, audited."""
     from ..report._therapy_plots import plot_tdm
 
     results = res.to_dict()
     results["figure_svg"] = svg(plot_tdm, res, table)
     results["levels_used"] = table.to_dict(orient="records")
-    with store_of(request).session() as s:
+    with store.session() as s:
         s.add(
             Forecast(
-                patient_id=p.id,
+                patient_id=pid,
                 username=user.username,
                 target_trough=target_trough,
                 results=plain_json(results),
                 version=__version__,
             )
         )
-    store_of(request).audit(user.username, "tdm: forecast", f"{p.pseudonym}: {res.recommendation}")
-    return RedirectResponse(f"/tdm/patients/{p.id}", status_code=303)
+    store.audit(user.username, "tdm: forecast", f"{pseudonym}: {res.recommendation}")
