@@ -306,4 +306,48 @@ def test_cli_on_allergy_switches_the_allergic(cli):
     assert out["endpoints"][key]["mean"] > plain["endpoints"][key]["mean"] + 1
     bad = cli(*args, "--on-allergy", "rylaze")
     assert bad.code == 1
-    assert "only 'erwinia'" in bad.err
+    assert "expected one of erwinia, erwinia-recombinant, erwinia-recombinant-mwf" in bad.err
+    rylaze = cli(*args, "--on-allergy", "erwinia-recombinant")
+    assert rylaze.code == 0, rylaze.err
+    out = json.loads(rylaze.out)
+    assert out["endpoints"][key]["mean"] > plain["endpoints"][key]["mean"] + 1
+
+
+@pytest.mark.parametrize(
+    ("to", "days", "amounts"),
+    [
+        ("erwinia-recombinant", [14 + 2 * k for k in range(7)], [25.0] * 7),
+        ("erwinia-recombinant-mwf", [14, 16, 18.3125, 21, 23, 25.3125], [25.0, 25, 50] * 2),
+    ],
+)
+def test_a_switch_to_rylaze_follows_its_label(to, days, amounts):
+    """The Rylaze label's Table 1: a PEG dose is replaced by 7 doses every 48 h or 6 on the
+    25/25/50 Mon/Wed/Fri regimen, a calaspargase dose by 11 or 9; only for the allergic
+    patient (ablation below: a patient without the allergy gets none)."""
+    from asnflux.therapy import typical_patient
+    from asnflux.therapy._regimen import with_switch
+
+    reg = with_switch(regimen_from_options("peg", "2500 IU/m**2", "iv", at="0,14,42"), to)
+    extra = [d for d in reg.doses if d.if_allergy == "ecoli" and d.time_h < 42 * 24]
+    assert [d.time_h / 24 for d in extra] == days
+    assert [d.amount for d in extra] == amounts
+    assert {d.formulation for d in extra} == {"erwinia-recombinant"}
+    cal = with_switch(regimen_from_options("calaspargase", "2500 IU/m**2", "iv", at="0,21"), to)
+    assert len([d for d in cal.doses if d.if_allergy]) == (11 if to.endswith("t") else 9)
+    allergic = typical_patient(1.0)
+    allergic.allergy_onset_h["ecoli"] = np.array([0.05])
+    a = simulate(allergic, reg, 60, truncate=True)
+    w = simulate(typical_patient(1.0), reg, 60, truncate=True)
+    assert a.daily["saa_IU_per_mL"][0, 20] > 0.1  # Rylaze covers the allergic patient
+    plain = regimen_from_options("peg", "2500 IU/m**2", "iv", at="0,14,42")
+    assert w.daily["saa_IU_per_mL"][0, 20] == pytest.approx(
+        simulate(typical_patient(1.0), plain, 60).daily["saa_IU_per_mL"][0, 20], rel=1e-5
+    )
+
+
+def test_rylaze_does_not_replace_native_e_coli():
+    from asnflux.therapy._regimen import with_switch
+
+    reg = regimen_from_options("native-ecoli", "25000 IU/m**2", "im", at="0,7")
+    with pytest.raises(DataError, match="replaces long-acting products"):
+        with_switch(reg, "erwinia-recombinant")

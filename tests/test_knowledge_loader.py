@@ -158,3 +158,9 @@ def test_uncertainty_converted_with_value(tmp_path):
     assert r.value == pytest.approx(0.5)
     assert r.uncertainty is not None
     assert r.uncertainty.value == pytest.approx(0.02)
+
+
+def test_an_uncertainty_given_as_a_range_is_a_clear_error(tmp_path):
+    # a CI written as "low-high" used to crash the loader with an AttributeError
+    with pytest.raises(RecordError, match="is a range; give one amount"):
+        make_kb(tmp_path, record(value='"500 µM"', uncertainty='{ci95: "400-600 µM"}'))

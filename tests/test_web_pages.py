@@ -131,7 +131,6 @@ def test_tdm_patient_ids_are_pseudonyms(analyst):
     assert "never a name" in alert(r.text)
 
 
-
 def test_tdm_patient_age_and_sex_are_checked(analyst):
     form = {"pseudonym": "T-AS", "formulation": "peg", "dose": "2500 IU/m**2", "at": "0",
             "bsa": "1", "csrf_token": analyst.token}  # fmt: skip
@@ -143,6 +142,7 @@ def test_tdm_patient_age_and_sex_are_checked(analyst):
     r = analyst.post("/tdm/patients", data={**form, "age": "7", "sex": "m"})
     assert r.status_code == 303
     assert "7 years, male" in analyst.get(r.headers["location"]).text
+
 
 NONMEM = """ID,TIME,AMT,DV,EVID,MDV,CMT
 N1,0,2500,0,1,1,1

@@ -73,7 +73,9 @@ OnAllergy = Annotated[
     str | None,
     typer.Option(
         help="After an allergy to an E. coli enzyme switch to: erwinia (the Erwinaze label's "
-        "replacement doses, given only to patients who had the allergy)."
+        "replacement doses), erwinia-recombinant (Rylaze every 48 h) or "
+        "erwinia-recombinant-mwf (Rylaze 25/25/50 mg/m² Mon/Wed/Fri); given only to patients "
+        "who had the allergy."
     ),
 ]
 Days = Annotated[

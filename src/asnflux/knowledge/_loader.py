@@ -313,6 +313,10 @@ def _uncertainty(
             cv = float(q.quantity.to("dimensionless").magnitude)
             return Uncertainty("cv", cv)
         q = parse_quantity(str(amount), default_unit=f"{source_unit}", context="uncertainty")
+        if q.quantity is None:  # a range such as "0.63-0.95"
+            raise fail(
+                "uncertainty", f"{amount!r} is a range; give one amount (a CI goes in conditions)"
+            )
         if q.quantity.dimensionality != source_unit.dimensionality:
             raise fail("uncertainty", f"{amount!r} has another dimension than the value")
         mag = float(q.quantity.to(source_unit).magnitude) * factor

@@ -171,7 +171,7 @@ def _build() -> dict[str, Formulation]:
     }
     erw_im: dict[str, Any] = {
         "ka_im": v("pk.erwinia.ka_im.fit", "1/h"),
-        "f_im": v("pk.erwinia.bioavailability_im", "dimensionless"),
+        "f_im": v("pk.erwinia.bioavailability_im.fit", "dimensionless"),
     }
     sassen_src = (
         "pk.erwinia.cl.sassen",
@@ -181,7 +181,7 @@ def _build() -> dict[str, Formulation]:
         "pk.erwinia.iiv_cl.sassen",
         "pk.erwinia.iov_cl.sassen",
         "pk.erwinia.cl_first_month.sassen",
-        "pk.erwinia.bioavailability_im",
+        "pk.erwinia.bioavailability_im.fit",
         "pk.erwinia.ka_im.fit",
     )
     erwinia_common: dict[str, Any] = dict(

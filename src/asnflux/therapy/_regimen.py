@@ -32,6 +32,7 @@ __all__ = [
     "GRID_H",
     "MAX_DAY",
     "MAX_DOSES",
+    "SWITCHES",
     "Dose",
     "Regimen",
     "read_regimen",
@@ -414,31 +415,85 @@ def _from_entries(entries: list[Any], p: str) -> Regimen:
 #: Days after a replaced long-acting dose of the Erwinia label's six Mon/Wed/Fri doses
 #: (KB ``dose.erwinia.label``: 25,000 IU/m² IM, Mon/Wed/Fri x 6 replacing one PEG dose).
 _MWF_DAYS = (0, 2, 4, 7, 9, 11)
+#: Rylaze's Monday/Wednesday/Friday regimen: the Friday-afternoon dose 53-58 h after
+#: Wednesday morning's (label section 2.1), taken at the middle, 55.5 h (an assumption).
+RYLAZE_FRIDAY_H = 55.5
+#: The switch targets ``--on-allergy`` knows: each label's replacement schedule.
+SWITCHES = ("erwinia", "erwinia-recombinant", "erwinia-recombinant-mwf")
+
+
+def rylaze_mwf_days(count: int) -> tuple[float, ...]:
+    """Days of ``count`` Rylaze doses on the label's Mon/Wed/Fri regimen from a Monday."""
+    friday = 2 + RYLAZE_FRIDAY_H / 24
+    return tuple(7 * (k // 3) + (0, 2, friday)[k % 3] for k in range(count))
+
+
+def _replacement(to: str) -> dict[str, list[tuple[float, float]]]:
+    """(day after the replaced dose, amount per m²) of the replacement doses, by the base
+    formulation they replace: each label's schedule (KB ``dose.*.label``)."""
+    from ..knowledge import load_knowledge_base
+
+    kb = load_knowledge_base()
+    if to == "erwinia":
+        amount = kb.value("dose.erwinia.label", "IU/m**2")
+        long = [(float(d), amount) for d in _MWF_DAYS]
+        short = [(0.0, amount)]
+        return {"peg": long, "calaspargase": long, "native-ecoli": short,
+                "ecoli-recombinant": short}  # fmt: skip
+    low = kb.value("dose.erwinia_recombinant.label", "mg/m**2")
+    high = kb.value("dose.erwinia_recombinant.friday_mwf.label", "mg/m**2")
+    plan = "q48h" if to == "erwinia-recombinant" else "mwf"
+    out = {}
+    for base in ("peg", "calaspargase"):
+        n = int(
+            kb.value(f"dose.erwinia_recombinant.replacement_{plan}_{base}.label", "dimensionless")
+        )
+        if plan == "q48h":
+            out[base] = [(2.0 * k, low) for k in range(n)]
+        else:
+            out[base] = [(day, high if k % 3 == 2 else low)
+                         for k, day in enumerate(rylaze_mwf_days(n))]  # fmt: skip
+    return out
 
 
 def with_switch(regimen: Regimen, to: str = "erwinia") -> Regimen:
-    """``regimen`` with Erwinia replacement doses after an E. coli-group allergy, as the
-    Erwinaze label schedules them: six doses Mon/Wed/Fri for each later PEG or calaspargase
-    dose (cut short at the next E. coli dose), one dose for each later native or
-    recombinant E. coli dose, 25,000 IU/m² IM (KB ``dose.erwinia.label``)."""
-    from ..knowledge import load_knowledge_base
+    """``regimen`` with replacement doses after an E. coli-group allergy, given only to the
+    patients who had it, as the replacing product's label schedules them:
 
-    if to != "erwinia":
+    - ``erwinia`` (Erwinaze): 25,000 IU/m² IM, six doses Mon/Wed/Fri for each later PEG or
+      calaspargase dose, one for each later native or recombinant E. coli dose;
+    - ``erwinia-recombinant`` (Rylaze): 25 mg/m² IM every 48 h, 7 doses per PEG dose and 11
+      per calaspargase dose;
+    - ``erwinia-recombinant-mwf`` (Rylaze): 25/25/50 mg/m² Mon/Wed/Fri (Friday afternoon),
+      6 doses per PEG dose and 9 per calaspargase dose.
+
+    A block is cut short at the next E. coli dose. Rylaze's label replaces long-acting
+    products only, so a regimen whose later E. coli doses are native or recombinant E. coli
+    cannot switch to it."""
+    if to not in SWITCHES:
         raise DataError(
-            f"--on-allergy {to!r}: only 'erwinia' has a replacement schedule here (the Erwinaze "
-            "label's); write other switches as if_allergy_to doses in a regimen file"
+            f"--on-allergy {to!r}: expected one of {', '.join(SWITCHES)} (the Erwinaze and "
+            "Rylaze labels' replacement schedules); write other switches as if_allergy_to "
+            "doses in a regimen file"
         )
-    amount = load_knowledge_base().value("dose.erwinia.label", "IU/m**2")
+    plan = _replacement(to)
+    name = "erwinia" if to == "erwinia" else "erwinia-recombinant"
     ecoli = [d for d in regimen.doses if d.group == "ecoli" and d.if_allergy is None]
     extra: list[Dose] = []
     for k, d in enumerate(ecoli[1:], start=1):  # an allergy needs an earlier exposure
         base = d.formulation.split("/")[0]
-        long_acting = base in ("peg", "calaspargase")
+        if base not in plan:
+            raise DataError(
+                f"--on-allergy {to}: the Rylaze label replaces long-acting products (peg, "
+                f"calaspargase) only; the regimen has a {base} dose on day {d.time_h / 24:g} "
+                "after the first (use --on-allergy erwinia, or if_allergy_to doses in a "
+                "regimen file)"
+            )
         nxt = ecoli[k + 1].time_h if k + 1 < len(ecoli) else math.inf
-        for day in _MWF_DAYS if long_acting else (0,):
+        for day, amount in plan[base]:
             t = d.time_h + day * 24.0
             if t < nxt and t <= MAX_DAY * 24:
-                extra.append(Dose(t, "erwinia", amount, "im", "ecoli"))
+                extra.append(Dose(t, name, amount, "im", "ecoli"))
     if not extra:
         raise DataError("--on-allergy: the regimen has no E. coli dose after the first to replace")
     doses = sorted((*regimen.doses, *extra), key=lambda x: (x.time_h, x.if_allergy is not None))

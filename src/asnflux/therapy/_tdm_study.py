@@ -57,7 +57,7 @@ DESIGNS = {
     "native-ecoli": Design("native-ecoli", 3_000, "im", (0, 3, 6, 9), (2, 5)),
     "peg": Design("peg", 600, "iv", (0, 14, 28, 42), (7, 21)),
     "calaspargase": Design("calaspargase", 1_000, "iv", (0, 21, 42, 63), (7, 28)),
-    "erwinia": Design("erwinia", 10_000, "im", (0, 2, 4, 6, 8), (1, 3, 5)),
+    "erwinia": Design("erwinia", 2_500, "im", (0, 2, 4, 6, 8), (1, 3, 5)),
     "erwinia-recombinant": Design("erwinia-recombinant", 12.5, "im", (0, 2, 4, 6, 8), (1, 3, 5)),
     "ecoli-recombinant": Design("ecoli-recombinant", 2_500, "iv", (0, 3, 6, 9), (1, 4)),
 }
