@@ -192,3 +192,43 @@ def test_a_failed_patient_is_named_by_its_index_in_the_cohort(monkeypatch):
         simulate(pop, reg, 7, pd=pd, keep_traces=False)
     res = simulate(pop, reg, 7, pd=pd, keep_traces=False, on_failure="report")
     assert [s == "ok" for s in res.status] == [True, True, True, True, False, True]
+
+
+def test_a_cohort_on_dask_equals_the_local_run(monkeypatch):
+    """Chunks of patients on a Dask LocalCluster, each reduced to its endpoints on the
+    worker, give the local run's results bit for bit and in the right rows (ablation: one
+    patient's random effect changed moves that patient's row only)."""
+    import asnflux.therapy._simulate as sim_module
+
+    monkeypatch.setattr(sim_module, "CHUNK", 4)  # 10 patients: three chunks
+    reg = regimen_from_options("peg", "2500 IU/m**2", "iv", at="0,14")
+    pop, _ = sample_population(10, 3, reg, immunogenicity=False)
+    opts = {"keep_traces": True, "record_every_h": 24.0, "sample_times_h": [0.0, 96.0]}
+    local = simulate(pop, reg, 21, **opts)
+    on_dask = simulate(pop, reg, 21, scheduler="local", **opts)
+    for name in ENDPOINTS:
+        np.testing.assert_array_equal(on_dask.endpoints[name], local.endpoints[name])
+    np.testing.assert_array_equal(on_dask.daily["saa_IU_per_mL"], local.daily["saa_IU_per_mL"])
+    np.testing.assert_array_equal(on_dask.traces["asn_plasma_uM"], local.traces["asn_plasma_uM"])
+    np.testing.assert_array_equal(on_dask.samples, local.samples)
+    pop.z_v[6] += 1.0  # Kloos' one random effect (CL and V share it)
+    moved = simulate(pop, reg, 21, scheduler="local", **opts)
+    differs = [
+        not np.array_equal(moved.daily["saa_IU_per_mL"][k], local.daily["saa_IU_per_mL"][k])
+        for k in range(10)
+    ]
+    assert differs == [k == 6 for k in range(10)]
+
+
+def test_cli_cohort_on_a_scheduler(cli):
+    import json
+
+    args = ["therapy", "cohort", "--formulation", "peg", "--dose", "2500 IU/m**2", "--at",
+            "0", "--days", "14", "--n", "30", "--json"]  # fmt: skip
+    local = json.loads(cli(*args).out)
+    r = cli(*args, "--scheduler", "local")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["endpoints"] == local["endpoints"]
+    bad = cli(*args, "--scheduler", "somewhere")
+    assert bad.code == 1
+    assert "scheduler must be 'local' or an address" in bad.err

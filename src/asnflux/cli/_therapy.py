@@ -100,6 +100,13 @@ Patients = Annotated[int, typer.Option("--n", help="Patients.", min=1, max=MAX_P
 Output = Annotated[Path | None, typer.Option(help="Table: .csv, .parquet, .nc, .xlsx or .json.")]
 Plot = Annotated[Path | None, typer.Option(help="Figure (.png/.svg).")]
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        help="Run the patients on a Dask cluster: 'local' (a LocalCluster, one worker per "
+        "core) or tcp://HOST:PORT (asnflux installed on the workers). Same results."
+    ),
+]
 Backend = Annotated[
     str,
     typer.Option(
@@ -306,6 +313,7 @@ def cohort_cmd(
     plot: Plot = None,
     json_: Json = False,
     backend: Backend = "compiled",
+    scheduler: Scheduler = None,
 ) -> None:
     """A seeded virtual cohort: per-day SAA quantiles (troughs on dose days), endpoints."""
     _patient_checks(age, sex)
@@ -334,6 +342,7 @@ def cohort_cmd(
             sex=sex,
             progress=advance,
             backend=backend,
+            scheduler=scheduler,
         )
     summary: dict[str, Any] = res.summary()
     if output is not None:
@@ -381,6 +390,7 @@ def compare_cmd(
     plot: Plot = None,
     json_: Json = False,
     backend: Backend = "compiled",
+    scheduler: Scheduler = None,
 ) -> None:
     """Regimens side by side on the same virtual patients."""
     from ..therapy import compare_regimens
@@ -403,6 +413,7 @@ def compare_cmd(
             threshold=threshold,
             progress=advance,
             backend=backend,
+            scheduler=scheduler,
         )
     if plot is not None:
         from ..report._therapy_plots import plot_cohort

@@ -9,21 +9,20 @@ cores without oversubscription.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
 from .._errors import DataError
 
-__all__ = ["run_chunks"]
+__all__ = ["map_chunks", "run_chunks"]
 
 _WORKER_MODELS: dict[str, Any] = {}
 
 
-def _task(
-    model: Any, values: dict[str, Any], n: int, t: np.ndarray, settings: tuple[Any, ...]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _worker_model(model: Any) -> Any:
+    """The model compiled (or loaded from the on-disk cache) once per worker process."""
     import numba
 
     from ._compiled import CompiledModel
@@ -34,7 +33,11 @@ def _task(
         if len(_WORKER_MODELS) >= 4:
             _WORKER_MODELS.pop(next(iter(_WORKER_MODELS)))
         _WORKER_MODELS[key] = CompiledModel(model)
-    return _WORKER_MODELS[key].run_chunk(values, n, t, settings)
+    return _WORKER_MODELS[key]
+
+
+def _map_task(model: Any, fn: Callable[[Any, Any], Any], payload: Any) -> Any:
+    return fn(_worker_model(model), payload)
 
 
 def client_for(scheduler: str) -> tuple[Any, Any]:
@@ -64,6 +67,11 @@ def client_for(scheduler: str) -> tuple[Any, Any]:
         raise DataError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
 
 
+def _run_piece(compiled: Any, payload: tuple[Any, ...]) -> Any:
+    values, n, t, settings = payload
+    return compiled.run_chunk(values, n, t, settings)
+
+
 def run_chunks(
     model: Any,
     pieces: list[dict[str, Any]],
@@ -73,12 +81,20 @@ def run_chunks(
     scheduler: str,
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """The chunks' results in order, computed on the cluster."""
+    payloads = [(piece, n, t, settings) for piece, n in zip(pieces, sizes, strict=True)]
+    return map_chunks(model, _run_piece, payloads, scheduler)
+
+
+def map_chunks(
+    model: Any, fn: Callable[[Any, Any], Any], payloads: list[Any], scheduler: str
+) -> Iterator[Any]:
+    """``fn(compiled_model, payload)`` for each payload on the cluster's workers, results in
+    order: a caller's own reduction of each chunk (a therapy cohort's endpoints) runs where
+    the chunk was simulated, so only the reduced result travels back. ``fn`` must be a
+    module-level function importable on the workers (asnflux installed there)."""
     client, cluster = client_for(scheduler)
     try:
-        futures = [
-            client.submit(_task, model, piece, n, t, settings, pure=False)
-            for piece, n in zip(pieces, sizes, strict=True)
-        ]
+        futures = [client.submit(_map_task, model, fn, p, pure=False) for p in payloads]
         for future in futures:
             yield future.result()
     finally:

@@ -254,14 +254,17 @@ def run_cohort(
     sex: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     backend: str = "compiled",
+    scheduler: str | None = None,
 ) -> CohortResult:
     """Simulate a seeded virtual cohort on ``regimen``; daily values are pre-dose troughs.
 
     ``age`` (years) and ``sex`` ("f"/"m"), when given, are every patient's (covariates of
     the models that have them); otherwise they are sampled. ``progress(done, total)`` is
     called along the run (see :func:`simulate`). ``backend``: the engine backend
-    (``"compiled"``: the patient network model, generated and compiled). A patient whose
-    integration fails keeps its row, with the reason in ``status``.
+    (``"compiled"``: the patient network model, generated and compiled). ``scheduler``
+    runs the chunks of patients on a Dask cluster (``"local"`` or ``"tcp://HOST:PORT"``; see
+    :func:`simulate`), with the same results. A patient whose integration fails keeps its
+    row, with the reason in ``status``.
     """
     if not (math.isfinite(threshold) and threshold > 0):
         raise DataError(f"threshold must be a finite positive activity, got {threshold:g} IU/mL")
@@ -277,6 +280,7 @@ def run_cohort(
         progress=progress,
         backend=backend,
         on_failure="report",
+        scheduler=scheduler,
     )
     for name, values in sim.endpoints.items():
         table[name] = values

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -107,6 +108,7 @@ def simulate(
     truncate: bool = False,
     backend: str = "compiled",
     on_failure: str = "raise",
+    scheduler: str | None = None,
 ) -> SimResult:
     """Simulate N patients on one regimen for ``days``; doses after allergy are not given.
 
@@ -120,7 +122,10 @@ def simulate(
     start of a regimen). The ODEs are integrated by the compiled backend
     (:mod:`asnflux.engine`, RODAS4 at rtol 1e-6, atol 1e-8 mM); a patient whose
     integration fails is an error naming it, or with ``on_failure="report"`` has its
-    reason in ``SimResult.status`` and NaN values.
+    reason in ``SimResult.status`` and NaN values. ``scheduler`` runs the chunks on a Dask
+    cluster (``"local"``: a LocalCluster of one single-threaded worker process per core; or
+    ``"tcp://HOST:PORT"``), each reduced to its endpoints on the worker; the results equal
+    the local run's.
     """
     from ..models.patient import build_patient_model, patient_values, pd_values
 
@@ -209,46 +214,43 @@ def simulate(
     detection = np.full(n, np.nan)
     status = np.full(n, "ok", dtype=object)
     samples = np.empty((n, len(samples_t))) if sample_times_h is not None else None
-    i_trace, i_day, i_mon, i_smp = at(trace_grid), at(day_t), at(monitor_grid), at(pre(samples_t))
-    for start in range(0, n, CHUNK):
+    plan = _Plan(
+        grid, at(trace_grid), at(day_t), at(monitor_grid), at(pre(samples_t)), monitor_t,
+        samples_t == 0, keep_traces, samples is not None, at_zero, float(threshold),
+    )  # fmt: skip
+
+    def payloads() -> Any:
+        for start in range(0, n, CHUNK):
+            stop = min(n, start + CHUNK)
+            values = {k: np.full(stop - start, v) for k, v in fixed.items()}
+            values |= {k: v[start:stop] for k, v in values_all.items()}
+            yield values, blasts0[start:stop], inact[start:stop], plan
+
+    if scheduler is None:
+        results: Any = (_chunk(compiled, p) for p in payloads())
+    else:
+        from ..engine._dask import map_chunks
+
+        results = map_chunks(model, _chunk, list(payloads()), scheduler)
+    for start, part in zip(range(0, n, CHUNK), results, strict=True):
         stop = min(n, start + CHUNK)
-        values = {k: np.full(stop - start, v) for k, v in fixed.items()}
-        values |= {k: v[start:stop] for k, v in values_all.items()}
-        ds = compiled.simulate(
-            values, times=grid, outputs=list(_OUTPUTS), atol=ATOL, on_failure="report"
-        )
-        out = {k: ds[k].values for k in _OUTPUTS}
         rows = slice(start, stop)
-        status[rows] = ds["status_text"].values
-        failed = np.flatnonzero(ds["status"].values)
+        status[rows] = part["status"]
+        failed = np.flatnonzero(part["failed"])
         if failed.size and on_failure == "raise":
             raise SolverError(
                 f"patient {start + int(failed[0])} (of {n}): {status[start + failed[0]]} "
                 "(on_failure='report' keeps the others)"
             )
-        for key, (name, scale) in _TRACE_OF.items():
-            if keep_traces:
-                traces[key][rows] = out[name][:, i_trace] * scale
-        for key, (name, scale) in _DAILY_OF.items():
-            daily[key][rows] = out[name][:, i_day] * scale
-        if at_zero:  # pre-dose at time 0: no enzyme yet, the rest as at the start
-            daily["saa_IU_per_mL"][rows, 0] = 0.0
-            if keep_traces:
-                traces["saa_IU_per_mL"][rows, 0] = 0.0
-        endpoints["days_saa_at_or_above_threshold"][rows] = out["t_saa_above"][:, -1] / 24.0
-        endpoints["days_asn_plasma_below_1uM"][rows] = out["t_asn_depleted"][:, -1] / 24.0
-        endpoints["days_csf_asn_depleted"][rows] = out["t_csf_depleted"][:, -1] / 24.0
-        endpoints["gln_nadir_uM"][rows] = out["Gln_plasma"].min(axis=1) * _UM_PER_MM
-        blasts = out["blasts_s"][:, -1] + out["blasts_r"][:, -1]
-        endpoints["blast_log_kill"][rows] = np.log10(blasts0[rows] / blasts)
-        saa_mon = out["SAA"][:, i_mon]
-        for j, t in enumerate(monitor_t):
-            found = np.isnan(detection[rows]) & (t >= inact[rows]) & (saa_mon[:, j] < threshold)
-            detection[rows] = np.where(found, t - inact[rows], detection[rows])
+        for key in traces:
+            traces[key][rows] = part["traces"][key]
+        for key in daily:
+            daily[key][rows] = part["daily"][key]
+        for key in endpoints:
+            endpoints[key][rows] = part["endpoints"][key]
+        detection[rows] = part["detection"]
         if samples is not None:
-            samples[rows] = out["SAA"][:, i_smp]
-            if at_zero:
-                samples[rows, samples_t == 0] = 0.0
+            samples[rows] = part["samples"]
         if progress is not None:
             progress(stop, n)
     endpoints["doses_skipped_after_allergy"] = _skipped(pop, reg, end_h)
@@ -276,3 +278,68 @@ _ENDPOINTS = (
     "gln_nadir_uM",
     "blast_log_kill",
 )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What every chunk's reduction needs: the time grid and where each kind of reading
+    sits on it (picklable: it travels to Dask workers with each chunk)."""
+
+    grid: np.ndarray
+    i_trace: np.ndarray
+    i_day: np.ndarray
+    i_mon: np.ndarray
+    i_smp: np.ndarray
+    monitor_t: np.ndarray
+    sample_at_zero: np.ndarray
+    keep_traces: bool
+    samples: bool
+    at_zero: bool
+    threshold: float
+
+
+def _chunk(compiled: Any, payload: tuple[Any, ...]) -> dict[str, Any]:
+    """One chunk of patients simulated and reduced to what :class:`SimResult` keeps —
+    where the chunk ran (on a Dask worker only this travels back, not the hourly grid)."""
+    values, blasts0, inact, plan = payload
+    ds = compiled.simulate(
+        values, times=plan.grid, outputs=list(_OUTPUTS), atol=ATOL, on_failure="report"
+    )
+    out = {k: ds[k].values for k in _OUTPUTS}
+    traces = (
+        {key: out[name][:, plan.i_trace] * scale for key, (name, scale) in _TRACE_OF.items()}
+        if plan.keep_traces
+        else {}
+    )
+    daily = {key: out[name][:, plan.i_day] * scale for key, (name, scale) in _DAILY_OF.items()}
+    if plan.at_zero:  # pre-dose at time 0: no enzyme yet, the rest as at the start
+        daily["saa_IU_per_mL"][:, 0] = 0.0
+        if plan.keep_traces:
+            traces["saa_IU_per_mL"][:, 0] = 0.0
+    blasts = out["blasts_s"][:, -1] + out["blasts_r"][:, -1]
+    endpoints = {
+        "days_saa_at_or_above_threshold": out["t_saa_above"][:, -1] / 24.0,
+        "days_asn_plasma_below_1uM": out["t_asn_depleted"][:, -1] / 24.0,
+        "days_csf_asn_depleted": out["t_csf_depleted"][:, -1] / 24.0,
+        "gln_nadir_uM": out["Gln_plasma"].min(axis=1) * _UM_PER_MM,
+        "blast_log_kill": np.log10(blasts0 / blasts),
+    }
+    detection = np.full(len(blasts), np.nan)
+    saa_mon = out["SAA"][:, plan.i_mon]
+    for j, t in enumerate(plan.monitor_t):
+        found = np.isnan(detection) & (t >= inact) & (saa_mon[:, j] < plan.threshold)
+        detection = np.where(found, t - inact, detection)
+    samples = None
+    if plan.samples:
+        samples = out["SAA"][:, plan.i_smp]
+        if plan.at_zero:
+            samples[:, plan.sample_at_zero] = 0.0
+    return {
+        "status": ds["status_text"].values,
+        "failed": ds["status"].values,
+        "traces": traces,
+        "daily": daily,
+        "endpoints": endpoints,
+        "detection": detection,
+        "samples": samples,
+    }
