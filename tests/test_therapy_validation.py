@@ -8,6 +8,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from asnflux import DataError
@@ -53,8 +54,9 @@ def test_the_page_is_current(rows):
     )
 
 
-def test_a_wrong_clearance_is_caught(monkeypatch):
-    # ablation: Erwinia's IV clearance doubled (the check passes with the published model)
+@pytest.fixture
+def erwinia_cl_doubled(monkeypatch):
+    """Ablation: Erwinia's IV clearance doubled in the patient model."""
     real = patient_model.formulation
 
     def doubled(name):
@@ -62,6 +64,10 @@ def test_a_wrong_clearance_is_caught(monkeypatch):
         return dataclasses.replace(f, cl=2 * f.cl) if name == "erwinia" else f
 
     monkeypatch.setattr(patient_model, "formulation", doubled)
+
+
+def test_a_wrong_clearance_is_caught(erwinia_cl_doubled):
+    # ablation: Erwinia's IV clearance doubled (the check passes with the published model)
     (row,) = validate(["erwinia_iv_t_half"])
     assert not row.passed
     assert row.predicted < 0.75 * row.observed
@@ -202,3 +208,44 @@ def test_fit_data_are_not_counted_as_validation(rows):
         "erwinia_allergy_after_peg_all10",
     }
     assert "15 more are a fit's data, not counted" in summary(list(rows.values()))
+
+
+def test_vpc_panels_are_the_suites_cohorts_and_show_its_verdicts(rows):
+    """Each panel's statistic at an observation's sampling days is the suite's prediction
+    (the same cohort, the same statistic), and the observations of passing checks lie inside
+    the cohort's 5-95 % band there."""
+    from asnflux.therapy._vpc import PANELS, vpc
+
+    for key in PANELS:
+        d = vpc(key, rows)
+        for o in d["observations"]:
+            assert o["simulated"] == pytest.approx(rows[o["check"]].predicted, rel=1e-4), key
+            if not o["passed"]:
+                continue
+            for day in o["days"]:
+                j = int(np.argmin(np.abs(d["days"] - day)))
+                assert d["percentiles"][5][j] < o["observed"] < d["percentiles"][95][j], key
+
+
+def test_a_wrong_model_falls_outside_its_vpc_band(erwinia_cl_doubled):
+    # ablation: Erwinia's clearance doubled puts Vrooman 2016's 72-h mean above the band
+    from asnflux.therapy._vpc import vpc
+
+    d = vpc("erwinia_iv_mwf")
+    late = next(o for o in d["observations"] if o["check"] == "erwinia_iv_mwf_mean_72h")
+    j = int(np.argmin(np.abs(d["days"] - 14.0)))
+    assert late["observed"] > d["percentiles"][95][j]
+    assert not late["passed"]
+
+
+def test_cli_vpc(cli, tmp_path):
+    fig = tmp_path / "vpc.svg"
+    r = cli("therapy", "validate", "--check", "erwinia_iv_mwf_mean_72h", "--vpc", str(fig))
+    assert r.code == 0, r.err
+    assert fig.read_text(encoding="utf-8").count("<svg") == 1
+    r = cli("therapy", "validate", "--check", "erwinia_iv_t_half", "--vpc", str(fig))
+    assert r.code == 1
+    assert "--vpc: none of the checks chosen is a level" in r.err
+    r = cli("therapy", "validate", "--check", "erwinia_iv_t_half", "--vpc", str(tmp_path / "v.txt"))
+    assert r.code == 1
+    assert "--vpc" in r.err

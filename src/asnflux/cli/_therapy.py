@@ -676,7 +676,11 @@ def validate_cmd(
         Path | None, typer.Option(help="Also write the results as Markdown (docs page).")
     ] = None,
     report: Annotated[
-        Path | None, typer.Option(help="Also write an HTML page with the figure.")
+        Path | None, typer.Option(help="Also write an HTML page with the figures.")
+    ] = None,
+    vpc: Annotated[
+        Path | None,
+        typer.Option(help="Also write the visual predictive checks as a figure (.png/.svg)."),
     ] = None,
     json_: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -684,11 +688,25 @@ def validate_cmd(
     compare (tolerances fixed in advance); exit 1 if any check misses."""
     from .._io import atomic_write_text, check_writable
     from ..therapy._validation import summary, validate, validation_markdown
+    from ..therapy._vpc import panels_for
 
     check_output(report, "html", "--report")
+    check_output(vpc, "figure", "--vpc")
     if markdown is not None:
         check_writable(markdown)
+    if vpc is not None and check and not panels_for(check):
+        raise DataError(
+            "--vpc: none of the checks chosen is a level with a predictive-check panel "
+            "(the medians and means of SAA are)"
+        )
     rows = validate(check)
+    if vpc is not None:
+        from ..report._therapy_plots import plot_vpc
+        from ..therapy._vpc import vpc as vpc_panel
+
+        by_key = {r.key: r for r in rows}
+        plot_vpc([vpc_panel(k, by_key) for k in panels_for(list(by_key))], vpc)
+        typer.echo(f"wrote {vpc}", err=True)
     if markdown is not None:
         atomic_write_text(markdown, validation_markdown(rows))
         typer.echo(f"wrote {markdown}", err=True)

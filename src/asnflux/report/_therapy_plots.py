@@ -9,10 +9,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib import ticker
 
 from ._plots import save_figure
 
-__all__ = ["plot_cohort", "plot_patient", "plot_tdm"]
+__all__ = ["plot_cohort", "plot_patient", "plot_tdm", "plot_vpc", "vpc_figure"]
 
 
 def plot_patient(table: Any, regimen: Any, threshold: float, path: str | Path) -> Path:
@@ -83,3 +84,48 @@ def plot_tdm(result: Any, levels: Any, path: str | Path) -> Path:
     ax.legend(fontsize=7)
     ax.set_title(result.recommendation[:90], fontsize=7)
     return save_figure(fig, path)
+
+
+def vpc_figure(panels: list[Any]) -> Any:
+    """Visual predictive checks (``therapy._vpc.vpc`` data): per panel the cohort's SAA
+    percentiles over time (5-95 % and 25-75 % bands, median; the mean where an observation
+    is a mean) and each observation at its sampling days with its accepted range (green: the
+    check passes, red: it misses, grey: a fit's data)."""
+    cols = 2 if len(panels) > 1 else 1
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.2 * cols, 3.2 * rows), squeeze=False)
+    for ax, d in zip(axes.flat, panels, strict=False):
+        q, t = d["percentiles"], d["days"]
+        ax.fill_between(t, q[5], q[95], color="#9ecae1", alpha=0.5, lw=0, label="5-95 %")
+        ax.fill_between(t, q[25], q[75], color="#4292c6", alpha=0.5, lw=0, label="25-75 %")
+        ax.plot(t, q[50], color="#08306b", lw=1, label="median")
+        if any(o["statistic"] == "mean" for o in d["observations"]):
+            ax.plot(t, d["mean"], color="#08306b", lw=1, ls="--", label="mean")
+        for o in d["observations"]:
+            colour = "0.45" if o["fit_data"] else ("#126b12" if o["passed"] else "#b00020")
+            lo, hi = o["accepted"]
+            for day in o["days"]:
+                ax.errorbar(day, o["observed"], yerr=[[o["observed"] - lo], [hi - o["observed"]]],
+                            fmt="D", color=colour, ms=4, capsize=2, lw=0.8)  # fmt: skip
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+        ax.set_ylim(bottom=max(1e-3, float(q[5][q[5] > 0].min()) if (q[5] > 0).any() else 1e-3))
+        ax.set_title(d["title"], fontsize=8)
+        ax.set_xlabel("day")
+        ax.set_ylabel("SAA (IU/mL)")
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(panels) :]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=6, loc="lower left")
+    fig.suptitle(
+        f"Visual predictive checks: {panels[0]['patients']} simulated children per panel; "
+        "diamonds: published median or mean with its accepted range",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def plot_vpc(panels: list[Any], path: str | Path) -> Path:
+    return save_figure(vpc_figure(panels), path)

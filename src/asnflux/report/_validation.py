@@ -1,5 +1,6 @@
 """HTML page of the therapy simulator's clinical validation: one figure of every check's
-predicted/observed ratio against its accepted range, the table, and the misses' reasons."""
+predicted/observed ratio against its accepted range, the visual predictive checks, the
+table, and the misses' reasons."""
 
 from __future__ import annotations
 
@@ -39,6 +40,24 @@ def _figure(rows: list[Any]) -> str:
     return _svg(fig)
 
 
+def _vpc_section(rows: list[Any]) -> str:
+    """The visual predictive checks of the panels that show any of ``rows``' checks."""
+    from ..therapy._vpc import panels_for, vpc
+    from ._therapy_plots import vpc_figure
+
+    keys = panels_for([r.key for r in rows])
+    if not keys:
+        return ""
+    by_key = {r.key: r for r in rows}
+    fig = vpc_figure([vpc(k, by_key) for k in keys])
+    return (
+        "<h2>Visual predictive checks</h2><p>Each panel is the suite's virtual cohort for one "
+        "published regimen: serum activity percentiles over time, with the published median "
+        "or mean at its sampling days and the range it must hit (green pass, red miss, grey "
+        f"a fit's data).</p><figure>{_svg(fig)}</figure>"
+    )
+
+
 def validation_report_html(rows: list[Any]) -> str:
     """A single self-contained page for :func:`asnflux.therapy._validation.validate`'s rows."""
     from ..therapy._validation import KNOWN_MISSES, summary
@@ -75,6 +94,7 @@ def validation_report_html(rows: list[Any]) -> str:
         f"<p><b>{html.escape(summary(rows))}.</b> Each published observation is simulated the way "
         "its source measured it and compared with a tolerance fixed in advance.</p>"
         f"<h2>Predicted against observed</h2><figure>{_figure(rows)}</figure>"
+        f"{_vpc_section(rows)}"
         f"<h2>Checks</h2><table><tr>{head}</tr>{body}</table>"
         f"<h2>Misses and their reasons</h2><ul>{misses or '<li>none</li>'}</ul>"
         f"<h2>How each prediction is computed</h2><ul>{how}</ul>"

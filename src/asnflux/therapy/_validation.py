@@ -1443,6 +1443,18 @@ def validation_markdown(rows: list[ValidationRow]) -> str:
             f"{verdict} | {r.criterion} |"
         )
     out += _alternatives_markdown(rows)
+    out += [
+        "",
+        "## Visual predictive checks",
+        "",
+        "The suite's virtual cohort for each published regimen whose observation is a level:",
+        "serum activity percentiles over time (5-95 % and 25-75 % bands, median; dashed: the",
+        "mean), with the published median or mean at its sampling days and the range it must",
+        "hit (green pass, red miss, grey a fit's data). Regenerate with `asnflux therapy",
+        "validate --vpc docs/therapy-vpc.png`.",
+        "",
+        "![Visual predictive checks](therapy-vpc.png)",
+    ]
     out += ["", "## How each prediction is computed", ""]
     out += [f"- `{r.key}` (record `{r.record}`): {r.how}." for r in rows]
     out += _asn_readings_markdown()
