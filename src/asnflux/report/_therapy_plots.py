@@ -108,6 +108,7 @@ def vpc_figure(panels: list[Any]) -> Any:
                 ax.errorbar(day, o["observed"], yerr=[[o["observed"] - lo], [hi - o["observed"]]],
                             fmt="D", color=colour, ms=4, capsize=2, lw=0.8)  # fmt: skip
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
         ax.yaxis.set_minor_formatter(ticker.NullFormatter())
         ax.set_ylim(bottom=max(1e-3, float(q[5][q[5] > 0].min()) if (q[5] > 0).any() else 1e-3))

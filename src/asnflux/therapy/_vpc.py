@@ -88,6 +88,22 @@ def _panels() -> tuple[VPCPanel, ...]:
         ),
         *rylaze,
         VPCPanel(
+            "ecoli_recombinant_iv_dcog",
+            "Recombinant E. coli 5,000 U/m² IV every 3 days (DCOG; Völler's data)",
+            "ecoli-recombinant",
+            "5000 IU/m**2",
+            "iv",
+            ",".join(f"{3 * k}" for k in range(8)),
+            24.0,
+            (0.0, 24.0),
+            (
+                (
+                    "ecoli_recombinant_iv_induction_trough_median",
+                    tuple(3.0 * k for k in range(1, 8)),
+                ),
+            ),
+        ),
+        VPCPanel(
             "peg_iv_dfci",
             "PEG 2,500 IU/m² IV, one dose (DFCI 11-001)",
             "peg",
