@@ -6,23 +6,21 @@ table lists), each over the range of the knowledge-base assumption
 ``sensitivity.assumed_fold``: log-uniform within that factor of its value; a fraction
 within that factor of its odds (p/(1-p)), uniform in log-odds, so it stays in (0, 1); a
 Hill exponent from 1 to that factor times its value.
-The model is built and exported once per output; every parameter set is a run of the same
-compiled model with overrides, in worker processes that each compile it once.
+The model is built once per output; the whole design runs as one ensemble of the compiled
+backend (``asnflux.engine``: every parameter set a member, all cores), which agrees with
+libroadrunner on the same rows to 1e-6 (a test).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .._errors import AsnfluxError, DataError, NotFoundError
+from .._errors import DataError, NotFoundError
 from ..knowledge import load_knowledge_base
 from ..models._cell_docs import OUTPUTS, _assumed
 from ._sensitivity import Factor, SensitivityResult, analyse, assumed_factor, select
@@ -31,18 +29,14 @@ __all__ = ["CELL_OUTPUTS", "cell_factors", "cell_sensitivity"]
 
 #: Output name → (configuration, hours, model column); what each means is in its doc.
 CELL_OUTPUTS = OUTPUTS
-_CHUNK = 64
 
 
-def _model(output: str) -> tuple[Any, str, float, str]:
+def _model(output: str) -> Any:
     from ..models.cell import build_cell_model
-    from ..network import to_sbml
 
     if output not in CELL_OUTPUTS:
         raise NotFoundError(f"no cell output {output!r}; outputs: {', '.join(CELL_OUTPUTS)}")
-    cfg, hours, column = CELL_OUTPUTS[output]
-    model = build_cell_model(cfg)
-    return model, to_sbml(model), hours, column
+    return build_cell_model(CELL_OUTPUTS[output][0])
 
 
 def cell_factors(output: str, names: list[str] | None = None) -> list[Factor]:
@@ -50,7 +44,7 @@ def cell_factors(output: str, names: list[str] | None = None) -> list[Factor]:
     a subset, in that order)."""
     kb = load_knowledge_base()
     fold = kb.value("sensitivity.assumed_fold", "dimensionless")
-    model, _, _, _ = _model(output)
+    model = _model(output)
     out = {}
     for p in _assumed(model, kb):
         kind = kb.get(p.record).quantity if p.record else ""
@@ -58,56 +52,30 @@ def cell_factors(output: str, names: list[str] | None = None) -> list[Factor]:
     return select(out, names, f"an assumed constant of {output}")
 
 
-_WORKER: dict[str, Any] = {}
-
-
-def _init(output: str, names: list[str]) -> None:
-    from ..network import RoadRunnerEngine
-
-    _, sbml, hours, column = _model(output)
-    _WORKER.update(sbml=sbml, hours=hours, column=column, names=names, engine=RoadRunnerEngine())
-
-
-def _evaluate_rows(rows: NDArray[np.float64]) -> NDArray[np.float64]:
-    w = _WORKER
-    times = np.linspace(0.0, w["hours"], 5)
-    out = np.full(len(rows), np.nan)
-    for i, row in enumerate(rows):
-        overrides = dict(zip(w["names"], map(float, row), strict=True))
-        # a failed member stays NaN; the analysis then stops and names it
-        with contextlib.suppress(AsnfluxError):
-            run = w["engine"].simulate(w["sbml"], times, [w["column"]], overrides)
-            out[i] = run.final(w["column"])
-    return out
-
-
 def _evaluator(
     output: str, factors: list[Factor], workers: int, progress: Callable[[int, int], None] | None
 ) -> Callable[[NDArray[np.float64]], NDArray[np.float64]]:
+    """The design's rows as members of one compiled ensemble (``models.cell``'s
+    :func:`~asnflux.models.cell.simulate_cell_ensemble`): the output's value at its time per
+    row, NaN where a member failed (the analysis then stops and says how many)."""
+    from ..models.cell import simulate_cell_ensemble
+
+    cfg, hours, column = CELL_OUTPUTS[output]
     names = [f.name for f in factors]
 
     def evaluate(values: NDArray[np.float64]) -> NDArray[np.float64]:
-        chunks = [values[i : i + _CHUNK] for i in range(0, len(values), _CHUNK)]
-        results: list[NDArray[np.float64]] = []
-        done = 0
-        if workers == 1:
-            _init(output, names)
-            for c in chunks:
-                results.append(_evaluate_rows(c))
-                done += len(c)
-                if progress:
-                    progress(done, len(values))
-            return np.concatenate(results)
-        # spawn: a fresh interpreter per worker, so no libroadrunner state is forked
-        with ProcessPoolExecutor(
-            workers, mp_context=get_context("spawn"), initializer=_init, initargs=(output, names)
-        ) as pool:
-            for r in pool.map(_evaluate_rows, chunks):
-                results.append(r)
-                done += len(r)
-                if progress:
-                    progress(done, len(values))
-        return np.concatenate(results)
+        import numba
+
+        threads = numba.get_num_threads()
+        numba.set_num_threads(min(workers, int(numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
+        try:
+            ds = simulate_cell_ensemble(
+                cfg, {n: values[:, j] for j, n in enumerate(names)}, hours, 1, progress=progress
+            )
+        finally:
+            numba.set_num_threads(threads)
+        out = np.asarray(ds[column].values[:, -1], float)
+        return np.where(ds["status"].values == 0, out, np.nan)
 
     return evaluate
 

@@ -40,7 +40,8 @@ def sensitivity(
     workers: Annotated[
         int | None,
         typer.Option(
-            help="Processes for the cell model (default: all cores).", callback=bounded(1, 256)
+            help="Threads of the cell model's compiled ensemble (default: all cores).",
+            callback=bounded(1, 256),
         ),
     ] = None,
     plot: Annotated[Path | None, typer.Option(help="Figure of the indices (.png/.svg).")] = None,
