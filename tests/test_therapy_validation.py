@@ -128,7 +128,12 @@ def test_erwinia_im_is_the_recorded_fit_and_absorption_is_not_counted_twice():
     import math
 
     from asnflux.knowledge import load_knowledge_base
-    from asnflux.therapy._im_fit import ERWINIA_WINDOW_H, fit_erwinia_im, im_half_life_h
+    from asnflux.therapy._im_fit import (
+        ERWINIA_WINDOW_H,
+        erwinia_mean_half_life_h,
+        fit_erwinia_im,
+        im_half_life_h,
+    )
 
     kb = load_knowledge_base()
     fit = fit_erwinia_im()
@@ -142,7 +147,7 @@ def test_erwinia_im_is_the_recorded_fit_and_absorption_is_not_counted_twice():
     assert fit.dof == 1
     assert max(abs(fit.residuals)) < 0.06  # three observations met within 6 % (log scale)
     observed = kb.value("pk.erwinia.t_half.asselin", "h")
-    assert im_half_life_h(ka, ERWINIA_WINDOW_H, 12.0, "erwinia") == pytest.approx(observed, 0.03)
+    assert erwinia_mean_half_life_h(ka) == pytest.approx(observed, 0.03)
     # defect 1, the way it was: the absorption half-life set to the observed half-life gives
     # a half-life 34 % too long over the window, outside the suite's 25 %
     twice = im_half_life_h(math.log(2) / observed, ERWINIA_WINDOW_H, 12.0, "erwinia")

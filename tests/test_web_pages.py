@@ -183,17 +183,32 @@ M3,168,0,0.5,0,0,1,1.2,,,
 """
 
 
-def test_tdm_import_fits_each_patient_and_lists_every_status(analyst, url):
-    _patient(analyst, "M3")  # filed before this import
-    r = analyst.post(
+def _import_and_fit(client, name: str, text: str) -> str:
+    """Import a PEG IV dataset with fitting on; the finished run's page."""
+    r = client.post(
         "/tdm/import",
         data={"formulation": "peg", "bsa": "1.0", "route": "iv", "fit": "on",
-              "csrf_token": analyst.token},
-        files={"file": ("many.csv", NONMEM_MANY.encode(), "text/csv")},
+              "csrf_token": client.token},
+        files={"file": (name, text.encode(), "text/csv")},
     )  # fmt: skip
     assert r.status_code == 303, alert(r.text)
-    assert wait_for_run(analyst, r.headers["location"])["status"] == "done"
-    page = analyst.get(r.headers["location"]).text
+    assert wait_for_run(client, r.headers["location"])["status"] == "done"
+    return client.get(r.headers["location"]).text
+
+
+def test_tdm_import_fits_each_patient_and_lists_every_status(analyst, url, monkeypatch):
+    import asnflux.web._tdm as web_tdm
+
+    seen = {}
+    real = web_tdm.tdm
+
+    def spy(levels, regimen, **kw):  # the covariates the fit was given
+        seen[len(seen)] = kw
+        return real(levels, regimen, **kw)
+
+    monkeypatch.setattr(web_tdm, "tdm", spy)
+    _patient(analyst, "M3")  # filed before this import
+    page = _import_and_fit(analyst, "many.csv", NONMEM_MANY)
     rows = {}
     for row in re.findall(r"<tr class=[^>]*>(.*?)</tr>", page, re.S):
         cells = [html.unescape(re.sub("<[^>]+>", "", c)).strip()
@@ -210,6 +225,27 @@ def test_tdm_import_fits_each_patient_and_lists_every_status(analyst, url):
         assert rows["M1"][1] == m1.forecasts[0].results["recommendation"]
         assert s.scalars(select(Patient).where(Patient.pseudonym == "M2")).first() is None
     assert 'id="advice"' in analyst.get(f"/tdm/patients/{m1.id}").text
+    assert seen == {0: {"bsa": 0.8, "weight": 21.0, "age": 6.0, "sex": "f"}}
+
+
+def test_tdm_import_keeps_going_past_a_failing_fit(analyst, monkeypatch):
+    """A fit that fails for an unexpected reason marks that patient, not the run."""
+    import asnflux.web._tdm as web_tdm
+
+    real = web_tdm.tdm
+
+    def flaky(levels, regimen, **kw):
+        if kw["bsa"] == 0.9:
+            raise RuntimeError("boom")
+        return real(levels, regimen, **kw)
+
+    monkeypatch.setattr(web_tdm, "tdm", flaky)
+    two = NONMEM_MANY.replace("M1", "K1").replace("M2", "K2").replace("M3", "K3")
+    two = two.replace("K3,0,2500,0,1,1,1,1.2", "K3,0,2500,0,1,1,1,0.9")
+    two = two.replace("K3,168,0,0.5,0,0,1,1.2", "K3,168,0,0.5,0,0,1,0.9")
+    page = html.unescape(_import_and_fit(analyst, "two.csv", two))
+    assert "internal error; see the server log" in page
+    assert ">fitted<" in page  # K1 was fitted all the same
 
 
 def test_tdm_bad_nonmem_dataset_names_file_row_and_column(analyst):

@@ -94,7 +94,8 @@ def map_chunks(
     module-level function importable on the workers (asnflux installed there)."""
     client, cluster = client_for(scheduler)
     try:
-        futures = [client.submit(_map_task, model, fn, p, pure=False) for p in payloads]
+        shared = client.scatter(model, broadcast=True, hash=False)  # sent once, not per task
+        futures = [client.submit(_map_task, shared, fn, p, pure=False) for p in payloads]
         for future in futures:
             yield future.result()
     finally:

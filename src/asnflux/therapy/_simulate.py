@@ -14,6 +14,7 @@ when traces are not kept.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Callable
@@ -199,10 +200,7 @@ def simulate(
         return np.array([where[float(t)] for t in ts], dtype=np.int64)
 
     _check_memory(n, n_days, len(trace_t))
-    from ..engine import compile_model
-
     model = build_patient_model(pop, reg, 0, endpoint_states=True, pd=pd)
-    compiled = compile_model(model)  # the code is cached by structure; values come below
     fixed = {p.id: p.value for p in model.parameters if p.assignment is None}
     fixed["saa_threshold"] = float(threshold)
     settable = set(fixed) | {s.id for s in model.species}
@@ -227,11 +225,28 @@ def simulate(
             yield values, blasts0[start:stop], inact[start:stop], plan
 
     if scheduler is None:
+        from ..engine import compile_model
+
+        compiled = compile_model(model)  # the code is cached by structure; values come here
         results: Any = (_chunk(compiled, p) for p in payloads())
-    else:
+    else:  # each worker compiles (or loads) the model itself
         from ..engine._dask import map_chunks
 
         results = map_chunks(model, _chunk, list(payloads()), scheduler)
+    with contextlib.closing(results):  # a failure stops a cluster's run at once
+        _collect(results, n, on_failure, status, traces, daily, endpoints, detection, samples,
+                 progress)  # fmt: skip
+    endpoints["doses_skipped_after_allergy"] = _skipped(pop, reg, end_h)
+    times = trace_t / 24.0 if keep_traces else np.zeros(0)
+    return SimResult(times, traces, daily, endpoints, detection, samples, status)
+
+
+def _collect(
+    results: Any, n: int, on_failure: str, status: Any, traces: dict[str, Any],
+    daily: dict[str, Any], endpoints: dict[str, Any], detection: Any, samples: Any,
+    progress: Callable[[int, int], None] | None,
+) -> None:  # fmt: skip
+    """The chunks' reduced results into the cohort's arrays, in order."""
     for start, part in zip(range(0, n, CHUNK), results, strict=True):
         stop = min(n, start + CHUNK)
         rows = slice(start, stop)
@@ -253,9 +268,6 @@ def simulate(
             samples[rows] = part["samples"]
         if progress is not None:
             progress(stop, n)
-    endpoints["doses_skipped_after_allergy"] = _skipped(pop, reg, end_h)
-    times = trace_t / 24.0 if keep_traces else np.zeros(0)
-    return SimResult(times, traces, daily, endpoints, detection, samples, status)
 
 
 # SimResult trace/daily name -> (model output, factor to the reported unit)

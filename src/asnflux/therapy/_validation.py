@@ -246,24 +246,39 @@ def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
 
 
 def _nadir_fraction(
-    name: str, dose: str, route: str, at: str, sample_h: float, threshold: float
-) -> Callable[[], tuple[float | None, str]]:
+    name: str, dose: str, route: str, at: str, sample_h: float, threshold: float,
+    strict: bool = False,
+) -> Callable[[], tuple[float | None, str]]:  # fmt: skip
     """Fraction of patients whose SAA at ``sample_h`` (before any dose then) is at or above
-    ``threshold`` IU/mL: a protocol's nadir sample."""
+    (``strict``: above) ``threshold`` IU/mL: a protocol's nadir sample."""
 
     def measure() -> tuple[float | None, str]:
         regimen, pop = _cohort(name, dose, route, at)
         run = simulate(pop, regimen, sample_h / 24 + 0.5, keep_traces=False,
                        sample_times_h=[sample_h], truncate=True)  # fmt: skip
         assert run.samples is not None
-        fraction = float(np.mean(run.samples[:, 0] >= threshold))
+        level = run.samples[:, 0]
+        fraction = float(np.mean(level > threshold if strict else level >= threshold))
         how = (
-            f"fraction of {_N} patients with SAA ≥ {threshold:g} IU/mL {sample_h:g} h after the "
-            f"start (pre-dose), {dose} {route.upper()} on days {at}"
+            f"fraction of {_N} patients with SAA {'>' if strict else '≥'} {threshold:g} IU/mL "
+            f"{sample_h:g} h after the start (pre-dose), {dose} {route.upper()} on days {at}"
         )
         return fraction, how
 
     return measure
+
+
+def _widened_range(record: str, factor: float) -> tuple[float, float]:
+    """A record's printed range (IU/mL), each end moved out by ``factor``."""
+    r = load_knowledge_base().get(record)
+    if r.low is None or r.high is None:
+        raise DataError(f"{record}: a range (low-high) is needed")
+    return r.low / factor, r.high * factor
+
+
+def _after_dose(at: str, k: int, hours: float) -> float:
+    """Hours from the start to ``hours`` after the ``k``-th (1-based) dose of days ``at``."""
+    return 24.0 * float(at.split(",")[k - 1]) + hours
 
 
 def _pooled_saa(
@@ -683,8 +698,10 @@ def _fraction_mix(
 
     def measure() -> tuple[float | None, str]:
         shares = [(measure()[0], n) for measure, n in parts]
+        if any(share is None for share, _ in shares):
+            raise DataError("a weighted share needs every part's prediction")
         total = sum(n for _, n in shares)
-        value = sum(float(share or 0.0) * n for share, n in shares) / total
+        value = sum(float(share) * n for share, n in shares if share is not None) / total
         how = (f"fraction of {_N} patients with SAA ≥ {threshold:g} IU/mL, weighted "
                + " and ".join(f"{n} at {h:g} h" for h, n in samples)
                + f" after the start (pre-dose), {dose} {route.upper()} on days {at}")  # fmt: skip
@@ -721,7 +738,7 @@ def _erwinia_level_checks() -> tuple[Check, ...]:
                 f"obs.erwinia.nsaa_{hours}h_above_0_4_fraction.label",
                 f"Erwinia 25,000 IU/m² IM Mon/Wed/Fri: patients above 0.4 IU/mL {hours} h after "
                 f"dose 3 (Erwinaze label, Study 1: {k}/{n})",
-                _nadir_fraction(erw, dose, "im", _MWF, 96.0 + hours, 0.4),
+                _nadir_fraction(erw, dose, "im", _MWF, _after_dose(_MWF, 3, hours), 0.4, True),
                 "dimensionless",
                 "interval",
                 0.0,
@@ -735,7 +752,14 @@ def _erwinia_level_checks() -> tuple[Check, ...]:
             "obs.erwinia.nsaa_post_dose3_fraction.label",
             "Erwinia 25,000 IU/m² IM Mon/Wed/Fri: patients ≥ 0.1 IU/mL 48 h (35) or 72 h (13) "
             "after dose 3 (Erwinaze label, Study 1: all 48)",
-            _fraction_mix(erw, dose, "im", _MWF, ((144.0, 35), (168.0, 13)), 0.1),
+            _fraction_mix(
+                erw,
+                dose,
+                "im",
+                _MWF,
+                ((_after_dose(_MWF, 3, 48.0), 35), (_after_dose(_MWF, 3, 72.0), 13)),
+                0.1,
+            ),
             "dimensionless",
             "interval",
             0.0,
@@ -745,9 +769,10 @@ def _erwinia_level_checks() -> tuple[Check, ...]:
     )
     # Study 2, IV: dose 5 on day 9, dose 6 on day 11; nadirs 48 h after dose 5 (day 11) and
     # 72 h after dose 6 (day 14)
-    for hours, day, ci, mean, sd in ((48, 11.0, (0.63, 0.95), 0.32, 0.23),
-                                     (72, 14.0, (0.22, 0.66), 0.089, 0.072)):  # fmt: skip
-        what = f"{hours} h after dose {5 if hours == 48 else 6}"
+    for hours, k, ci, mean, sd, n in ((48, 5, (0.63, 0.95), 0.32, 0.23, 24),
+                                      (72, 6, (0.22, 0.66), 0.089, 0.072, 21)):  # fmt: skip
+        day = _after_dose(_MWF, k, hours) / 24
+        what = f"{hours} h after dose {k}"
         checks.append(
             Check(
                 f"erwinia_iv_mwf_nsaa_{hours}h",
@@ -758,11 +783,11 @@ def _erwinia_level_checks() -> tuple[Check, ...]:
                 "dimensionless",
                 "interval",
                 0.0,
-                "the study's 95 % CI (24 evaluable patients)",
+                f"the study's 95 % CI ({n} evaluable patients)",
                 ci,
             )
         )
-        tol = _mean_tolerance(24, sd / mean)
+        tol = _mean_tolerance(n, sd / mean)
         checks.append(
             Check(
                 f"erwinia_iv_mwf_mean_{hours}h",
@@ -772,7 +797,7 @@ def _erwinia_level_checks() -> tuple[Check, ...]:
                 "IU/mL",
                 "relative",
                 tol,
-                f"±{tol:.0%}: the 95 % interval of a 24-patient mean with the study's own CV "
+                f"±{tol:.0%}: the 95 % interval of a {n}-patient mean with the study's own CV "
                 f"({sd / mean:.0%})",
             )
         )
@@ -966,8 +991,9 @@ CHECKS: tuple[Check, ...] = (
     Check(
         "erwinia_im_mwf_nsaa_48h",
         "obs.erwinia.nsaa_48h_fraction.salzer2013",
-        "Erwinia 25,000 IU/m² IM Mon/Wed/Fri: 48-h nadir ≥ 0.1 IU/mL (COG AALL07P2, course 1)",
-        _nadir_fraction("erwinia", "25000 IU/m**2", "im", "0,2,4,7,9,11", 48.0, 0.1),
+        "Erwinia 25,000 IU/m² IM Mon/Wed/Fri: 48-h nadir ≥ 0.1 IU/mL (COG AALL07P2, course 1; "
+        "after dose 3, as the label reports the trial)",
+        _nadir_fraction("erwinia", "25000 IU/m**2", "im", _MWF, _after_dose(_MWF, 3, 48.0), 0.1),
         "dimensionless",
         "interval",
         0.0,
@@ -978,7 +1004,7 @@ CHECKS: tuple[Check, ...] = (
         "erwinia_im_mwf_nsaa_72h",
         "obs.erwinia.nsaa_72h_fraction.salzer2013",
         "Erwinia 25,000 IU/m² IM Mon/Wed/Fri: 72-h nadir (after Friday) ≥ 0.1 IU/mL",
-        _nadir_fraction("erwinia", "25000 IU/m**2", "im", "0,2,4,7,9,11", 168.0, 0.1),
+        _nadir_fraction("erwinia", "25000 IU/m**2", "im", _MWF, _after_dose(_MWF, 3, 72.0), 0.1),
         "dimensionless",
         "interval",
         0.0,
@@ -1104,9 +1130,12 @@ CHECKS: tuple[Check, ...] = (
         "IU/mL",
         "interval",
         0.0,
-        f"inside the printed range of medians widened by a ~100-patient median's 95 % "
-        f"interval (factor {_median_factor(100):.3g}); troughs before doses 2-8 pooled",
-        (0.143 / _median_factor(100), 0.182 * _median_factor(100)),
+        f"inside the printed range of medians (both arms) widened by a ~100-patient "
+        f"median's 95 % interval (factor {_median_factor(100):.3g}; about 100 of the 199 "
+        "children were in each arm); troughs before doses 2-8 pooled",
+        _widened_range(
+            "obs.ecoli_recombinant.median_trough_induction.vandersluis2018", _median_factor(100)
+        ),
         fitted_by="pk.ecoli_recombinant.cl.voller",  # Völler's data include this trial
     ),
     Check(
@@ -1199,15 +1228,10 @@ KNOWN_MISSES = {
     "peg_im_t_half_avramis": "defect 2 (unsourced PEG IM absorption), as for Asselin 1993",
     "erwinia_im_mwf_nsaa_48h": "sources disagree: AALL07P2 had 3 of 41 patients below "
     "0.1 IU/mL at 48 h, while the label's Study 1 (the same trial, 48 patients) reports all "
-    "at or above 0.1 IU/mL 48 or 72 h after dose 3; the model gives 100 %: its spread of IM "
-    "levels is Sassen's clearance variability alone (no variability of F or ka is "
-    "estimated: the fit's medians carry none)",
-    "erwinia_im_label_72h_above_0.4": "too narrow a spread of IM levels: 5 of 13 were above "
-    "0.4 IU/mL 72 h after dose 3 where the model's median is 0.22; with Sassen's clearance "
-    "variability alone 16.5 % are. Log-normal variability of ka was tried (exact PK, 3,000 "
-    "children): an SD of 1.0 lifts this share to 36 % but drops AALL07P2's 72-h share "
-    "≥ 0.1 IU/mL to 75 % (observed 88 %) and the label's post-dose-3 share to 90 % (observed "
-    "all 48), so no absorption variability meets these three together; none is estimated",
+    "at or above 0.1 IU/mL 48 or 72 h after dose 3; the model gives 100 % (the label's "
+    "reading passes: erwinia_im_label_post_dose3): its spread of IM levels is Sassen's "
+    "clearance variability alone (no variability of F or ka is estimated: the fit's medians "
+    "carry none)",
     "erwinia_asn_below_0.5_when_saa_above_0.1": "the Erwinia Km (an assumption, 50 µM) "
     "leaves Asn above 0.5 µM at 0.1-0.3 IU/mL in vivo; with any ex-vivo loss the share goes "
     "to 100 %, so DCOG's 67 % also bounds how much Asn DCOG's samples lost",
@@ -1282,12 +1306,19 @@ KNOWN_MISSES = {
     "after native E. coli allergy with twice-weekly Erwinia: the model predicts 2.6 %. The "
     "priming enzyme and dose intensity differ, and the model has one Erwinia rate",
 }
+_PAIRED_MEANS = (
+    "native Erwinia's disposition (Sassen 2017) with its fitted IM absorption and "
+    "bioavailability and an assumed 800 IU/mg (no specific activity is published) meets "
+    "cohorts 1b's and 1c's means but puts cohort 1a's about 30 % high; with the activity per "
+    "mg an assumption the level is not a prediction (the label-fit default meets all six)"
+)
 KNOWN_MISSES |= {
-    "rylaze_im_1c_mean_saa_72h@sassen2017-calibrated": "native Erwinia's disposition (Sassen "
-    "2017) with its fitted IM absorption and bioavailability and the assumed 800 IU/mg meets "
-    "the Mon/Wed/Fri means of cohorts 1a and 1b, but cohort 1c's doubled Friday dose leaves "
-    "its 72-h mean 25 % low (0.35 against 0.47 IU/mL; the label-fit default meets it)",
-    "rylaze_im_1c_nsaa_48h@sassen2017-calibrated": "99.5 % of simulated patients keep the "
+    "rylaze_im_1a_mean_saa_48h@sassen2017-calibrated": _PAIRED_MEANS,
+    "rylaze_im_1a_mean_saa_72h@sassen2017-calibrated": _PAIRED_MEANS,
+    "rylaze_im_1c_nsaa_72h@sassen2017-calibrated": "97 % of simulated patients keep the "
+    "72-h nadir ≥ 0.1 IU/mL against 89.8 % (44/49): too narrow a spread, as for native "
+    "Erwinia (only clearance varies between patients)",
+    "rylaze_im_1c_nsaa_48h@sassen2017-calibrated": "100 % of simulated patients keep the "
     "48-h nadir ≥ 0.1 IU/mL against 95.9 % (47/49): too narrow a spread, as for native "
     "Erwinia (only clearance varies between patients)",
     "rylaze_iv_1c_nsaa_48h@sassen2017-calibrated": "with Sassen's IV disposition and the "

@@ -38,7 +38,16 @@ class VPCPanel:
 
 
 def _panels() -> tuple[VPCPanel, ...]:
-    from ._validation import _DFCI_ERWINIA_AT, _LAST_72H_DAY_1C, _MWF, _MWF_1C
+    from ._validation import (
+        _DFCI_ERWINIA_AT,
+        _LAST_48H_DAY,
+        _LAST_72H_DAY,
+        _LAST_72H_DAY_1C,
+        _MWF,
+        _MWF_1C,
+        _after_dose,
+        _days,
+    )
 
     dfci_window = (35.0, 56.0)
     rylaze = tuple(
@@ -51,11 +60,12 @@ def _panels() -> tuple[VPCPanel, ...]:
             at,
             15.0,
             (0.0, 15.0),
-            ((f"rylaze_im_{c}_mean_saa_48h", (9.0,)), (f"rylaze_im_{c}_mean_saa_72h", (day72,))),
+            ((f"rylaze_im_{c}_mean_saa_48h", (_LAST_48H_DAY,)),
+             (f"rylaze_im_{c}_mean_saa_72h", (day72,))),
         )
         for c, shown, dose, at, day72 in (
-            ("1a", "25 mg/m²", "25 mg/m**2", _MWF, 14.0),
-            ("1b", "37.5 mg/m²", "37.5 mg/m**2", _MWF, 14.0),
+            ("1a", "25 mg/m²", "25 mg/m**2", _MWF, _LAST_72H_DAY),
+            ("1b", "37.5 mg/m²", "37.5 mg/m**2", _MWF, _LAST_72H_DAY),
             ("1c", "25/25/50 mg/m²", ",".join(["25 mg/m**2", "25 mg/m**2", "50 mg/m**2"] * 2),
              _MWF_1C, _LAST_72H_DAY_1C),
         )
@@ -84,7 +94,10 @@ def _panels() -> tuple[VPCPanel, ...]:
             _MWF,
             15.0,
             (0.0, 15.0),
-            (("erwinia_iv_mwf_mean_48h", (11.0,)), ("erwinia_iv_mwf_mean_72h", (14.0,))),
+            (
+                ("erwinia_iv_mwf_mean_48h", (_after_dose(_MWF, 5, 48.0) / 24,)),
+                ("erwinia_iv_mwf_mean_72h", (_after_dose(_MWF, 6, 72.0) / 24,)),
+            ),
         ),
         *rylaze,
         VPCPanel(
@@ -93,7 +106,7 @@ def _panels() -> tuple[VPCPanel, ...]:
             "ecoli-recombinant",
             "5000 IU/m**2",
             "iv",
-            ",".join(f"{3 * k}" for k in range(8)),
+            _days(0, 8, 3),
             24.0,
             (0.0, 24.0),
             (

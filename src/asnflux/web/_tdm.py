@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import traceback
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -33,6 +35,7 @@ from ._pages import read_upload, render, saved_uploads, store_of, user_message
 from ._store import Forecast, Level, Patient, Store, User, plain_json
 
 router = APIRouter()
+log = logging.getLogger("asnflux.web")
 
 
 def _formulations() -> dict[str, Any]:
@@ -80,7 +83,16 @@ class _Who:
         return {"bsa": self.bsa, "weight": self.weight, "age": self.age, "sex": self.sex}
 
 
-def _add_patient(store: Store, user: User, pseudonym: str, regimen: Regimen, who: _Who) -> int:
+def _add_patient(
+    store: Store,
+    user: User,
+    pseudonym: str,
+    regimen: Regimen,
+    who: _Who,
+    levels: pd.DataFrame | None = None,
+) -> int:
+    """File a patient (and its ``levels``, ``day`` and ``saa_IU_per_mL``) in one
+    transaction: nothing is stored if any part is refused."""
     low, high = BSA_RANGE_M2
     if not (low <= who.bsa <= high):
         raise DataError(f"BSA {who.bsa:g} m² is outside {low:g}-{high:g} m²")
@@ -102,6 +114,10 @@ def _add_patient(store: Store, user: User, pseudonym: str, regimen: Regimen, who
             s.add(p)
             s.flush()
             pid = p.id
+            if levels is not None:
+                for day, saa in zip(levels["day"], levels["saa_IU_per_mL"], strict=True):
+                    s.add(Level(patient_id=pid, day=float(day), saa=str(saa),
+                                entered_by=user.username))  # fmt: skip
     except IntegrityError:
         raise DataError(f"patient id {pseudonym!r} exists already") from None
     store.audit(user.username, "tdm: patient created", pseudonym)
@@ -186,23 +202,26 @@ async def import_dataset(
     except DataError as exc:  # the file as a whole (columns, encoding): nothing is filed
         raise DataError(user_message(str(exc))) from None
     store = store_of(request)
-    rows: list[dict[str, Any]] = []
-    filed: list[tuple[int, str, Regimen, pd.DataFrame, _Who]] = []
-    for pid_text, (regimen, levels) in patients.items():
-        cov = dict(levels.attrs.get("covariates", {}))
-        row: dict[str, Any] = {"id": pid_text, "patient_id": None}
-        try:
-            pseudonym = _check_pseudonym(pid_text)
-            who = _Who(cov.get("bsa", bsa), cov.get("weight"), cov.get("age"), cov.get("sex"))
-            pid = _add_patient(store, user, pseudonym, regimen, who)
-        except DataError as exc:
-            rows.append({**row, "status": "not imported", "detail": user_message(str(exc))})
-            continue
-        with store.session() as s:
-            for day, saa in zip(levels["day"], levels["saa_IU_per_mL"], strict=True):
-                s.add(Level(patient_id=pid, day=float(day), saa=str(saa), entered_by=user.username))
-        rows.append({**row, "patient_id": pid, "status": "filed", "detail": ""})
-        filed.append((pid, pseudonym, regimen, levels, who))
+
+    def file_all() -> tuple[list[dict[str, Any]], list[int]]:
+        rows: list[dict[str, Any]] = []
+        filed: list[int] = []
+        for pid_text, (regimen, levels) in patients.items():
+            cov = dict(levels.attrs.get("covariates", {}))
+            row: dict[str, Any] = {"id": pid_text, "patient_id": None}
+            try:
+                pseudonym = _check_pseudonym(pid_text)
+                who = _Who(cov.get("bsa", bsa), cov.get("weight"), cov.get("age"),
+                           cov.get("sex"))  # fmt: skip
+                pid = _add_patient(store, user, pseudonym, regimen, who, levels)
+            except DataError as exc:
+                rows.append({**row, "status": "not imported", "detail": user_message(str(exc))})
+                continue
+            rows.append({**row, "patient_id": pid, "status": "filed", "detail": ""})
+            filed.append(pid)
+        return rows, filed
+
+    rows, filed = await run_in_threadpool(file_all)
     rows += [
         {"id": pid_text, "patient_id": None, "status": "not imported",
          "detail": user_message(reason)}
@@ -222,31 +241,40 @@ async def import_dataset(
 
 
 def _fit_imported(
-    store: Store,
-    user: User,
-    rows: list[dict[str, Any]],
-    filed: list[tuple[int, str, Regimen, pd.DataFrame, _Who]],
-    fit: bool,
+    store: Store, user: User, rows: list[dict[str, Any]], filed: list[int], fit: bool
 ) -> Any:
-    """The background half of an import: each filed patient fitted with the default dosing
-    rules and its forecast stored, one patient's failure never stopping the others."""
+    """The background half of an import: each filed patient, as stored when its turn comes,
+    fitted with the default dosing rules and its forecast stored; one patient's failure,
+    whatever it is, never stops the others."""
+
+    def one(pid: int) -> tuple[str, str]:
+        with store.session() as s:
+            p = s.get(Patient, pid)
+            if p is None:
+                return "filed, not fitted", "the patient was deleted before the fit"
+            pseudonym, table = p.pseudonym, _level_table(p.levels)
+            regimen = Regimen.from_dict(p.regimen)
+            who = _Who(p.bsa_m2, p.weight_kg, p.age_y, p.sex)
+        table.attrs["path"] = "levels"
+        res = tdm(table, regimen, **who.options())
+        _store_forecast(store, pid, pseudonym, user, res, table, DosingRules().target_low)
+        return "fitted", res.recommendation
 
     def work(progress: Any) -> dict[str, Any]:
         by_pid = {r["patient_id"]: r for r in rows if r["patient_id"] is not None}
-        for i, (pid, pseudonym, regimen, levels, who) in enumerate(filed):
+        for i, pid in enumerate(filed):
             row = by_pid[pid]
             if not fit:
                 row["detail"] = "not fitted (fit on import was off)"
                 continue
-            table = levels[["day", "saa_IU_per_mL"]].copy()
-            table.attrs["path"] = "levels"
             try:
-                res = tdm(table, regimen, **who.options())
+                status, detail = one(pid)
             except AsnfluxError as exc:
-                row.update(status="filed, not fitted", detail=str(exc))
-            else:
-                _store_forecast(store, pid, pseudonym, user, res, table, DosingRules().target_low)
-                row.update(status="fitted", detail=res.recommendation)
+                status, detail = "filed, not fitted", str(exc)
+            except Exception:  # a bug: this patient's row says so, the others go on
+                log.error("tdm import: patient %d: %s", pid, traceback.format_exc())
+                status, detail = "filed, not fitted", "internal error; see the server log"
+            row.update(status=status, detail=detail)
             progress(i + 1, len(filed))
         counts = {s: sum(r["status"] == s for r in rows) for s in _IMPORT_STATUSES}
         return {"patients": rows, "counts": counts, "notice": RESEARCH_NOTICE}
