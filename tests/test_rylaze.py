@@ -19,7 +19,6 @@ from asnflux.therapy import simulate
 from asnflux.therapy._cohort import sample_population, typical_patient
 from asnflux.therapy._regimen import regimen_from_options
 from asnflux.therapy._rylaze_fit import _RECORDS, fit_rylaze
-from asnflux.therapy._validation import validate
 
 KB = load_knowledge_base()
 NAME = "erwinia-recombinant"
@@ -93,12 +92,6 @@ def test_ablation_uncorrelated_random_effects_overspread_the_trough(monkeypatch)
     cv_cmax, cv_trough = _cohort_cvs()
     assert not _meets_label_cvs(cv_cmax, cv_trough)
     assert cv_trough > 1.0
-
-
-def _rows(*keys: str) -> dict[str, float]:
-    rows = validate(list(keys))
-    assert all(r.predicted is not None for r in rows)
-    return {r.key: r.predicted / r.observed for r in rows}  # type: ignore[operator]
 
 
 def test_iv_needs_the_alternative_model_and_says_so():
