@@ -152,3 +152,21 @@ def test_compare_regimens_on_the_same_patients(cli, tmp_path):
     r = cli("therapy", "compare", "--regimen", str(a))
     assert r.code == 1
     assert "at least two" in r.err
+
+
+def test_cli_phase_and_infection(cli):
+    import json
+
+    args = ["therapy", "simulate", "--formulation", "peg", "--dose", "2500 IU/m**2", "--route",
+            "iv", "--at", "0", "--days", "42", "--json"]  # fmt: skip
+    plain = json.loads(cli(*args).out)
+    late = json.loads(cli(*args, "--phase", "mrg-maintenance").out)
+    key = "days_saa_at_or_above_threshold"
+    assert late["endpoints"][key] > plain["endpoints"][key]  # lower clearance
+    r = cli(*args, "--phase", "consolidation")
+    assert r.code == 1
+    assert "phase 'consolidation': peg (kloos2021) knows induction" in r.err
+    r = cli("therapy", "simulate", "--formulation", "erwinia", "--dose", "25000 IU/m**2",
+            "--at", "0", "--days", "3", "--infection")  # fmt: skip
+    assert r.code == 1
+    assert "--infection: no formulation of the regimen has an infection covariate" in r.err

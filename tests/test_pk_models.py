@@ -143,3 +143,46 @@ def test_cohort_age_and_sex_are_every_patients_covariates(cli):
     r = cli("therapy", "cohort", "--formulation", "peg", "--dose", "2500 IU/m**2", "--sex", "x")
     assert r.code != 0
     assert "--sex must be f or m" in r.err
+
+
+def test_kloos_treatment_phase_and_infection_scale_clearance():
+    """Kloos 2021's final model: CL x 0.81 in medium-risk maintenance and x 1.38 during an
+    infection, relative to induction. Before the clearance split (12.7 d) its one
+    compartment declines as exp(-CL t / V), so the day-7 activity ratio is exact (ablation:
+    the infection factor moves it the other way)."""
+    import math
+
+    from asnflux.knowledge import load_knowledge_base
+    from asnflux.models._formulations import formulation
+    from asnflux.therapy import regimen_from_options, simulate, typical_patient
+
+    kb = load_knowledge_base()
+    reg = regimen_from_options("peg", "2500 IU/m**2", "iv", at="0")
+    base = simulate(typical_patient(1.0), reg, 8).daily["saa_IU_per_mL"][0, 7]
+    f = formulation("peg")
+    k = f.cl / f.v1  # per h, BSA 1 m²: CL and V scale alike
+    for phase, infection, factor in (
+        (
+            "mrg-maintenance",
+            False,
+            kb.value("pk.peg.cl_phase.mrg_maintenance.kloos", "dimensionless"),
+        ),
+        (None, True, kb.value("pk.peg.cl_infection.kloos", "dimensionless")),
+    ):
+        pop = typical_patient(1.0, phase=phase, infection=infection)
+        saa = simulate(pop, reg, 8).daily["saa_IU_per_mL"][0, 7]
+        assert math.log(saa / base) == pytest.approx(-(factor - 1) * k * 168.0, rel=1e-3)
+
+
+def test_a_phase_is_refused_where_the_model_has_none():
+    from asnflux import DataError
+    from asnflux.therapy import regimen_from_options, simulate, typical_patient
+
+    erw = regimen_from_options("erwinia", "25000 IU/m**2", "im", at="0")
+    with pytest.raises(DataError, match="--phase induction: no formulation of the regimen"):
+        simulate(typical_patient(1.0, phase="induction"), erw, 3)
+    with pytest.raises(DataError, match="--infection: no formulation"):
+        simulate(typical_patient(1.0, infection=True), erw, 3)
+    peg = regimen_from_options("peg", "2500 IU/m**2", "iv", at="0")
+    with pytest.raises(DataError, match="phase 'consolidation': peg \\(kloos2021\\) knows"):
+        simulate(typical_patient(1.0, phase="consolidation"), peg, 3)

@@ -56,6 +56,25 @@ def test_the_predictor_is_the_engine(name):
     assert np.allclose(mine, engine, rtol=2e-5, atol=1e-9)
 
 
+def test_the_predictor_is_the_engine_in_a_phase_with_an_infection():
+    """Kloos 2021's phase and infection covariates reach TDM's exact PK as they reach the
+    simulator (ablation: the predictor without them is far off)."""
+    f = formulation("peg")
+    reg = regimen_from_options("peg", "2500 IU/m**2", "iv", at="0,14")
+    pop = Population(np.ones(1), weight_from_bsa(np.ones(1)), np.zeros(1), np.zeros(1),
+                     phase="mrg-maintenance", infection=True)  # fmt: skip
+    times = np.array([24.0, 200.0, 335.9, 400.0, 600.0])
+    engine = simulate(pop, reg, 30, sample_times_h=times, keep_traces=False).samples
+    w = float(weight_from_bsa(np.ones(1))[0])
+    who = Covariates(1.0, w, phase="mrg-maintenance", infection=True)
+    mine = Predictor(f, who, reg.doses, times)(np.zeros(1), np.zeros(1), np.zeros((1, 2)))
+    assert np.allclose(mine, engine, rtol=2e-5, atol=1e-9)
+    plain = Predictor(f, Covariates(1.0, w), reg.doses, times)(
+        np.zeros(1), np.zeros(1), np.zeros((1, 2))
+    )
+    assert not np.allclose(plain, engine, rtol=0.05)
+
+
 def test_peg_is_kloos_2021_as_one_unit():
     """Variability, between-occasion variability and residual error of the default PEG model
     come from Kloos 2021 itself (they were generic assumptions)."""

@@ -69,6 +69,20 @@ Age = Annotated[
     ),
 ]
 Sex = Annotated[str | None, typer.Option(help="f or m: a covariate as for age.")]
+Phase = Annotated[
+    str | None,
+    typer.Option(
+        help="Treatment phase of the course, a covariate of peg's kloos2021 model: induction "
+        "(the reference), protocol-1b, protocol-m, mrg-intensification, mrg-maintenance or "
+        "srg-protocol-iv (DCOG ALL-11)."
+    ),
+]
+Infection = Annotated[
+    bool,
+    typer.Option(
+        "--infection", help="An infection throughout the course (kloos2021: clearance x 1.38)."
+    ),
+]
 OnAllergy = Annotated[
     str | None,
     typer.Option(
@@ -202,6 +216,8 @@ def simulate_cmd(
     bsa: Bsa = 1.0,
     age: Age = None,
     sex: Sex = None,
+    phase: Phase = None,
+    infection: Infection = False,
     days: Days = 35.0,
     threshold: Threshold = 0.1,
     output: Output = None,
@@ -214,7 +230,7 @@ def simulate_cmd(
     check_output(plot, "figure", "--plot")
     reg = _regimen(form, dose, route, every, doses, at, regimen_file, pk_model, on_allergy)
     with progress_bar(f"{days:g} days") as advance:
-        patient = typical_patient(bsa, age=age, sex=sex)
+        patient = typical_patient(bsa, age=age, sex=sex, phase=phase, infection=infection)
         res = simulate(patient, reg, days, threshold=threshold, progress=advance)
     table = res.to_dataframe()
     if output is not None:
@@ -284,6 +300,8 @@ def cohort_cmd(
     bsa: Bsa = 1.0,
     age: Age = None,
     sex: Sex = None,
+    phase: Phase = None,
+    infection: Infection = False,
     days: Days = 35.0,
     n: Patients = 1000,
     seed: Seed = 1,
@@ -340,6 +358,8 @@ def cohort_cmd(
             p_silent=p_silent,
             age=age,
             sex=sex,
+            phase=phase,
+            infection=infection,
             progress=advance,
             backend=backend,
             scheduler=scheduler,
@@ -485,6 +505,8 @@ def tdm_cmd(
     ] = None,
     age: Age = None,
     sex: Sex = None,
+    phase: Phase = None,
+    infection: Infection = False,
     target_trough: Annotated[
         float,
         typer.Option(
@@ -540,9 +562,12 @@ def tdm_cmd(
         if plot is not None:
             raise DataError("--plot draws one patient; use --levels for a figure")
         name = formulation_name(form, pk_model)
-        for key, value in (("weight", body_weight), ("age", age), ("sex", sex)):
+        for key, value in (("weight", body_weight), ("age", age), ("sex", sex),
+                           ("phase", phase)):  # fmt: skip
             if value is not None:
                 options[key] = value
+        if infection:
+            options["infection"] = True
         results = tdm_dataset(
             read_table(dataset), name, route=route, dv_unit=dv_unit, bsa=bsa, **options
         )
@@ -558,6 +583,8 @@ def tdm_cmd(
         weight=body_weight,
         age=age,
         sex=sex,
+        phase=phase,
+        infection=infection,
         **options,
     )
     if weight is not None:  # after the work, so it never precedes an error line

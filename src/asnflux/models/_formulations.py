@@ -33,6 +33,11 @@ __all__ = [
 
 Array = NDArray[np.float64]
 
+#: Kloos 2021's treatment phases with their own clearance factor (KB
+#: ``pk.peg.cl_phase.*.kloos``), beside induction (protocol 1A, the reference) and protocol
+#: 1B (fixed at 1): the DCOG ALL-11 phases of its Table 2.
+KLOOS_PHASES = ("protocol_m", "mrg_intensification", "mrg_maintenance", "srg_protocol_iv")
+
 #: Formulations whose antibodies cross-react (E. coli-derived); the rest are Erwinia's.
 ECOLI_GROUP = ("native-ecoli", "ecoli-recombinant", "peg", "calaspargase")
 
@@ -64,6 +69,10 @@ class Formulation:
     age_cl_from_y: float = math.inf  # CL × (1 + age_cl_slope · (age − this)) above it
     age_cl_slope: float = 0.0  # per year
     female_cl: float = 1.0  # CL factor for girls
+    # Kloos 2021: CL factor by treatment phase (the reference phase, induction, is 1) and
+    # during an infection; empty / 1 where the model has no such covariate
+    phase_cl: tuple[tuple[str, float], ...] = ()
+    infection_cl: float = 1.0
     ka_im: float = math.nan  # 1/h
     f_im: float = math.nan
     peg_split_h: float | None = None  # clearance rises after this time after dose
@@ -110,15 +119,33 @@ class Formulation:
         rho = self.cl_v_corr
         return self.iiv_cl * (rho * np.asarray(z_v) + math.sqrt(1.0 - rho * rho) * np.asarray(z_cl))
 
-    def covariate_cl(self, age_y: Array | None, female: Any, n: int) -> Array:
-        """Clearance factor from age and sex (1 where the model has no such covariate; a
-        patient without them is the model's reference: young enough, a boy)."""
+    def covariate_cl(
+        self,
+        age_y: Array | None,
+        female: Any,
+        n: int,
+        phase: str | None = None,
+        infection: bool = False,
+    ) -> Array:
+        """Clearance factor from age, sex, treatment phase and an infection (1 where the
+        model has no such covariate; a patient without them is the model's reference: young
+        enough, a boy, in induction, without an infection). A phase the model does not know
+        is an error."""
         factor = np.ones(n)
         if age_y is not None and self.age_cl_slope:
             over = np.clip(np.asarray(age_y, float) - self.age_cl_from_y, 0.0, None)
             factor = factor * (1.0 + self.age_cl_slope * over)
         if female is not None and self.female_cl != 1.0:
             factor = factor * np.where(np.asarray(female, bool), self.female_cl, 1.0)
+        if phase is not None and self.phase_cl:
+            phases = dict(self.phase_cl)
+            if phase not in phases:
+                raise DataError(
+                    f"phase {phase!r}: {self.name} ({self.pk_model}) knows {', '.join(phases)}"
+                )
+            factor = factor * phases[phase]
+        if infection:
+            factor = factor * self.infection_cl
         return factor
 
 
@@ -270,6 +297,15 @@ def _build() -> dict[str, Formulation]:
             iiv_cl=kloos_omega_cl,
             cl_v_corr=1.0,
             iov_cl=v("pk.peg.iov_cl.kloos", "dimensionless"),
+            phase_cl=(
+                ("induction", 1.0),
+                ("protocol-1b", 1.0),
+                *(
+                    (name.replace("_", "-"), v(f"pk.peg.cl_phase.{name}.kloos", "dimensionless"))
+                    for name in KLOOS_PHASES
+                ),
+            ),
+            infection_cl=v("pk.peg.cl_infection.kloos", "dimensionless"),
             ruv_prop=v("pk.peg.ruv_prop.kloos", "dimensionless"),
             ruv_add=v("pk.peg.ruv_add.kloos", "IU/mL"),
             **peg_im,
@@ -287,6 +323,8 @@ def _build() -> dict[str, Formulation]:
                 "pk.peg.iov_cl.kloos",
                 "pk.peg.ruv_prop.kloos",
                 "pk.peg.ruv_add.kloos",
+                "pk.peg.cl_infection.kloos",
+                *(f"pk.peg.cl_phase.{name}.kloos" for name in KLOOS_PHASES),
                 *peg_im_src,
             ),
         ),

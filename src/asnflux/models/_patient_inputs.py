@@ -110,6 +110,10 @@ class Population:
     # Between-occasion effects (standard normal), one column per dose of the regimen in its
     # order; used by the formulations whose model has IOV of clearance (None: none drawn)
     z_occ: Array | None = None
+    # Covariates of the whole course (Kloos 2021's PEG model): the treatment phase (None:
+    # the model's reference, induction) and an infection throughout
+    phase: str | None = None
+    infection: bool = False
 
     @property
     def n(self) -> int:

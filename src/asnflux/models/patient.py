@@ -92,7 +92,8 @@ def patient_values(pop: Population, regimen: Regimen) -> dict[str, np.ndarray]:
         cl, v1, q, v2 = (
             np.broadcast_to(np.asarray(x, float), (n,)) for x in f.scaled(bsa, pop.weight)
         )
-        cl = cl * f.covariate_cl(pop.age_y, pop.female, n) * np.exp(f.eta_cl(pop.z_cl, pop.z_v))
+        cov = f.covariate_cl(pop.age_y, pop.female, n, pop.phase, pop.infection)
+        cl = cl * cov * np.exp(f.eta_cl(pop.z_cl, pop.z_v))
         out[f"CL_{k}"] = cl
         out[f"V1_{k}"] = v1 * np.exp(f.iiv_v * pop.z_v)
         out[f"Q_{k}"] = q * np.ones(n)

@@ -34,11 +34,12 @@ def _check_age_sex(age: float | None, sex: str | None) -> None:
 
 def typical_patient(
     bsa: float = 1.0, weight: float | None = None, age: float | None = None,
-    sex: str | None = None,
+    sex: str | None = None, phase: str | None = None, infection: bool = False,
 ) -> Population:  # fmt: skip
-    """One patient with random effects at zero and no antibodies. Age (years) and sex ("f"
-    or "m") enter the models that have them as covariates; without them such a model's
-    reference patient is simulated."""
+    """One patient with random effects at zero and no antibodies. Age (years), sex ("f"
+    or "m"), the treatment phase and an infection throughout the course enter the models
+    that have them as covariates; without them such a model's reference patient is
+    simulated."""
     if not (bsa > 0):
         raise DataError(f"BSA must be positive, got {bsa:g} m**2")
     if weight is not None and not weight > 0:
@@ -50,6 +51,7 @@ def typical_patient(
         b, w, np.zeros(1), np.zeros(1),
         age_y=None if age is None else np.array([float(age)]),
         female=None if sex is None else np.array([sex == "f"]),
+        phase=phase, infection=bool(infection),
     )  # fmt: skip
 
 
@@ -63,12 +65,15 @@ def sample_population(
     p_silent: float | None = None,
     age: float | None = None,
     sex: str | None = None,
+    phase: str | None = None,
+    infection: bool = False,
 ) -> tuple[Population, pd.DataFrame]:
     """N patients: log-normal BSA around ``bsa``, age and sex (sampled, or every patient
     ``age`` years old / of ``sex`` "f" or "m" when given), standard-normal random effects,
     and the reactions drawn at each dose (:func:`draw_reactions`: per antibody group, an
     allergy or a silent inactivation from the dose where it happens; with ``p_allergy`` /
-    ``p_silent``, the probabilities that a patient given the whole regimen reacts so)."""
+    ``p_silent``, the probabilities that a patient given the whole regimen reacts so).
+    ``phase`` and ``infection`` are every patient's (covariates of Kloos 2021's PEG)."""
     for name, p in (("p_allergy", p_allergy), ("p_silent", p_silent)):
         if p is not None and not 0 <= p <= 1:
             raise DataError(f"{name} must be a probability between 0 and 1, got {p:g}")
@@ -95,8 +100,9 @@ def sample_population(
     if sex is not None:
         female = np.full(n, sex == "f")
     pop = Population(
-        b, weight_from_bsa(b), rng.normal(size=n), rng.normal(size=n), age_y=ages, female=female
-    )
+        b, weight_from_bsa(b), rng.normal(size=n), rng.normal(size=n), age_y=ages, female=female,
+        phase=phase, infection=bool(infection),
+    )  # fmt: skip
     table = {
         "bsa_m2": b,
         "weight_kg": pop.weight,
@@ -252,6 +258,8 @@ def run_cohort(
     p_silent: float | None = None,
     age: float | None = None,
     sex: str | None = None,
+    phase: str | None = None,
+    infection: bool = False,
     progress: Callable[[int, int], None] | None = None,
     backend: str = "compiled",
     scheduler: str | None = None,
@@ -269,8 +277,9 @@ def run_cohort(
     if not (math.isfinite(threshold) and threshold > 0):
         raise DataError(f"threshold must be a finite positive activity, got {threshold:g} IU/mL")
     pop, table = sample_population(
-        n, seed, regimen, bsa, immunogenicity, p_allergy, p_silent, age=age, sex=sex
-    )
+        n, seed, regimen, bsa, immunogenicity, p_allergy, p_silent, age=age, sex=sex,
+        phase=phase, infection=infection,
+    )  # fmt: skip
     sim = simulate(
         pop,
         regimen,

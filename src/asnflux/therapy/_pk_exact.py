@@ -59,7 +59,8 @@ class ExactPK:
     def __init__(self, f: Formulation, pop: Population, kb_mult: dict[str, float]) -> None:
         self.f = f
         cl, v1, q, v2 = f.scaled(pop.bsa, pop.weight)
-        cl = np.asarray(cl * f.covariate_cl(pop.age_y, pop.female, len(cl)))
+        cl = np.asarray(cl * f.covariate_cl(pop.age_y, pop.female, len(cl), pop.phase,
+                                            pop.infection))  # fmt: skip
         self.cl = cl * np.exp(f.eta_cl(pop.z_cl, pop.z_v))
         self._cl_patient = self.cl
         self.v1 = v1 * np.exp(f.iiv_v * pop.z_v)

@@ -172,10 +172,34 @@ def check_run(pop: Population, regimen: Regimen, days: float, truncate: bool) ->
             f"{late[0].time_h / 24:g}); simulate at least {regimen.doses[-1].time_h / 24:g} days "
             "(--days)"
         )
+    check_course_covariates(regimen, pop.phase, pop.infection)
     if pop.z_occ is not None and pop.z_occ.shape[1] < len(regimen.doses):
         raise DataError(
             f"population z_occ has {pop.z_occ.shape[1]} occasion(s) for a regimen of "
             f"{len(regimen.doses)} doses"
+        )
+
+
+def check_course_covariates(regimen: Regimen, phase: str | None, infection: bool) -> None:
+    """A treatment phase or an infection needs a formulation in the regimen whose model has
+    that covariate (Kloos 2021's PEG), and a phase that model knows; given to a regimen
+    without one it would change nothing, which is refused rather than ignored."""
+    from ..models._formulations import formulation
+
+    forms = [formulation(name) for name in regimen.formulations]
+    if phase is not None:
+        with_phase = [f for f in forms if f.phase_cl]
+        if not with_phase:
+            raise DataError(
+                f"--phase {phase}: no formulation of the regimen has a treatment-phase "
+                "covariate (peg with its default kloos2021 model has)"
+            )
+        for f in with_phase:
+            f.covariate_cl(None, None, 1, phase)  # an unknown phase is an error
+    if infection and not any(f.infection_cl != 1.0 for f in forms):
+        raise DataError(
+            "--infection: no formulation of the regimen has an infection covariate (peg with "
+            "its default kloos2021 model has)"
         )
 
 

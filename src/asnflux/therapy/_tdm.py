@@ -34,6 +34,7 @@ from ..knowledge import load_knowledge_base
 from ..models._formulations import Formulation, formulation, weight_from_bsa
 from ._cohort import _check_age_sex
 from ._regimen import Dose, Regimen
+from ._result import check_course_covariates
 from ._tdm_model import (
     Covariates,
     Predictor,
@@ -302,6 +303,8 @@ def tdm(
     weight: float | None = None,
     age: float | None = None,
     sex: str | None = None,
+    phase: str | None = None,
+    infection: bool = False,
     target_trough: float | None = None,
     rules: DosingRules | None = None,
     forecast_days: float | None = None,
@@ -309,6 +312,8 @@ def tdm(
 ) -> TDMResult:
     """Fit a patient's levels, forecast, flag and advise the first dose after the last level.
 
+    ``phase`` and ``infection`` (the course's treatment phase and an infection throughout
+    it) are covariates of Kloos 2021's PEG model.
     ``rules`` sets the target range, probability, rounding step and dose limits;
     ``target_trough`` is its ``target_low`` (default 0.1 IU/mL), given in either place.
     For research use; not a medical device.
@@ -340,11 +345,14 @@ def tdm(
         )
     given, nxt, trough_h = _next_dose(regimen, t_day, where, lambda i: file_row(levels, i))
     f = formulation(nxt.formulation)
+    check_course_covariates(regimen, phase, infection)
     who = Covariates(
         float(bsa),
         float(weight_from_bsa(np.array([bsa]))[0]) if weight is None else float(weight),
         age,
         None if sex is None else sex == "f",
+        phase,
+        bool(infection),
     )
     return _fit_and_advise(
         f, who, given, nxt, trough_h, t_day, y, censored, rules.resolved(f), forecast_days, seed

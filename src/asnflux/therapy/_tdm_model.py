@@ -50,6 +50,8 @@ class Covariates:
     weight: float  # kg
     age_y: float | None = None
     female: bool | None = None
+    phase: str | None = None  # Kloos 2021's treatment phase (None: induction)
+    infection: bool = False
 
 
 class Predictor:
@@ -96,6 +98,8 @@ class Predictor:
             np.asarray(z_v, float),
             age_y=None if who.age_y is None else np.full(m, who.age_y),
             female=None if who.female is None else np.full(m, who.female),
+            phase=who.phase,
+            infection=who.infection,
         )
         pk = ExactPK(f, pop, self._mult)
         no = np.zeros(m, dtype=bool)
@@ -135,7 +139,7 @@ class Predictor:
         cl, v1, _, _ = f.scaled(np.array([who.bsa]), np.array([who.weight]))
         age = None if who.age_y is None else np.array([who.age_y])
         female = None if who.female is None else np.array([who.female])
-        cl = cl * f.covariate_cl(age, female, 1)
+        cl = cl * f.covariate_cl(age, female, 1, who.phase, who.infection)
         return (
             float(cl[0] * math.exp(float(f.eta_cl(z_cl, z_v)))),
             float(v1[0] * math.exp(f.iiv_v * z_v)),
