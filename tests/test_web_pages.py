@@ -144,6 +144,23 @@ def test_tdm_patient_age_and_sex_are_checked(analyst):
     assert "7 years, male" in analyst.get(r.headers["location"]).text
 
 
+def test_tdm_patient_phase_is_kept_and_checked(analyst):
+    form = {"pseudonym": "T-PH", "formulation": "peg", "dose": "2500 IU/m**2", "at": "0",
+            "bsa": "1", "phase": "mrg-maintenance", "infection": "on",
+            "csrf_token": analyst.token}  # fmt: skip
+    r = analyst.post("/tdm/patients", data=form)
+    assert r.status_code == 303, alert(r.text)
+    assert "mrg-maintenance, with an infection" in analyst.get(r.headers["location"]).text
+    r = analyst.post("/tdm/patients", data={**form, "pseudonym": "T-PH2", "phase": "x"})
+    assert r.status_code == 400
+    assert alert(r.text).startswith("phase 'x': peg (kloos2021) knows induction")
+    r = analyst.post(
+        "/tdm/patients",
+        data={**form, "pseudonym": "T-PH3", "formulation": "erwinia", "dose": "25000 IU/m**2"},
+    )
+    assert "no formulation of the regimen has a treatment-phase covariate" in alert(r.text)
+
+
 NONMEM = """ID,TIME,AMT,DV,EVID,MDV,CMT
 N1,0,2500,0,1,1,1
 N1,168,0,0.61,0,0,1
@@ -225,7 +242,8 @@ def test_tdm_import_fits_each_patient_and_lists_every_status(analyst, url, monke
         assert rows["M1"][1] == m1.forecasts[0].results["recommendation"]
         assert s.scalars(select(Patient).where(Patient.pseudonym == "M2")).first() is None
     assert 'id="advice"' in analyst.get(f"/tdm/patients/{m1.id}").text
-    assert seen == {0: {"bsa": 0.8, "weight": 21.0, "age": 6.0, "sex": "f"}}
+    assert seen == {0: {"bsa": 0.8, "weight": 21.0, "age": 6.0, "sex": "f", "phase": None,
+                        "infection": False}}  # fmt: skip
 
 
 def test_tdm_import_keeps_going_past_a_failing_fit(analyst, monkeypatch):

@@ -562,6 +562,9 @@ def tdm_cmd(
         if plot is not None:
             raise DataError("--plot draws one patient; use --levels for a figure")
         name = formulation_name(form, pk_model)
+        from ..therapy._result import check_covariates_of
+
+        check_covariates_of([name], phase, infection)  # once, not once per patient
         for key, value in (("weight", body_weight), ("age", age), ("sex", sex),
                            ("phase", phase)):  # fmt: skip
             if value is not None:

@@ -179,18 +179,15 @@ def erwinia_mean_half_life_h(ka: float) -> float:
     return float(np.mean(math.log(2) / -slopes))
 
 
-def _cached(fn: Any, *args: float) -> Any:
-    """``fn(*args)`` remembered for the fit's repeated absorption rates."""
-    key = (fn.__name__, *args)
-    if key not in _CACHE:
-        _CACHE[key] = fn(*args)
-    return _CACHE[key]
-
-
-_CACHE: dict[tuple[Any, ...], Any] = {}
-
-
 def _erwinia_model() -> CurveModel:
+    cache: dict[tuple[Any, ...], Any] = {}  # one fit's repeated absorption rates
+
+    def _cached(fn: Any, *args: float) -> Any:
+        key = (fn.__name__, *args)
+        if key not in cache:
+            cache[key] = fn(*args)
+        return cache[key]
+
     def f(x: Any, x2: Any, p: Any) -> Any:
         ka, f_im = float(p[0]), float(p[1])
         nadirs = _cached(dfci_erwinia_nadirs, ka, 1.0)  # linear PK: SAA scales with F
@@ -231,7 +228,7 @@ def fit_erwinia_im() -> FitResult:
     (about 10 h absorption half-life, the absorption-limited branch; see
     ``docs/therapy.md``), their level the bioavailability. Three observations, two
     parameters: one degree of freedom, so the standard errors say little (F's 95 % interval
-    spans its whole range; its bound of 1 is what limits it)."""
+    spans its whole range; the estimate, 0.998, lies just below its bound of 1)."""
     kb = load_knowledge_base()
     y = np.log([kb.value(rec, unit) for _, rec, unit in _ERWINIA_DATA])
     return fit_curve(

@@ -184,9 +184,14 @@ def check_course_covariates(regimen: Regimen, phase: str | None, infection: bool
     """A treatment phase or an infection needs a formulation in the regimen whose model has
     that covariate (Kloos 2021's PEG), and a phase that model knows; given to a regimen
     without one it would change nothing, which is refused rather than ignored."""
+    check_covariates_of(regimen.formulations, phase, infection)
+
+
+def check_covariates_of(names: Any, phase: str | None, infection: bool) -> None:
+    """:func:`check_course_covariates` for formulation ``names``."""
     from ..models._formulations import formulation
 
-    forms = [formulation(name) for name in regimen.formulations]
+    forms = [formulation(name) for name in names]
     if phase is not None:
         with_phase = [f for f in forms if f.phase_cl]
         if not with_phase:

@@ -105,6 +105,8 @@ class Patient(Base):
     weight_kg: Mapped[float | None] = mapped_column(Float, nullable=True)
     age_y: Mapped[float | None] = mapped_column(Float, nullable=True)
     sex: Mapped[str | None] = mapped_column(String(1), nullable=True)  # "f" or "m"
+    phase: Mapped[str | None] = mapped_column(String(32), nullable=True)  # Kloos' phases
+    infection: Mapped[bool] = mapped_column(Boolean, default=False)
     regimen: Mapped[list[Any]] = mapped_column(JSON)  # Regimen.to_dict()
     levels: Mapped[list[Level]] = relationship(
         back_populates="patient", cascade="all, delete-orphan", order_by="Level.day"

@@ -28,6 +28,7 @@ from ..therapy import (
     regimen_from_options,
     tdm,
 )
+from ..therapy._result import check_course_covariates
 from ..therapy._tdm import RESEARCH_NOTICE, _levels
 from ._auth import require
 from ._figures import svg
@@ -78,9 +79,12 @@ class _Who:
     weight: float | None = None
     age: float | None = None
     sex: str | None = None
+    phase: str | None = None  # Kloos 2021's treatment phase (None: induction)
+    infection: bool = False
 
     def options(self) -> dict[str, Any]:
-        return {"bsa": self.bsa, "weight": self.weight, "age": self.age, "sex": self.sex}
+        return {"bsa": self.bsa, "weight": self.weight, "age": self.age, "sex": self.sex,
+                "phase": self.phase, "infection": self.infection}  # fmt: skip
 
 
 def _add_patient(
@@ -100,6 +104,9 @@ def _add_patient(
         raise DataError(f"body weight {who.weight:g} kg is outside 0.5-300 kg")
     if who.age is not None and not (0 <= who.age <= 120):
         raise DataError(f"age {who.age:g} years is outside 0-120 years")
+    with store.session() as s:
+        if s.scalar(select(Patient.id).where(Patient.pseudonym == pseudonym)) is not None:
+            raise DataError(f"patient id {pseudonym!r} exists already")
     try:
         with store.session() as s:
             p = Patient(
@@ -109,6 +116,8 @@ def _add_patient(
                 weight_kg=who.weight,
                 age_y=who.age,
                 sex=who.sex,
+                phase=who.phase,
+                infection=who.infection,
                 regimen=regimen.to_dict(),
             )
             s.add(p)
@@ -118,8 +127,8 @@ def _add_patient(
                 for day, saa in zip(levels["day"], levels["saa_IU_per_mL"], strict=True):
                     s.add(Level(patient_id=pid, day=float(day), saa=str(saa),
                                 entered_by=user.username))  # fmt: skip
-    except IntegrityError:
-        raise DataError(f"patient id {pseudonym!r} exists already") from None
+    except IntegrityError:  # filed by another request between the check and the insert
+        raise DataError(f"patient id {pseudonym!r} exists already (filed just now)") from None
     store.audit(user.username, "tdm: patient created", pseudonym)
     return pid
 
@@ -133,7 +142,10 @@ def tdm_home(request: Request, user: Annotated[User, Depends(require("viewer"))]
             .group_by(Patient.id)
             .order_by(Patient.pseudonym)
         ).all()
-    return render(request, "tdm.html", user, patients=rows, formulations=_formulations())
+    phases = [name for name, _ in formulation("peg").phase_cl if name != "induction"]
+    return render(
+        request, "tdm.html", user, patients=rows, formulations=_formulations(), phases=phases
+    )
 
 
 @router.post("/tdm/patients")
@@ -149,11 +161,14 @@ def create_patient(
     weight: Annotated[str, Form()] = "",
     age: Annotated[str, Form()] = "",
     sex: Annotated[str, Form()] = "",
+    phase: Annotated[str, Form()] = "",
+    infection: Annotated[str, Form()] = "",
 ) -> Response:
     pseudonym = _check_pseudonym(pseudonym)
     regimen = regimen_from_options(formulation, dose, route or None, at=at)
     who = _Who(bsa, _optional_number(weight, "body weight"), _optional_number(age, "age"),
-               _sex(sex))  # fmt: skip
+               _sex(sex), phase.strip() or None, bool(infection))  # fmt: skip
+    check_course_covariates(regimen, who.phase, who.infection)
     pid = _add_patient(store_of(request), user, pseudonym, regimen, who)
     return RedirectResponse(f"/tdm/patients/{pid}", status_code=303)
 
@@ -217,6 +232,11 @@ async def import_dataset(
             except DataError as exc:
                 rows.append({**row, "status": "not imported", "detail": user_message(str(exc))})
                 continue
+            except Exception:  # a bug: this patient is left out, the others are filed
+                log.error("tdm import: ID %s: %s", pid_text, traceback.format_exc())
+                rows.append({**row, "status": "not imported",
+                             "detail": "internal error; see the server log"})  # fmt: skip
+                continue
             rows.append({**row, "patient_id": pid, "status": "filed", "detail": ""})
             filed.append(pid)
         return rows, filed
@@ -254,7 +274,7 @@ def _fit_imported(
                 return "filed, not fitted", "the patient was deleted before the fit"
             pseudonym, table = p.pseudonym, _level_table(p.levels)
             regimen = Regimen.from_dict(p.regimen)
-            who = _Who(p.bsa_m2, p.weight_kg, p.age_y, p.sex)
+            who = _Who(p.bsa_m2, p.weight_kg, p.age_y, p.sex, p.phase, p.infection)
         table.attrs["path"] = "levels"
         res = tdm(table, regimen, **who.options())
         _store_forecast(store, pid, pseudonym, user, res, table, DosingRules().target_low)
@@ -341,7 +361,7 @@ def forecast(
         _optional_number(min_dose, "minimum dose"),
         _optional_number(dose_step, "dose step"),
     )
-    who = _Who(p.bsa_m2, p.weight_kg, p.age_y, p.sex)
+    who = _Who(p.bsa_m2, p.weight_kg, p.age_y, p.sex, p.phase, p.infection)
     res = tdm(table, regimen, rules=rules, **who.options())
     _store_forecast(store_of(request), p.id, p.pseudonym, user, res, table, target_trough)
     return RedirectResponse(f"/tdm/patients/{p.id}", status_code=303)
