@@ -170,3 +170,21 @@ def test_cli_phase_and_infection(cli):
             "--at", "0", "--days", "3", "--infection")  # fmt: skip
     assert r.code == 1
     assert "--infection: no formulation of the regimen has an infection covariate" in r.err
+
+
+def test_cohort_outputs_record_the_course_covariates(cli, tmp_path):
+    import json
+
+    import pandas as pd
+
+    out = tmp_path / "c.csv"
+    args = ["therapy", "cohort", "--formulation", "peg", "--dose", "2500 IU/m**2", "--at",
+            "0", "--days", "14", "--n", "20", "--json"]  # fmt: skip
+    r = cli(*args, "--phase", "protocol-m", "--infection", "--output", str(out))
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["covariates"] == {"phase": "protocol-m", "infection": True}
+    table = pd.read_csv(out)
+    assert set(table["phase"]) == {"protocol-m"}
+    assert table["infection"].all()
+    plain = json.loads(cli(*args).out)  # ablation: an induction run says so
+    assert plain["covariates"] == {"phase": None, "infection": False}

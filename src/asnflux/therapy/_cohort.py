@@ -111,6 +111,10 @@ def sample_population(
         "z_cl": pop.z_cl,
         "z_v": pop.z_v,
     }
+    if phase is not None:  # the course's covariates, where given, so outputs record them
+        table["phase"] = np.full(n, phase)
+    if infection:
+        table["infection"] = np.full(n, True)
     reactions = draw_reactions(
         regimen, n, rng, enabled=immunogenicity, p_allergy=p_allergy, p_silent=p_silent
     )
@@ -241,6 +245,10 @@ class CohortResult:
             "threshold_IU_per_mL": self.threshold,
             "n": int(saa.shape[0]),
             "regimen": self.regimen.to_dict(),
+            "covariates": {
+                "phase": str(self.patients["phase"].iloc[0]) if "phase" in self.patients else None,
+                "infection": "infection" in self.patients,
+            },
             "endpoints": endpoints,
         }
 
