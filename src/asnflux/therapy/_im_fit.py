@@ -21,7 +21,6 @@ and stays the KB assumption ``pk.native_ecoli.bioavailability_im``.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 from typing import Any
 
@@ -31,7 +30,6 @@ from scipy.linalg import expm
 from ..fitting import CurveModel, FitResult, fit_curve
 from ..knowledge import load_knowledge_base
 from ..models._formulations import formulation
-from ..models._patient_inputs import FIRST_MONTH_H
 from ._cohort import typical_patient
 from ._pk_exact import ExactPK
 
@@ -120,30 +118,18 @@ _ERWINIA_DATA = (  # (what, KB record, unit): the fit's three observations
 
 
 def cohort_saa(pop: Any, regimen: Any, ka: float, f_im: float, times_h: Any) -> np.ndarray:
-    """SAA (IU/mL; patients × times, before any dose given then) of a cohort of the
-    regimen's one formulation (native E. coli or Erwinia, IM) with absorption rate ``ka``
-    and bioavailability ``f_im``: the exact linear PK of the patient model, with each
-    dose's between-occasion effect and the first month's clearance."""
+    """SAA (IU/mL; patients × times, before any dose given then) of a cohort on a regimen
+    of one formulation with absorption rate ``ka`` and bioavailability ``f_im``: TDM's
+    exact-PK predictor (:class:`~asnflux.therapy._tdm_model.Predictor`, held to the
+    simulator by its tests) for the cohort's own patients and occasion effects."""
+    from ._tdm_model import Predictor
+
     (name,) = {d.formulation for d in regimen.doses}
-    f = dataclasses.replace(formulation(name), f_im=f_im)
-    pk = ExactPK(f, pop, {"silent": 1.0, "allergy": 1.0})
-    pk.ka = ka
-    times = [float(t) for t in times_h]
-    doses = {d.time_h: (k, d) for k, d in enumerate(regimen.doses)}
-    edges = sorted({0.0, FIRST_MONTH_H, *doses, *times})
-    edges.append(edges[-1] + 1.0)  # so that the last sample is read
-    no = np.zeros(pop.n, bool)
-    seen: dict[float, np.ndarray] = {}
-    for t0, t1 in itertools.pairwise(edges):
-        if t0 in times:
-            seen[t0] = pk.activity()  # before a dose given then: the nadir
-        if t0 in doses:
-            k, d = doses[t0]
-            if f.iov_cl > 0 and pop.z_occ is not None:
-                pk.set_occasion(np.exp(f.iov_cl * pop.z_occ[:, k]))
-            pk.give(d.amount * pop.bsa * f.iu_per_dose_unit, d.route, t0)
-        pk.step(t0, t1 - t0, no, no)
-    return np.column_stack([seen[t] for t in times])
+    f = dataclasses.replace(formulation(name), ka_im=ka, f_im=f_im)
+    times = np.asarray(times_h, float)
+    kappa = pop.z_occ if pop.z_occ is not None else np.zeros((pop.n, len(regimen.doses)))
+    pred = Predictor(f, None, regimen.doses, times, population=pop)
+    return np.asarray(pred(pop.z_cl, pop.z_v, kappa))
 
 
 def _suite_cohort(at: str) -> tuple[Any, Any]:
@@ -172,11 +158,12 @@ def erwinia_mean_half_life_h(ka: float) -> float:
     """Mean over the suite's virtual cohort of each patient's log-linear half-life (h) over
     24-72 h (every 12 h) after one 25,000 IU/m² IM dose of Erwinia: Asselin 1993's
     statistic as the validation suite computes it (independent of the bioavailability)."""
+    from ._validation import elimination_rates
+
     regimen, pop = _suite_cohort("0")
     times = np.arange(ERWINIA_WINDOW_H[0], ERWINIA_WINDOW_H[1] + 1e-9, 12.0)
-    saa = cohort_saa(pop, regimen, ka, 1.0, times)
-    slopes = np.polyfit(times, np.log(saa.T), 1)[0]
-    return float(np.mean(math.log(2) / -slopes))
+    k = elimination_rates(times, cohort_saa(pop, regimen, ka, 1.0, times))
+    return float(np.mean(math.log(2) / k))
 
 
 def _erwinia_model() -> CurveModel:

@@ -18,6 +18,7 @@ and a poor one is an error, not a silent answer.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,10 +36,10 @@ from ._regimen import Dose
 
 Array = NDArray[np.float64]
 
-#: Longest propagation step (h). The Kloos clearance ramp and an IM depot feeding a
-#: time-varying clearance are evaluated at step midpoints; at 6 h the predictions agree with
-#: the simulator (the network model at rtol 1e-6) to 2e-5 (test_the_predictor_is_the_engine),
-#: while linear time-invariant parts are exact at any step.
+#: Longest propagation step (h) under Kloos' clearance ramp, which is evaluated at step
+#: midpoints (also for the IM depot it feeds); at 6 h the predictions agree with the
+#: simulator (the network model at rtol 1e-6) to 2e-5 (test_the_predictor_is_the_engine).
+#: Everywhere else the rate matrix is constant between marks and one step is exact.
 H_MAX = 6.0
 _NU = 5.0  # degrees of freedom of the importance-sampling proposal (heavier tails than normal)
 _MIN_ESS = 100.0
@@ -58,17 +59,20 @@ class Predictor:
     """Activity (IU/mL) at ``times_h`` after ``doses`` of one formulation, for M parameter
     sets: ``z_cl``, ``z_v`` (M,) and ``kappa`` (M, doses) standard-normal effects; from
     ``silent_from_h`` on, clearance is that of a silent inactivation (the simulator's
-    multiplier, KB ``imm.clearance_multiplier.silent``)."""
+    multiplier, KB ``imm.clearance_multiplier.silent``). With ``population`` the M sets are
+    that population's patients, each with its own size and covariates (``who`` unused)."""
 
     def __init__(
         self,
         f: Formulation,
-        who: Covariates,
+        who: Covariates | None,
         doses: Sequence[Dose],
         times_h: Array,
         silent_from_h: float = math.inf,
+        population: Population | None = None,
     ) -> None:
         self.f = f
+        self.population = population
         self.silent_from_h = silent_from_h
         self.who = who
         self.doses = tuple(doses)
@@ -91,16 +95,26 @@ class Predictor:
         """``scale`` (M, doses) multiplies each dose (e.g. 0 to leave one out)."""
         m = len(z_cl)
         f, who = self.f, self.who
-        pop = Population(
-            np.full(m, who.bsa),
-            np.full(m, who.weight),
-            np.asarray(z_cl, float),
-            np.asarray(z_v, float),
-            age_y=None if who.age_y is None else np.full(m, who.age_y),
-            female=None if who.female is None else np.full(m, who.female),
-            phase=who.phase,
-            infection=who.infection,
-        )
+        if self.population is not None or who is None:
+            if self.population is None:
+                raise ValueError("Predictor needs who or population")
+            pop = dataclasses.replace(
+                self.population, z_cl=np.asarray(z_cl, float), z_v=np.asarray(z_v, float)
+            )
+        else:
+            pop = Population(
+                np.full(m, who.bsa),
+                np.full(m, who.weight),
+                np.asarray(z_cl, float),
+                np.asarray(z_v, float),
+                age_y=None if who.age_y is None else np.full(m, who.age_y),
+                female=None if who.female is None else np.full(m, who.female),
+                phase=who.phase,
+                infection=who.infection,
+            )
+        # Between marks the rate matrix is constant, so one exact step covers the span,
+        # except under Kloos' clearance ramp (evaluated at step midpoints: H_MAX steps).
+        h_max = H_MAX if f.peg_split_h is not None else math.inf
         pk = ExactPK(f, pop, self._mult)
         no = np.zeros(m, dtype=bool)
         yes = np.ones(m, dtype=bool)
@@ -115,7 +129,7 @@ class Predictor:
         for mark in self._marks:
             span = mark - t
             if span > 0:
-                n = math.ceil(span / H_MAX - 1e-9)
+                n = 1 if math.isinf(h_max) else math.ceil(span / h_max - 1e-9)
                 h = span / n
                 for i in range(n):
                     silent = yes if t + (i + 0.5) * h >= self.silent_from_h else no
@@ -127,7 +141,7 @@ class Predictor:
                 d = self.doses[k]
                 if f.iov_cl > 0:
                     pk.set_occasion(np.exp(f.iov_cl * kappa[:, k]))
-                amount = d.amount * who.bsa * f.iu_per_dose_unit * np.ones(m)
+                amount = d.amount * pop.bsa * f.iu_per_dose_unit * np.ones(m)
                 if scale is not None:
                     amount = amount * scale[:, k]
                 pk.give(amount, d.route, mark)
@@ -136,6 +150,7 @@ class Predictor:
     def typical_cl_v(self, z_cl: float, z_v: float) -> tuple[float, float]:
         """The patient's CL (L/h) and central V (L) on a typical occasion."""
         f, who = self.f, self.who
+        assert who is not None, "a population predictor has no single patient"
         cl, v1, _, _ = f.scaled(np.array([who.bsa]), np.array([who.weight]))
         age = None if who.age_y is None else np.array([who.age_y])
         female = None if who.female is None else np.array([who.female])

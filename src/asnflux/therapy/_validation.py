@@ -121,14 +121,9 @@ def _half_life(
                        sample_times_h=times)  # fmt: skip
         saa = run.samples
         assert saa is not None
-        slopes = []
-        for row in saa:
-            ok = row > 1e-4  # above an activity assay's LLOQ (0.1 IU/L): a log is defined
-            if ok.sum() >= 3:
-                slopes.append(np.polyfit(times[ok], np.log(row[ok]), 1)[0])
-        if len(slopes) < len(saa) // 2:
+        k = elimination_rates(times, saa)
+        if len(k) < len(saa) // 2:
             raise DataError(f"{name}: too few patients with measurable activity in the window")
-        k = -np.asarray(slopes)
         design = (f"SAA every {every_h:g} h from {window_h[0]:g} to {window_h[1]:g} h after "
                   f"one {route.upper()} dose of {dose}")  # fmt: skip
         flat = int(np.sum(k <= 0))
@@ -142,6 +137,18 @@ def _half_life(
         return float(np.mean(math.log(2) / k)), how
 
     return measure
+
+
+def elimination_rates(times: Any, saa: Any) -> Any:
+    """Each patient's log-linear decline rate (1/h) of SAA (patients × times), as a
+    half-life study computes it, over the samples above an activity assay's LLOQ (0.1 IU/L,
+    where a log is defined); patients with fewer than 3 such samples are left out."""
+    slopes = []
+    for row in saa:
+        ok = row > 1e-4
+        if ok.sum() >= 3:
+            slopes.append(np.polyfit(times[ok], np.log(row[ok]), 1)[0])
+    return -np.asarray(slopes)
 
 
 def _pre_dose_rows(times: Any) -> Any:
@@ -514,6 +521,9 @@ _CCG1961 = _course(
 _ALL10_ERWINIA = _course(("erwinia", "20000 IU/m**2", "im", _mwf(0, 65)))
 _DFCI_ERWINIA_AT = ",".join(f"{d:g}" for d in DFCI_ERWINIA_DAYS)
 _DFCI_ERWINIA = _course(("erwinia", "25000 IU/m**2", "im", _DFCI_ERWINIA_AT))
+# DCOG recombinant E. coli induction (van der Sluis 2018): 8 doses every 3 days, and the
+# troughs before doses 2-8
+_DCOG_SPECTRILA = (_days(0, 8, 3), tuple(3.0 * k for k in range(1, 8)))
 _NOPHO = _course(("peg", "1000 IU/m**2", "im", _days(0, 15, 14)))
 
 
@@ -1126,13 +1136,7 @@ CHECKS: tuple[Check, ...] = (
         "obs.ecoli_recombinant.median_trough_induction.vandersluis2018",
         "recombinant E. coli 5,000 U/m² IV every 3 days × 8 (DCOG, van der Sluis 2018): median "
         "trough in induction (143-182 U/L over the doses)",
-        _pooled_saa(
-            "ecoli-recombinant",
-            "5000 IU/m**2",
-            "iv",
-            _days(0, 8, 3),
-            tuple(3.0 * k for k in range(1, 8)),
-        ),
+        _pooled_saa("ecoli-recombinant", "5000 IU/m**2", "iv", *_DCOG_SPECTRILA),
         "IU/mL",
         "interval",
         0.0,

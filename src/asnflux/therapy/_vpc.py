@@ -39,6 +39,7 @@ class VPCPanel:
 
 def _panels() -> tuple[VPCPanel, ...]:
     from ._validation import (
+        _DCOG_SPECTRILA,
         _DFCI_ERWINIA_AT,
         _LAST_48H_DAY,
         _LAST_72H_DAY,
@@ -46,7 +47,6 @@ def _panels() -> tuple[VPCPanel, ...]:
         _MWF,
         _MWF_1C,
         _after_dose,
-        _days,
     )
 
     dfci_window = (35.0, 56.0)
@@ -106,13 +106,13 @@ def _panels() -> tuple[VPCPanel, ...]:
             "ecoli-recombinant",
             "5000 IU/m**2",
             "iv",
-            _days(0, 8, 3),
+            _DCOG_SPECTRILA[0],
             24.0,
             (0.0, 24.0),
             (
                 (
                     "ecoli_recombinant_iv_induction_trough_median",
-                    tuple(3.0 * k for k in range(1, 8)),
+                    _DCOG_SPECTRILA[1],
                 ),
             ),
         ),
