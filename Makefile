@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench fuzz serve screenshots clean
+.PHONY: demo test lint typecheck pytest bench bench-gpu fuzz serve screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_cohort.py
 	$(BIN)/python benchmarks/bench_cohort_scale.py
 	$(BIN)/python benchmarks/bench_cell_ensemble.py
+
+# 1,000,000 patients on the JAX backend (for a machine with a GPU and jax[cuda12]; on a
+# CPU it runs, slowly: use --n to shrink it).
+bench-gpu: $(STAMP)
+	$(BIN)/python benchmarks/gpu_cohort.py
 
 # The web app on http://127.0.0.1:8000 with ./asnflux.db (make the first admin with
 # `.venv/bin/asnflux users add NAME --role admin`).

@@ -35,3 +35,21 @@ def test_cohort_benchmark_compares_every_endpoint():
     for label in ("peg", "erwinia", "native-ecoli"):
         assert r[label]["fraction_patients_all_endpoints_within_1_percent"] == 1.0
         assert len(r[label]["worst_relative_difference"]) == 7
+
+
+@pytest.mark.slow
+def test_the_gpu_benchmark_runs_on_jaxs_cpu_at_small_n():
+    """``benchmarks/gpu_cohort.py`` at small N on JAX's CPU backend: throughput, and the
+    agreement of every endpoint with the compiled CPU backend on its sample."""
+    pytest.importorskip("jax")
+    r = _run("gpu_cohort.py", "--n", "64", "--sample", "16", "--json")
+    assert r["patients"] == 64
+    assert r["failed"] == 0
+    assert r["device"] == "cpu"
+    assert r["patients_per_s"] > 0
+    assert r["agreement"]["sample"] == 16
+    assert set(r["agreement"]["per_endpoint"]) == {
+        "days_saa_at_or_above_threshold", "days_asn_plasma_below_1uM",
+        "days_csf_asn_depleted", "gln_nadir_uM", "blast_log_kill",
+    }  # fmt: skip
+    assert r["agreement"]["worst_relative"] < 1e-6

@@ -220,9 +220,16 @@ def ensemble(
         str | None,
         typer.Option(help="Dask: 'local' (a LocalCluster) or tcp://HOST:PORT."),
     ] = None,
+    backend: Annotated[
+        str,
+        typer.Option(
+            help="compiled (numba, all cores) or jax (one JAX program per chunk: a GPU "
+            "when JAX has one, else the CPU)."
+        ),
+    ] = "compiled",
     json_: Annotated[bool, typer.Option("--json", help="Machine-readable summary.")] = False,
 ) -> None:
-    """Many parameter sets of one culture on the compiled backend (all cores, or Dask)."""
+    """Many parameter sets of one culture on the compiled backend (all cores, Dask or JAX)."""
     import numpy as np
 
     from ..models.cell import simulate_cell_ensemble
@@ -251,7 +258,13 @@ def ensemble(
     values = {k: np.exp(rng.uniform(np.log(lo), np.log(hi), n)) for k, (lo, hi) in ranges.items()}
     with progress_bar(f"ensemble of {n:,}") as advance:
         ds = simulate_cell_ensemble(
-            cfg, values, hours, scheduler=scheduler, progress=advance, option="--vary"
+            cfg,
+            values,
+            hours,
+            scheduler=scheduler,
+            progress=advance,
+            option="--vary",
+            backend=backend,
         )
     ds.attrs |= {"seed": seed, "vary": "; ".join(vary)}
     from .._io import atomic_write_bytes

@@ -125,7 +125,8 @@ Backend = Annotated[
     str,
     typer.Option(
         help="Engine backend: compiled (the patient network model, generated and compiled "
-        "once per model structure, on all cores).",
+        "once per model structure, on all cores) or jax (the same model and scheme as one "
+        "JAX program per chunk: a GPU when JAX has one, else the CPU).",
     ),
 ]
 

@@ -25,13 +25,18 @@ import sympy as sp
 from .._errors import DataError, SolverError
 from ..network import Model
 from ..network._math import symbols
-from ._kernel import STATUS, Kernel, build_kernel
+from ._kernel import STATUS, build_kernel
 from ._symbolic import SymbolicSystem, event_branches, symbolic_system, to_sympy
 
 __all__ = ["CompiledModel", "compile_model"]
 
 #: Members integrated per chunk (bounds the memory of one chunk's outputs).
 CHUNK = 2_000
+
+#: Ensemble backends: ``numba`` (generated code compiled by numba, members in parallel on
+#: all cores) and ``jax`` (the same model and scheme as one XLA program vmapped over the
+#: members, on a GPU when JAX has one).
+BACKENDS = ("numba", "jax")
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,7 @@ class CompiledModel:
     def __init__(self, model: Model) -> None:
         self.model = model
         self.system: SymbolicSystem = symbolic_system(model)
-        self._kernels: dict[tuple[str, ...], Kernel] = {}
+        self._kernels: dict[tuple[str, ...], Any] = {}
         kinds = model.ids()
         self._species = {s.id: s for s in model.species}
         self._params = {p.id: p for p in model.parameters}
@@ -171,15 +176,23 @@ class CompiledModel:
         return y0, pv, scale
 
     # -- running ------------------------------------------------------------------------
-    def kernel(self, outputs: list[str]) -> Kernel:
-        key = tuple(outputs)
+    def kernel(self, outputs: list[str], backend: str = "numba") -> Any:
+        """The compiled kernel of ``outputs`` on ``backend`` (see :data:`BACKENDS`)."""
+        if backend not in BACKENDS:
+            raise DataError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        key = (backend, *outputs)
         if key not in self._kernels:
             unknown = [o for o in outputs if o not in self._selectable]
             if unknown:
                 raise DataError(
                     f"outputs: the model has no species, parameter or reaction {unknown[0]!r}"
                 )
-            self._kernels[key] = build_kernel(self.system, outputs)
+            if backend == "jax":
+                from ._jax import JaxKernel
+
+                self._kernels[key] = JaxKernel(self.system, outputs)
+            else:
+                self._kernels[key] = build_kernel(self.system, outputs)
         return self._kernels[key]
 
     def simulate(
@@ -197,6 +210,7 @@ class CompiledModel:
         progress: Callable[[int, int], None] | None = None,
         path: str | None = None,
         scheduler: str | None = None,
+        backend: str = "numba",
     ) -> Any:
         """Simulate one member per row of ``values`` (arrays of equal length; scalars are
         shared) and return an xarray Dataset: ``member × time`` per output and
@@ -210,6 +224,8 @@ class CompiledModel:
         ``"tcp://HOST:PORT"`` address uses that cluster's scheduler; chunks carry the
         members' values, and each worker process compiles (or loads) the model once.
         Members are independent, so the results are the same on every executor.
+        ``backend="jax"`` integrates each chunk as one JAX program (a GPU when JAX has one;
+        the same scheme and tolerances, so the results agree within them).
         """
 
         if on_failure not in ("raise", "report"):
@@ -228,8 +244,8 @@ class CompiledModel:
         if chunk < 1:
             raise DataError("chunk must be at least 1 member")
         given, size = self._inputs(values or {}, n)
-        self.kernel(list(outputs))  # generated and compiled (or loaded) before any chunk
-        settings = (tuple(outputs), rtol, atol, max_steps)
+        self.kernel(list(outputs), backend)  # generated and compiled before any chunk
+        settings = (tuple(outputs), rtol, atol, max_steps, backend)
         bounds = [(a, min(size, a + chunk)) for a in range(0, size, chunk)]
         pieces = [{k: v[a:b] for k, v in given.items()} for a, b in bounds]
         # one array for every member: chunks write into their rows, no copies afterwards
@@ -277,8 +293,8 @@ class CompiledModel:
         """Integrate ``n`` members: (outputs member × time × output, status, steps), the
         outputs written into ``out`` when given (C-contiguous); a failed member's rows are
         NaN."""
-        outputs, rtol, atol, max_steps = settings
-        kern = self.kernel(list(outputs))
+        outputs, rtol, atol, max_steps, backend = settings
+        kern = self.kernel(list(outputs), backend)
         ev_at = np.array([at for at, _ in self.system.events], float)
         _, ev_branch, ev_vals = event_branches(self.system)
         h0 = 1e-6 * max(float(t[-1]), 1.0)

@@ -7,8 +7,10 @@ Both the network model (:mod:`asnflux.models.patient`) and the cohort engines of
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -118,6 +120,26 @@ class Population:
     @property
     def n(self) -> int:
         return len(self.bsa)
+
+    def take(self, rows: Any) -> Population:
+        """The patients at ``rows`` (indices), with everything drawn for them."""
+        idx = np.asarray(rows, np.int64)
+
+        def pick(a: Any) -> Any:
+            return None if a is None else np.asarray(a)[idx]
+
+        return dataclasses.replace(
+            self,
+            bsa=pick(self.bsa),
+            weight=pick(self.weight),
+            z_cl=pick(self.z_cl),
+            z_v=pick(self.z_v),
+            allergy_onset_h={k: pick(v) for k, v in self.allergy_onset_h.items()},
+            silent_onset_h={k: pick(v) for k, v in self.silent_onset_h.items()},
+            age_y=pick(self.age_y),
+            female=pick(self.female),
+            z_occ=pick(self.z_occ),
+        )
 
     def check(self) -> None:
         n = self.n

@@ -236,8 +236,10 @@ def simulate_cell_ensemble(
     scheduler: str | None = None,
     progress: Any = None,
     option: str = "values",
+    backend: str = "compiled",
 ) -> Any:
-    """Many parameter sets of one configuration on the compiled backend.
+    """Many parameter sets of one configuration on the compiled backend (``backend="jax"``:
+    the same model and scheme as a JAX program, on a GPU when JAX has one).
 
     ``values`` maps parameter ids (or species ids: initial concentrations, mM) to one value
     per member, each checked as ``--set`` checks it (errors name ``option``). Returns an
@@ -255,6 +257,8 @@ def simulate_cell_ensemble(
         raise DataError(f"hours must be a positive number, got {hours!r}")
     if points_per_hour < 1:
         raise DataError("points_per_hour must be ≥ 1")
+    if backend not in ("compiled", "jax"):
+        raise DataError(f"backend must be compiled or jax, got {backend!r}")
     from ..network import to_sbml
 
     model = _built(replace(config, overrides={}), to_sbml)[0]
@@ -277,6 +281,7 @@ def simulate_cell_ensemble(
         on_failure=on_failure,
         scheduler=scheduler,
         progress=progress,
+        backend="numba" if backend == "compiled" else backend,
     )
     for key, arr in arrays.items():
         ds[f"value_{key}"] = ("member", np.broadcast_to(arr, (ds.sizes["member"],)))

@@ -277,7 +277,8 @@ def run_cohort(
     ``age`` (years) and ``sex`` ("f"/"m"), when given, are every patient's (covariates of
     the models that have them); otherwise they are sampled. ``progress(done, total)`` is
     called along the run (see :func:`simulate`). ``backend``: the engine backend
-    (``"compiled"``: the patient network model, generated and compiled). ``scheduler``
+    (``"compiled"``: the patient network model, generated and compiled; ``"jax"``: the same
+    as a JAX program, on a GPU when JAX has one). ``scheduler``
     runs the chunks of patients on a Dask cluster (``"local"`` or ``"tcp://HOST:PORT"``; see
     :func:`simulate`), with the same results. A patient whose integration fails keeps its
     row, with the reason in ``status``.

@@ -39,11 +39,15 @@ from ._result import (
 
 __all__ = ["BACKENDS", "CHUNK", "simulate"]
 
-#: Backends of :func:`simulate`.
-BACKENDS = ("compiled",)
+#: Backends of :func:`simulate`: ``compiled`` (numba, all cores) and ``jax`` (one XLA
+#: program per chunk, a GPU when JAX has one).
+BACKENDS = ("compiled", "jax")
 
 #: Patients per chunk of a compiled cohort run.
 CHUNK = 2_000
+#: Patients per chunk on the JAX backend (a GPU wants wide batches: about 1.3 GiB of
+#: outputs per chunk of a 35-day run).
+JAX_CHUNK = 16_384
 _PRE_H = 1e-6  # a pre-dose value is read this long before the dose
 # Absolute tolerance (mM for concentrations): 10 nM, a hundredth of the smallest level an
 # endpoint reads (plasma Asn below 1 µM) and below every assay's LLOQ; rtol stays 1e-6.
@@ -121,7 +125,8 @@ def simulate(
     an array, one entry per patient). ``progress(done, total)`` is called after each chunk
     of patients. A dose after ``days`` is an error unless ``truncate`` (simulate only the
     start of a regimen). The ODEs are integrated by the compiled backend
-    (:mod:`asnflux.engine`, RODAS4 at rtol 1e-6, atol 1e-8 mM); a patient whose
+    (:mod:`asnflux.engine`, RODAS4 at rtol 1e-6, atol 1e-8 mM; ``backend="jax"``: the same
+    model and scheme as a JAX program, on a GPU when JAX has one); a patient whose
     integration fails is an error naming it, or with ``on_failure="report"`` has its
     reason in ``SimResult.status`` and NaN values. ``scheduler`` runs the chunks on a Dask
     cluster (``"local"``: a LocalCluster of one single-threaded worker process per core; or
@@ -215,11 +220,13 @@ def simulate(
     plan = _Plan(
         grid, at(trace_grid), at(day_t), at(monitor_grid), at(pre(samples_t)), monitor_t,
         samples_t == 0, keep_traces, samples is not None, at_zero, float(threshold),
+        "numba" if backend == "compiled" else backend,
     )  # fmt: skip
+    chunk = CHUNK if backend == "compiled" else JAX_CHUNK
 
     def payloads() -> Any:
-        for start in range(0, n, CHUNK):
-            stop = min(n, start + CHUNK)
+        for start in range(0, n, chunk):
+            stop = min(n, start + chunk)
             values = {k: np.full(stop - start, v) for k, v in fixed.items()}
             values |= {k: v[start:stop] for k, v in values_all.items()}
             yield values, blasts0[start:stop], inact[start:stop], plan
@@ -234,21 +241,21 @@ def simulate(
 
         results = map_chunks(model, _chunk, list(payloads()), scheduler)
     with contextlib.closing(results):  # a failure stops a cluster's run at once
-        _collect(results, n, on_failure, status, traces, daily, endpoints, detection, samples,
-                 progress)  # fmt: skip
+        _collect(results, n, chunk, on_failure, status, traces, daily, endpoints, detection,
+                 samples, progress)  # fmt: skip
     endpoints["doses_skipped_after_allergy"] = _skipped(pop, reg, end_h)
     times = trace_t / 24.0 if keep_traces else np.zeros(0)
     return SimResult(times, traces, daily, endpoints, detection, samples, status)
 
 
 def _collect(
-    results: Any, n: int, on_failure: str, status: Any, traces: dict[str, Any],
+    results: Any, n: int, chunk: int, on_failure: str, status: Any, traces: dict[str, Any],
     daily: dict[str, Any], endpoints: dict[str, Any], detection: Any, samples: Any,
     progress: Callable[[int, int], None] | None,
 ) -> None:  # fmt: skip
     """The chunks' reduced results into the cohort's arrays, in order."""
-    for start, part in zip(range(0, n, CHUNK), results, strict=True):
-        stop = min(n, start + CHUNK)
+    for start, part in zip(range(0, n, chunk), results, strict=True):
+        stop = min(n, start + chunk)
         rows = slice(start, stop)
         status[rows] = part["status"]
         failed = np.flatnonzero(part["failed"])
@@ -308,6 +315,7 @@ class _Plan:
     samples: bool
     at_zero: bool
     threshold: float
+    backend: str  # the engine's: numba or jax
 
 
 def _chunk(compiled: Any, payload: tuple[Any, ...]) -> dict[str, Any]:
@@ -315,7 +323,12 @@ def _chunk(compiled: Any, payload: tuple[Any, ...]) -> dict[str, Any]:
     where the chunk ran (on a Dask worker only this travels back, not the hourly grid)."""
     values, blasts0, inact, plan = payload
     ds = compiled.simulate(
-        values, times=plan.grid, outputs=list(_OUTPUTS), atol=ATOL, on_failure="report"
+        values,
+        times=plan.grid,
+        outputs=list(_OUTPUTS),
+        atol=ATOL,
+        on_failure="report",
+        backend=plan.backend,
     )
     out = {k: ds[k].values for k in _OUTPUTS}
     traces = (
