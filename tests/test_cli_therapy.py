@@ -182,9 +182,11 @@ def test_cohort_outputs_record_the_course_covariates(cli, tmp_path):
             "0", "--days", "14", "--n", "20", "--json"]  # fmt: skip
     r = cli(*args, "--phase", "protocol-m", "--infection", "--output", str(out))
     assert r.code == 0, r.err
-    assert json.loads(r.out)["covariates"] == {"phase": "protocol-m", "infection": True}
+    assert json.loads(r.out)["covariates"] == {
+        "phase": "protocol-m", "infection": True, "infection_days": None,
+    }  # fmt: skip
     table = pd.read_csv(out)
     assert set(table["phase"]) == {"protocol-m"}
     assert table["infection"].all()
     plain = json.loads(cli(*args).out)  # ablation: an induction run says so
-    assert plain["covariates"] == {"phase": None, "infection": False}
+    assert plain["covariates"] == {"phase": None, "infection": False, "infection_days": None}

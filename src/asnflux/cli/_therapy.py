@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -83,6 +84,37 @@ Infection = Annotated[
         "--infection", help="An infection throughout the course (kloos2021: clearance x 1.38)."
     ),
 ]
+InfectionDays = Annotated[
+    str | None,
+    typer.Option(
+        "--infection-days",
+        help="Infection episodes instead of one throughout, as START-END days from the start "
+        "of the regimen, comma-separated, e.g. 7-14,21-24 (kloos2021: clearance x 1.38 "
+        "inside each).",
+    ),
+]
+
+
+def _episodes(text: str | None) -> tuple[tuple[float, float], ...]:
+    """``--infection-days 7-14,21-24`` as (start, end) day pairs."""
+    if text is None:
+        return ()
+    out = []
+    for item in text.split(","):
+        start, sep, end = item.strip().partition("-")
+        try:
+            a, b = float(start), float(end)
+        except ValueError:
+            a = b = math.nan
+        if not (sep and math.isfinite(a) and math.isfinite(b) and 0 <= a < b):
+            raise DataError(
+                f"--infection-days {item.strip()!r}: expected START-END in days with "
+                "0 <= START < END, e.g. 7-14"
+            )
+        out.append((a, b))
+    return tuple(out)
+
+
 OnAllergy = Annotated[
     str | None,
     typer.Option(
@@ -219,6 +251,7 @@ def simulate_cmd(
     sex: Sex = None,
     phase: Phase = None,
     infection: Infection = False,
+    infection_days: InfectionDays = None,
     days: Days = 35.0,
     threshold: Threshold = 0.1,
     output: Output = None,
@@ -227,11 +260,15 @@ def simulate_cmd(
 ) -> None:
     """A typical patient (random effects at zero) on a regimen; --output is hourly."""
     _patient_checks(age, sex)
+    episodes = _episodes(infection_days)
     check_output(output, "table", "--output")
     check_output(plot, "figure", "--plot")
     reg = _regimen(form, dose, route, every, doses, at, regimen_file, pk_model, on_allergy)
     with progress_bar(f"{days:g} days") as advance:
-        patient = typical_patient(bsa, age=age, sex=sex, phase=phase, infection=infection)
+        patient = typical_patient(
+            bsa, age=age, sex=sex, phase=phase, infection=infection,
+            infection_days=episodes,
+        )  # fmt: skip
         res = simulate(patient, reg, days, threshold=threshold, progress=advance)
     table = res.to_dataframe()
     if output is not None:
@@ -303,6 +340,7 @@ def cohort_cmd(
     sex: Sex = None,
     phase: Phase = None,
     infection: Infection = False,
+    infection_days: InfectionDays = None,
     days: Days = 35.0,
     n: Patients = 1000,
     seed: Seed = 1,
@@ -336,6 +374,7 @@ def cohort_cmd(
 ) -> None:
     """A seeded virtual cohort: per-day SAA quantiles (troughs on dose days), endpoints."""
     _patient_checks(age, sex)
+    episodes = _episodes(infection_days)
     if no_immunogenicity and (p_allergy is not None or p_silent is not None):
         raise DataError("--no-immunogenicity excludes --p-allergy and --p-silent")
     if p_allergy is not None and p_silent is not None and p_allergy + p_silent > 1:
@@ -361,6 +400,7 @@ def cohort_cmd(
             sex=sex,
             phase=phase,
             infection=infection,
+            infection_days=episodes,
             progress=advance,
             backend=backend,
             scheduler=scheduler,
@@ -508,6 +548,7 @@ def tdm_cmd(
     sex: Sex = None,
     phase: Phase = None,
     infection: Infection = False,
+    infection_days: InfectionDays = None,
     target_trough: Annotated[
         float,
         typer.Option(
@@ -555,7 +596,13 @@ def tdm_cmd(
     _patient_checks(age, sex)
     rules = DosingRules(target_trough, target_high, probability, min_dose, dose_step)
     options: dict[str, Any] = {"target_trough": target_trough, "rules": rules}
+    episodes = _episodes(infection_days)
     if dataset is not None:
+        if episodes:
+            raise DataError(
+                "--infection-days: a NONMEM dataset has no infection column, and episodes "
+                "differ by patient; give one patient's --levels and regimen"
+            )
         if levels is not None or dose or every or doses or at or regimen_file:
             raise DataError("--dataset holds the doses and levels: give no --levels or regimen")
         if form is None:
@@ -589,6 +636,7 @@ def tdm_cmd(
         sex=sex,
         phase=phase,
         infection=infection,
+        infection_days=episodes,
         **options,
     )
     if weight is not None:  # after the work, so it never precedes an error line

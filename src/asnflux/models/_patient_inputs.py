@@ -96,6 +96,29 @@ PD_RECORDS = {
 }
 
 
+def check_infection_episodes(episodes: Any, throughout: bool = False) -> None:
+    """Episodes are (start, end) hour pairs, 0 ≤ start < end, finite, in order and apart;
+    with an infection throughout the course there are none."""
+    if episodes and throughout:
+        raise DataError("give an infection throughout the course or episodes, not both")
+    last = -math.inf
+    for ep in episodes:
+        try:
+            a, b = (float(x) for x in ep)
+        except (TypeError, ValueError):
+            raise DataError(f"infection episode {ep!r}: expected (start, end) in hours") from None
+        if not (math.isfinite(a) and math.isfinite(b) and 0 <= a < b):
+            raise DataError(
+                f"infection episode {a / 24:g}-{b / 24:g} days: expected 0 <= start < end"
+            )
+        if a < last:
+            raise DataError(
+                f"infection episodes overlap or are out of order at day {a / 24:g}: give "
+                "them in order, each after the last has ended"
+            )
+        last = b
+
+
 @dataclass
 class Population:
     """Covariates, random effects (standard normal) and antibody onsets of N patients."""
@@ -116,6 +139,9 @@ class Population:
     # the model's reference, induction) and an infection throughout
     phase: str | None = None
     infection: bool = False
+    # Infection episodes instead of one throughout: (start, end) in hours from the start of
+    # the regimen, in order and apart; clearance carries the infection factor inside each
+    infection_h: tuple[tuple[float, float], ...] = ()
 
     @property
     def n(self) -> int:
@@ -141,8 +167,13 @@ class Population:
             z_occ=pick(self.z_occ),
         )
 
+    def infected(self, t_h: float) -> bool:
+        """Whether ``t_h`` (h) lies in an infection: throughout, or inside an episode."""
+        return self.infection or any(a <= t_h < b for a, b in self.infection_h)
+
     def check(self) -> None:
         n = self.n
+        check_infection_episodes(self.infection_h, self.infection)
         for name in ("bsa", "weight", "z_cl", "z_v"):
             arr = np.asarray(getattr(self, name), float)
             if arr.shape != (n,) or not np.all(np.isfinite(arr)):

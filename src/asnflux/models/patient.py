@@ -209,6 +209,11 @@ def build_patient_model(
     events: list[Event] = []
     bsa = values["bsa"]
     params.append(_p("bsa", bsa, "m**2", "body-surface area", "patient covariate"))
+    for i, (start, end) in enumerate(pop.infection_h, start=1):
+        params += [
+            _p(f"infection_from_{i}", start, "h", f"start of infection episode {i}", "course"),
+            _p(f"infection_to_{i}", end, "h", f"end of infection episode {i}", "course"),
+        ]
     act_terms, km_terms, gln_terms = [], [], []
     # The allergy onset parameter of each antibody group (any formulation of it carries it).
     allergy_of = {
@@ -224,6 +229,19 @@ def build_patient_model(
         chains = _chains(regimen, name)
         iov = pop.z_occ is not None and f.iov_cl > 0
         index_of = {id(d): j for j, d in enumerate(regimen.doses)}
+        # Infection episodes (Kloos 2021's time-varying covariate): the factor inside each,
+        # as a rise at its start undone at its end
+        episodes = ""
+        if pop.infection_h and f.infection_cl != 1.0:
+            params.append(
+                _p(f"inf_{k}", f.infection_cl, "dimensionless",
+                   "clearance factor during an infection", f"{f.pk_model}'s infection covariate")
+            )  # fmt: skip
+            episodes = "".join(
+                f" * piecewise(inf_{k}, time >= infection_from_{i}, 1) * "
+                f"piecewise(1 / inf_{k}, time >= infection_to_{i}, 1)"
+                for i in range(1, len(pop.infection_h) + 1)
+            )
         params += [
             _p(f"CL_{k}", cl, "L/h", f"{f.label} clearance", f"typical value scaled ({src})"),
             _p(f"V1_{k}", v1, "L", f"{f.label} central volume", "typical value scaled"),
@@ -287,7 +305,7 @@ def build_patient_model(
                 "rule",
                 assignment=f"piecewise(m1_{k}, time < first_month, 1) * "
                 f"piecewise(m_silent, time >= silent_at_{k}, 1) * "
-                f"piecewise(m_allergy, time >= allergy_at_{k}, 1)",
+                f"piecewise(m_allergy, time >= allergy_at_{k}, 1)" + episodes,
             ),
             _p(
                 f"occ_{k}",

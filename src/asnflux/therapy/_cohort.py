@@ -13,7 +13,7 @@ import pandas as pd
 from .._errors import DataError, SolverError
 from ..knowledge import load_knowledge_base
 from ..models._formulations import formulation, weight_from_bsa
-from ..models._patient_inputs import Population
+from ..models._patient_inputs import Population, check_infection_episodes
 from ._immunogenicity import draw_reactions
 from ._regimen import Regimen
 from ._result import MAX_PATIENTS, SimResult
@@ -32,14 +32,26 @@ def _check_age_sex(age: float | None, sex: str | None) -> None:
         raise DataError(f"sex must be f or m, got {sex!r}")
 
 
+def episodes_h(days: Any) -> tuple[tuple[float, float], ...]:
+    """Infection episodes given as (start, end) day pairs, in hours (checked)."""
+    try:
+        out = tuple((float(a) * 24.0, float(b) * 24.0) for a, b in days)
+    except (TypeError, ValueError):
+        raise DataError(f"infection_days: expected (start, end) day pairs, got {days!r}") from None
+    check_infection_episodes(out)
+    return out
+
+
 def typical_patient(
     bsa: float = 1.0, weight: float | None = None, age: float | None = None,
     sex: str | None = None, phase: str | None = None, infection: bool = False,
+    infection_days: Any = (),
 ) -> Population:  # fmt: skip
     """One patient with random effects at zero and no antibodies. Age (years), sex ("f"
-    or "m"), the treatment phase and an infection throughout the course enter the models
-    that have them as covariates; without them such a model's reference patient is
-    simulated."""
+    or "m"), the treatment phase and an infection throughout the course, or infection
+    episodes ``infection_days`` ((start, end) day pairs from the start of the regimen),
+    enter the models that have them as covariates; without them such a model's reference
+    patient is simulated."""
     if not (bsa > 0):
         raise DataError(f"BSA must be positive, got {bsa:g} m**2")
     if weight is not None and not weight > 0:
@@ -51,7 +63,7 @@ def typical_patient(
         b, w, np.zeros(1), np.zeros(1),
         age_y=None if age is None else np.array([float(age)]),
         female=None if sex is None else np.array([sex == "f"]),
-        phase=phase, infection=bool(infection),
+        phase=phase, infection=bool(infection), infection_h=episodes_h(infection_days),
     )  # fmt: skip
 
 
@@ -67,13 +79,15 @@ def sample_population(
     sex: str | None = None,
     phase: str | None = None,
     infection: bool = False,
+    infection_days: Any = (),
 ) -> tuple[Population, pd.DataFrame]:
     """N patients: log-normal BSA around ``bsa``, age and sex (sampled, or every patient
     ``age`` years old / of ``sex`` "f" or "m" when given), standard-normal random effects,
     and the reactions drawn at each dose (:func:`draw_reactions`: per antibody group, an
     allergy or a silent inactivation from the dose where it happens; with ``p_allergy`` /
     ``p_silent``, the probabilities that a patient given the whole regimen reacts so).
-    ``phase`` and ``infection`` are every patient's (covariates of Kloos 2021's PEG)."""
+    ``phase`` and ``infection`` (or the episodes ``infection_days``, (start, end) day
+    pairs) are every patient's (covariates of Kloos 2021's PEG)."""
     for name, p in (("p_allergy", p_allergy), ("p_silent", p_silent)):
         if p is not None and not 0 <= p <= 1:
             raise DataError(f"{name} must be a probability between 0 and 1, got {p:g}")
@@ -101,7 +115,7 @@ def sample_population(
         female = np.full(n, sex == "f")
     pop = Population(
         b, weight_from_bsa(b), rng.normal(size=n), rng.normal(size=n), age_y=ages, female=female,
-        phase=phase, infection=bool(infection),
+        phase=phase, infection=bool(infection), infection_h=episodes_h(infection_days),
     )  # fmt: skip
     table = {
         "bsa_m2": b,
@@ -115,6 +129,9 @@ def sample_population(
         table["phase"] = np.full(n, phase)
     if infection:
         table["infection"] = np.full(n, True)
+    if pop.infection_h:
+        shown = ",".join(f"{a / 24:g}-{b / 24:g}" for a, b in pop.infection_h)
+        table["infection_days"] = np.full(n, shown)
     reactions = draw_reactions(
         regimen, n, rng, enabled=immunogenicity, p_allergy=p_allergy, p_silent=p_silent
     )
@@ -248,6 +265,9 @@ class CohortResult:
             "covariates": {
                 "phase": str(self.patients["phase"].iloc[0]) if "phase" in self.patients else None,
                 "infection": "infection" in self.patients,
+                "infection_days": str(self.patients["infection_days"].iloc[0])
+                if "infection_days" in self.patients
+                else None,
             },
             "endpoints": endpoints,
         }
@@ -268,6 +288,7 @@ def run_cohort(
     sex: str | None = None,
     phase: str | None = None,
     infection: bool = False,
+    infection_days: Any = (),
     progress: Callable[[int, int], None] | None = None,
     backend: str = "compiled",
     scheduler: str | None = None,
@@ -287,7 +308,7 @@ def run_cohort(
         raise DataError(f"threshold must be a finite positive activity, got {threshold:g} IU/mL")
     pop, table = sample_population(
         n, seed, regimen, bsa, immunogenicity, p_allergy, p_silent, age=age, sex=sex,
-        phase=phase, infection=infection,
+        phase=phase, infection=infection, infection_days=infection_days,
     )  # fmt: skip
     sim = simulate(
         pop,

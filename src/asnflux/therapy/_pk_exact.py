@@ -86,9 +86,10 @@ class ExactPK:
             raise DataError(f"{f.name}: a per-dose clearance clock needs one compartment")
         self.xd = np.zeros((n, 0, 2))  # per dose: depot, central (IU)
         self.t_dose = np.zeros(0)  # h, one per column of xd
+        self.episodes = pop.infection_h  # infection episodes (h): the factor inside each
         self.silent_mult = kb_mult["silent"]
         self.allergy_mult = kb_mult["allergy"]
-        self._phi: dict[tuple[bool, float, float], Array] = {}
+        self._phi: dict[tuple[bool, bool, float, float], Array] = {}
         self._pattern: tuple[Any, ...] | None = None
         self._assembled: Array = np.zeros((0, 3, 3))
 
@@ -122,10 +123,15 @@ class ExactPK:
             a[:, 1, 1] = -k10
         return a
 
+    def _in_episode(self, t_mid: float) -> bool:
+        return self.f.infection_cl != 1.0 and any(a <= t_mid < b for a, b in self.episodes)
+
     def cl_multiplier(self, t_mid: float, silent: Any, allergic: Any) -> Array:
         m = np.ones_like(self.cl)
         if self.f.cl_first_month != 1.0 and t_mid < FIRST_MONTH_H:
             m = m * self.f.cl_first_month
+        if self._in_episode(t_mid):
+            m = m * self.f.infection_cl
         m = np.where(silent, m * self.silent_mult, m)
         return np.where(allergic, m * self.allergy_mult, m)
 
@@ -168,7 +174,8 @@ class ExactPK:
             self.x[:, 0], self.x[:, 1] = self._one_compartment(self.x[:, 0], self.x[:, 1], k10, h)
             return
         first = bool(t_mid < FIRST_MONTH_H and self.f.cl_first_month != 1.0)
-        pattern = (first, h, hash(silent.tobytes()), hash(allergic.tobytes()))
+        ill = self._in_episode(t_mid)
+        pattern = (first, ill, h, hash(silent.tobytes()), hash(allergic.tobytes()))
         if pattern != self._pattern:
             # Matrices differ only through the clearance multiplier: one exponential per
             # distinct multiplier, assembled per patient, reused until the pattern changes.
@@ -177,7 +184,7 @@ class ExactPK:
             phi = np.empty((len(k10), size, size))
             for j, m in enumerate(uniq):
                 sel = inverse == j
-                key = (first, float(m), h)
+                key = (first, ill, float(m), h)
                 if key not in self._phi:
                     self._phi[key] = expm_batch(self._matrix(self.cl * m / self.v1) * h)
                 phi[sel] = self._phi[key][sel]

@@ -172,7 +172,7 @@ def check_run(pop: Population, regimen: Regimen, days: float, truncate: bool) ->
             f"{late[0].time_h / 24:g}); simulate at least {regimen.doses[-1].time_h / 24:g} days "
             "(--days)"
         )
-    check_course_covariates(regimen, pop.phase, pop.infection)
+    check_course_covariates(regimen, pop.phase, pop.infection, bool(pop.infection_h))
     if pop.z_occ is not None and pop.z_occ.shape[1] < len(regimen.doses):
         raise DataError(
             f"population z_occ has {pop.z_occ.shape[1]} occasion(s) for a regimen of "
@@ -180,14 +180,18 @@ def check_run(pop: Population, regimen: Regimen, days: float, truncate: bool) ->
         )
 
 
-def check_course_covariates(regimen: Regimen, phase: str | None, infection: bool) -> None:
+def check_course_covariates(
+    regimen: Regimen, phase: str | None, infection: bool, episodes: bool = False
+) -> None:
     """A treatment phase or an infection needs a formulation in the regimen whose model has
     that covariate (Kloos 2021's PEG), and a phase that model knows; given to a regimen
     without one it would change nothing, which is refused rather than ignored."""
-    check_covariates_of(regimen.formulations, phase, infection)
+    check_covariates_of(regimen.formulations, phase, infection, episodes)
 
 
-def check_covariates_of(names: Any, phase: str | None, infection: bool) -> None:
+def check_covariates_of(
+    names: Any, phase: str | None, infection: bool, episodes: bool = False
+) -> None:
     """:func:`check_course_covariates` for formulation ``names``."""
     from ..models._formulations import formulation
 
@@ -201,9 +205,10 @@ def check_covariates_of(names: Any, phase: str | None, infection: bool) -> None:
             )
         for f in with_phase:
             f.covariate_cl(None, None, 1, phase)  # an unknown phase is an error
-    if infection and not any(f.infection_cl != 1.0 for f in forms):
+    if (infection or episodes) and not any(f.infection_cl != 1.0 for f in forms):
+        option = "--infection" if infection else "--infection-days"
         raise DataError(
-            "--infection: no formulation of the regimen has an infection covariate (peg with "
+            f"{option}: no formulation of the regimen has an infection covariate (peg with "
             "its default kloos2021 model has)"
         )
 

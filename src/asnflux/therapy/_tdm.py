@@ -32,7 +32,8 @@ from .._repr import CompactRepr
 from .._tables import file_row, finite_numbers, text_column
 from ..knowledge import load_knowledge_base
 from ..models._formulations import Formulation, formulation, weight_from_bsa
-from ._cohort import _check_age_sex
+from ..models._patient_inputs import check_infection_episodes
+from ._cohort import _check_age_sex, episodes_h
 from ._regimen import Dose, Regimen
 from ._result import check_course_covariates
 from ._tdm_model import (
@@ -305,6 +306,7 @@ def tdm(
     sex: str | None = None,
     phase: str | None = None,
     infection: bool = False,
+    infection_days: Any = (),
     target_trough: float | None = None,
     rules: DosingRules | None = None,
     forecast_days: float | None = None,
@@ -313,7 +315,8 @@ def tdm(
     """Fit a patient's levels, forecast, flag and advise the first dose after the last level.
 
     ``phase`` and ``infection`` (the course's treatment phase and an infection throughout
-    it) are covariates of Kloos 2021's PEG model.
+    it), or infection episodes ``infection_days`` ((start, end) day pairs from the start of
+    the regimen), are covariates of Kloos 2021's PEG model.
     ``rules`` sets the target range, probability, rounding step and dose limits;
     ``target_trough`` is its ``target_low`` (default 0.1 IU/mL), given in either place.
     For research use; not a medical device.
@@ -345,7 +348,9 @@ def tdm(
         )
     given, nxt, trough_h = _next_dose(regimen, t_day, where, lambda i: file_row(levels, i))
     f = formulation(nxt.formulation)
-    check_course_covariates(regimen, phase, infection)
+    episodes = episodes_h(infection_days)
+    check_infection_episodes(episodes, bool(infection))
+    check_course_covariates(regimen, phase, infection, bool(episodes))
     who = Covariates(
         float(bsa),
         float(weight_from_bsa(np.array([bsa]))[0]) if weight is None else float(weight),
@@ -353,6 +358,7 @@ def tdm(
         None if sex is None else sex == "f",
         phase,
         bool(infection),
+        episodes,
     )
     return _fit_and_advise(
         f, who, given, nxt, trough_h, t_day, y, censored, rules.resolved(f), forecast_days, seed

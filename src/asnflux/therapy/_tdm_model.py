@@ -53,6 +53,7 @@ class Covariates:
     female: bool | None = None
     phase: str | None = None  # Kloos 2021's treatment phase (None: induction)
     infection: bool = False
+    infection_h: tuple[tuple[float, float], ...] = ()  # infection episodes (h) instead
 
 
 class Predictor:
@@ -89,6 +90,10 @@ class Predictor:
             marks |= {d.time_h + f.peg_split_h for d in self.doses}
         if math.isfinite(silent_from_h):
             marks.add(silent_from_h)
+        # clearance changes at each infection episode's edges
+        source = population if population is not None else who
+        if source is not None:
+            marks |= {t for ep in source.infection_h for t in ep}
         self._marks = sorted(marks)  # before the first dose the activity is 0
 
     def __call__(self, z_cl: Array, z_v: Array, kappa: Array, scale: Array | None = None) -> Array:
@@ -111,6 +116,7 @@ class Predictor:
                 female=None if who.female is None else np.full(m, who.female),
                 phase=who.phase,
                 infection=who.infection,
+                infection_h=who.infection_h,
             )
         # Between marks the rate matrix is constant, so one exact step covers the span,
         # except under Kloos' clearance ramp (evaluated at step midpoints: H_MAX steps).
