@@ -58,10 +58,12 @@ def main() -> None:
     reg = regimen_from_options(form, dose, route, **when)
     pop, _ = sample_population(args.n, args.seed, reg, immunogenicity=True)
     device = jax_device()
-    # warm-up: compile for the chunk's shape and run one chunk
-    first = pop.take(np.arange(min(args.n, JAX_CHUNK)))
+    # warm-up: compile for every shape the run uses (a full chunk and the last, shorter
+    # one; each is padded to a power of two) and run them once
     t0 = time.perf_counter()
-    simulate(first, reg, args.days, keep_traces=False, backend="jax", on_failure="report")
+    for size in sorted({min(args.n, JAX_CHUNK), args.n % JAX_CHUNK} - {0}):
+        part = pop.take(np.arange(size))
+        simulate(part, reg, args.days, keep_traces=False, backend="jax", on_failure="report")
     warm = time.perf_counter() - t0
     t0 = time.perf_counter()
     res = simulate(pop, reg, args.days, keep_traces=False, backend="jax", on_failure="report")

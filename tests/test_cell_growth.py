@@ -86,7 +86,7 @@ def test_the_measured_ratios_are_todays_and_the_measurement_reads_growth():
     """The ratios in the markers are what the model gives (so a change shows), and the
     measurement follows the growth rate (ablation: twice mu_max, about half the doubling
     time; not exactly, as the faster growth draws its supplies lower)."""
-    for t in ("all-blast", "hela", "solid-asns-high"):
+    for t in sorted(CELL_TYPES):
         assert _doubling_h(t) / _cited_h(t) == pytest.approx(SLOWER[t], abs=0.01), t
     k = CELL_TYPES["hela"].key
     mu_max = math.log(2) / _cited_h("hela")

@@ -44,9 +44,28 @@ def test_an_episode_raises_clearance_inside_it_and_only_there():
     assert _rate(ill, 20.0) / _rate(none, 20.0) == pytest.approx(1.0, rel=0.01)
     days = "days_saa_at_or_above_threshold"
     assert throughout.endpoints[days][0] < ill.endpoints[days][0] < none.endpoints[days][0]
-    # ablation: an episode after the course changes nothing, so the rate ratio is 1
-    late = simulate(typical_patient(infection_days=[(40, 45)]), PEG, 28)
+    # ablation: an episode later in the course leaves day 10 alone, so the rate ratio is 1
+    late = simulate(typical_patient(infection_days=[(20, 25)]), PEG, 28)
     assert _rate(late, 10.0) / _rate(none, 10.0) == pytest.approx(1.0, rel=1e-6)
+    with pytest.raises(DataError, match="starts after the simulated 28 days"):
+        simulate(typical_patient(infection_days=[(40, 45)]), PEG, 28)
+
+
+def test_a_one_hour_episode_is_not_stepped_over():
+    """Review finding: as a piecewise factor of time, a short episode in the washout fell
+    between two long steps; as events it bounds them. The simulator against TDM's exact PK
+    (which splits at the edges) after a 1-h episode on day 25 (ablation: without the episode
+    the level differs by more than the agreement)."""
+    f = formulation("peg")
+    pop = typical_patient(infection_days=[(25.0, 25.0 + 1 / 24)])
+    times = np.array([700.0])
+    sim = simulate(pop, PEG, 30, sample_times_h=times, keep_traces=False).samples
+    exact = Predictor(f, None, PEG.doses, times, population=pop)(
+        np.zeros(1), np.zeros(1), np.zeros((1, 1))
+    )
+    np.testing.assert_allclose(sim, exact, rtol=2e-5)
+    plain = simulate(typical_patient(), PEG, 30, sample_times_h=times, keep_traces=False).samples
+    assert abs(plain[0, 0] / sim[0, 0] - 1) > 1e-3
 
 
 def test_the_exported_sbml_carries_the_episodes():
@@ -156,3 +175,30 @@ def test_tdm_of_one_patient_takes_episodes(cli, tmp_path):
               "--infection-days", "6-16")  # fmt: skip
     assert bad.code != 0
     assert "--infection-days: a NONMEM dataset has no infection column" in bad.err
+
+
+def test_population_take_keeps_every_per_patient_field():
+    """``Population.take`` picks every per-patient array (a field added later must be
+    added there too: this loops over the dataclass's fields) and accepts a mask."""
+    import dataclasses
+
+    from asnflux.therapy import sample_population
+
+    reg = regimen_from_options("peg", "2500 IU/m**2", "iv", at="0,14")
+    pop, _ = sample_population(6, 2, reg, infection_days=[(3, 5)])
+    pop.z_occ = np.arange(12.0).reshape(6, 2)
+    rows = np.array([4, 1])
+    part = pop.take(rows)
+    for fld in dataclasses.fields(Population):
+        whole, picked = getattr(pop, fld.name), getattr(part, fld.name)
+        if isinstance(whole, np.ndarray):
+            np.testing.assert_array_equal(picked, whole[rows], err_msg=fld.name)
+        elif isinstance(whole, dict):
+            for key, arr in whole.items():
+                np.testing.assert_array_equal(picked[key], arr[rows], err_msg=fld.name)
+        else:  # the course's covariates
+            assert picked == whole, fld.name
+    mask = np.zeros(6, bool)
+    mask[[1, 4]] = True
+    np.testing.assert_array_equal(pop.take(mask).bsa, pop.bsa[[1, 4]])
+    assert pop.take(3).n == 1

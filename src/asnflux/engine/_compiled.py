@@ -34,9 +34,20 @@ __all__ = ["CompiledModel", "compile_model"]
 CHUNK = 2_000
 
 #: Ensemble backends: ``numba`` (generated code compiled by numba, members in parallel on
-#: all cores) and ``jax`` (the same model and scheme as one XLA program vmapped over the
+#: all cores; also called ``compiled``, its name in the therapy and cell layers and the
+#: CLI) and ``jax`` (the same model and scheme as one XLA program vmapped over the
 #: members, on a GPU when JAX has one).
 BACKENDS = ("numba", "jax")
+_ALIASES = {"compiled": "numba"}
+
+
+def backend_name(backend: str, names: tuple[str, ...] = ("compiled", "jax")) -> str:
+    """The engine backend of ``backend`` (``compiled`` is ``numba``); ``names`` are the
+    caller's spellings, listed in the one-line error for anything else."""
+    name = _ALIASES.get(backend, backend)
+    if backend not in names or name not in BACKENDS:
+        raise DataError(f"backend must be one of {', '.join(names)}, got {backend!r}")
+    return name
 
 
 @dataclass(frozen=True)
@@ -178,8 +189,7 @@ class CompiledModel:
     # -- running ------------------------------------------------------------------------
     def kernel(self, outputs: list[str], backend: str = "numba") -> Any:
         """The compiled kernel of ``outputs`` on ``backend`` (see :data:`BACKENDS`)."""
-        if backend not in BACKENDS:
-            raise DataError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        backend = backend_name(backend, (*BACKENDS, *_ALIASES))
         key = (backend, *outputs)
         if key not in self._kernels:
             unknown = [o for o in outputs if o not in self._selectable]

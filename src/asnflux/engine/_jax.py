@@ -6,13 +6,15 @@ The model's functions are generated from the same symbolic system as the numba k
 and the durations' conditions, printed by sympy's JAX printer with common subexpressions
 shared — and the integrator is the same RODAS4 scheme with the same error control, step
 size controller, event boundaries, dense output and duration bisection as
-:mod:`asnflux.engine._rodas`, written as ``lax.while_loop`` over one member and mapped
-over the members with ``jax.vmap``, then compiled once by XLA per model, output selection
-and array shapes. The iteration matrix is dense and factorised by LU with partial
-pivoting (``jax.scipy.linalg.lu_factor``), the form batched linear algebra takes on a GPU.
-Arithmetic is in double precision (JAX's ``jax_enable_x64`` is switched on when the
-backend is first used). A chunk's members are padded to a power of two (at most the
-chunk size), so that XLA compiles a few shapes, not one per chunk length.
+:mod:`asnflux.engine._rodas` (whose coefficients it uses), written as ``lax.while_loop``
+over one member's steps inside a ``lax.scan`` over the output times and mapped over the
+members with ``jax.vmap``, then compiled once by XLA per model, output selection and array
+shapes. The iteration matrix is dense and factorised by LU with partial pivoting
+(``jax.scipy.linalg.lu_factor``, the form batched linear algebra takes on a GPU) where the
+numba kernel uses its planned sparse LU. Arithmetic is in double precision (JAX's
+``jax_enable_x64`` is switched on, for the whole process, when the backend is first
+used). A chunk's members are padded to the next power of two, so that XLA compiles a few
+shapes, not one per chunk length.
 """
 
 from __future__ import annotations
@@ -27,29 +29,31 @@ import sympy as sp
 from sympy.printing.numpy import JaxPrinter
 
 from .._errors import DataError
+from . import _rodas as R
 from ._symbolic import SymbolicSystem, event_branches, structure_key
 
 __all__ = ["JaxKernel", "jax_device"]
 
-# RODAS4 (Hairer & Wanner 1996, §IV.7), the coefficients of asnflux.engine._rodas
-_GAMMA = 0.25
+# RODAS4 (Hairer & Wanner 1996, §IV.7): the numba integrator's own coefficients
+_GAMMA = R.GAMMA
 _A = (
-    (1.544,),
-    (0.9466785280815826, 0.2557011698983284),
-    (3.314825187068521, 2.896124015972201, 0.9986419139977817),
-    (1.221224509226641, 6.019134481288629, 12.53708332932087, -0.687886036105895),
+    (R.A21,),
+    (R.A31, R.A32),
+    (R.A41, R.A42, R.A43),
+    (R.A51, R.A52, R.A53, R.A54),
 )
 _C = (
-    (-5.6688,),
-    (-2.430093356833875, -0.2063599157091915),
-    (-0.1073529058151375, -9.594562251023355, -20.47028614809616),
-    (7.496443313967647, -10.24680431464352, -33.99990352819905, 11.7089089320616),
-    (8.083246795921522, -7.981132988064893, -31.52159432874371, 16.31930543123136,
-     -6.058818238834054),
-)  # fmt: skip
+    (R.C21,),
+    (R.C31, R.C32),
+    (R.C41, R.C42, R.C43),
+    (R.C51, R.C52, R.C53, R.C54),
+    (R.C61, R.C62, R.C63, R.C64, R.C65),
+)
 
-#: Compiled programs of this process, by model structure, outputs and JAX version.
+#: Compiled programs of this process, by model structure, outputs and JAX version (the
+#: most recently built few; XLA's own cache keeps the machine code on disk).
 _PROGRAMS: dict[str, Any] = {}
+_MAX_PROGRAMS = 8
 
 
 def _jax() -> Any:
@@ -161,6 +165,8 @@ class JaxKernel:
             ).encode()
         ).hexdigest()  # fmt: skip
         if key not in _PROGRAMS:
+            while len(_PROGRAMS) >= _MAX_PROGRAMS:
+                _PROGRAMS.pop(next(iter(_PROGRAMS)))
             _PROGRAMS[key] = _program(system, outputs)
         self._program = _PROGRAMS[key]
         self.n_states = len(system.states)
@@ -351,13 +357,17 @@ def _program(system: SymbolicSystem, outputs: list[str]) -> Any:
                 return (status == 0) & (t < t_end) & (ti > t * (1.0 + 1e-14))
 
             c = lax.while_loop(short, step, c)
-            y = c[0][1]
-            tp, hh, ya, yb, fa, fb, dp, g0, c1, c2, reach = c[1]
+            state, dense = c
+            tp, hh, ya, yb, fa, fb, dp, g0, c1, c2, reach = dense
             th = jnp.minimum((ti - tp) / hh, 1.0)
             yy = jnp.concatenate([hermite(th, hh, ya, yb, fa, fb), dp + hh * held(th, g0, c1, c2)])
             if clock >= 0:
                 yy = yy.at[clock].set(ti)
-            return c, jnp.where(ti <= reach, yy, y)
+            o = obs(jnp.where(ti <= reach, yy, state[1]), p)
+            # a non-finite output ends the member at once, as on the numba backend
+            bad = (state[7] == 0) & ~jnp.all(jnp.isfinite(o))
+            state = (*state[:7], jnp.where(bad, 3, state[7]))
+            return (state, dense), o
 
         y, e = fire_until(y, jnp.int64(0), 0.0)  # events at the start fire at once
         f0 = rhs(y, p)
@@ -366,10 +376,8 @@ def _program(system: SymbolicSystem, outputs: list[str]) -> Any:
                  -jnp.ones(d), -jnp.ones(d), jnp.float64(-jnp.inf))  # fmt: skip
         state = (zero, y, f0, jnp.float64(h_init), jnp.int64(0), e, jnp.bool_(False),
                  jnp.int64(0))  # fmt: skip
-        (state, _), states = lax.scan(output, (state, dense), t_out)
-        outs = jax.vmap(obs, in_axes=(0, None))(states, p)  # all output times at once
-        status = jnp.where((state[7] == 0) & ~jnp.all(jnp.isfinite(outs)), 3, state[7])
-        return outs, status, state[4]
+        (state, _), outs = lax.scan(output, (state, dense), t_out)
+        return outs, state[7], state[4]
 
     mapped = jax.vmap(member, in_axes=(0, 0, 0, None, None, None, None, None, None, None))
     return jax.jit(mapped)

@@ -148,8 +148,9 @@ class Population:
         return len(self.bsa)
 
     def take(self, rows: Any) -> Population:
-        """The patients at ``rows`` (indices), with everything drawn for them."""
-        idx = np.asarray(rows, np.int64)
+        """The patients at ``rows`` (indices, a slice or a boolean mask), with everything
+        drawn for them; the course's covariates (phase, infection) stay as they are."""
+        idx = np.atleast_1d(np.arange(self.n)[rows])
 
         def pick(a: Any) -> Any:
             return None if a is None else np.asarray(a)[idx]
@@ -166,10 +167,6 @@ class Population:
             female=pick(self.female),
             z_occ=pick(self.z_occ),
         )
-
-    def infected(self, t_h: float) -> bool:
-        """Whether ``t_h`` (h) lies in an infection: throughout, or inside an episode."""
-        return self.infection or any(a <= t_h < b for a, b in self.infection_h)
 
     def check(self) -> None:
         n = self.n

@@ -257,8 +257,9 @@ def simulate_cell_ensemble(
         raise DataError(f"hours must be a positive number, got {hours!r}")
     if points_per_hour < 1:
         raise DataError("points_per_hour must be ≥ 1")
-    if backend not in ("compiled", "jax"):
-        raise DataError(f"backend must be compiled or jax, got {backend!r}")
+    from ..engine._compiled import backend_name
+
+    engine_backend = backend_name(backend)
     from ..network import to_sbml
 
     model = _built(replace(config, overrides={}), to_sbml)[0]
@@ -281,7 +282,7 @@ def simulate_cell_ensemble(
         on_failure=on_failure,
         scheduler=scheduler,
         progress=progress,
-        backend="numba" if backend == "compiled" else backend,
+        backend=engine_backend,
     )
     for key, arr in arrays.items():
         ds[f"value_{key}"] = ("member", np.broadcast_to(arr, (ds.sizes["member"],)))

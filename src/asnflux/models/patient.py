@@ -209,11 +209,7 @@ def build_patient_model(
     events: list[Event] = []
     bsa = values["bsa"]
     params.append(_p("bsa", bsa, "m**2", "body-surface area", "patient covariate"))
-    for i, (start, end) in enumerate(pop.infection_h, start=1):
-        params += [
-            _p(f"infection_from_{i}", start, "h", f"start of infection episode {i}", "course"),
-            _p(f"infection_to_{i}", end, "h", f"end of infection episode {i}", "course"),
-        ]
+    infected: dict[str, str] = {}  # per formulation with the covariate: its factor's id
     act_terms, km_terms, gln_terms = [], [], []
     # The allergy onset parameter of each antibody group (any formulation of it carries it).
     allergy_of = {
@@ -229,19 +225,20 @@ def build_patient_model(
         chains = _chains(regimen, name)
         iov = pop.z_occ is not None and f.iov_cl > 0
         index_of = {id(d): j for j, d in enumerate(regimen.doses)}
-        # Infection episodes (Kloos 2021's time-varying covariate): the factor inside each,
-        # as a rise at its start undone at its end
+        # Infection episodes (Kloos 2021's time-varying covariate): a clearance factor set
+        # by events at each episode's start and end, so the edges are step boundaries
         episodes = ""
         if pop.infection_h and f.infection_cl != 1.0:
-            params.append(
+            ill_at_start = pop.infection_h[0][0] == 0.0
+            params += [
                 _p(f"inf_{k}", f.infection_cl, "dimensionless",
-                   "clearance factor during an infection", f"{f.pk_model}'s infection covariate")
-            )  # fmt: skip
-            episodes = "".join(
-                f" * piecewise(inf_{k}, time >= infection_from_{i}, 1) * "
-                f"piecewise(1 / inf_{k}, time >= infection_to_{i}, 1)"
-                for i in range(1, len(pop.infection_h) + 1)
-            )
+                   "clearance factor during an infection", f"{f.pk_model}'s infection covariate"),
+                _p(f"infm_{k}", f.infection_cl if ill_at_start else 1.0, "dimensionless",
+                   "clearance factor of the infection state now", "set at each episode's edges",
+                   variable=True),
+            ]  # fmt: skip
+            infected[f"infm_{k}"] = f"inf_{k}"
+            episodes = f" * infm_{k}"
         params += [
             _p(f"CL_{k}", cl, "L/h", f"{f.label} clearance", f"typical value scaled ({src})"),
             _p(f"V1_{k}", v1, "L", f"{f.label} central volume", "typical value scaled"),
@@ -424,6 +421,10 @@ def build_patient_model(
         act_terms.append(f"saa_{k}")
         km_terms.append(f"saa_{k} * Km_{k}")
         gln_terms.append(f"saa_{k} * glut_{k}")
+    for i, (start, end) in enumerate(pop.infection_h if infected else (), start=1):
+        if start > 0:  # an episode from time zero is the factor's initial value
+            events.append(Event(f"infection_{i}_start", start, dict(infected), "infection"))
+        events.append(Event(f"infection_{i}_end", end, dict.fromkeys(infected, "1"), "recovery"))
     from ..knowledge import load_knowledge_base
 
     kb = load_knowledge_base()

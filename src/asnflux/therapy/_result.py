@@ -173,6 +173,12 @@ def check_run(pop: Population, regimen: Regimen, days: float, truncate: bool) ->
             "(--days)"
         )
     check_course_covariates(regimen, pop.phase, pop.infection, bool(pop.infection_h))
+    after = [a for a, _ in pop.infection_h if a >= end_h]
+    if after:
+        raise DataError(
+            f"infection episode from day {after[0] / 24:g} starts after the simulated "
+            f"{days:g} days; leave it out or simulate longer (--days)"
+        )
     if pop.z_occ is not None and pop.z_occ.shape[1] < len(regimen.doses):
         raise DataError(
             f"population z_occ has {pop.z_occ.shape[1]} occasion(s) for a regimen of "

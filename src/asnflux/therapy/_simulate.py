@@ -137,8 +137,9 @@ def simulate(
 
     if on_failure not in ("raise", "report"):
         raise DataError(f"on_failure must be 'raise' or 'report', got {on_failure!r}")
-    if backend not in BACKENDS:
-        raise DataError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    from ..engine._compiled import backend_name
+
+    engine_backend = backend_name(backend, BACKENDS)
     check_run(pop, regimen, days, truncate)
     for name, value in (
         ("record_every_h", record_every_h),
@@ -220,9 +221,9 @@ def simulate(
     plan = _Plan(
         grid, at(trace_grid), at(day_t), at(monitor_grid), at(pre(samples_t)), monitor_t,
         samples_t == 0, keep_traces, samples is not None, at_zero, float(threshold),
-        "numba" if backend == "compiled" else backend,
+        engine_backend,
     )  # fmt: skip
-    chunk = CHUNK if backend == "compiled" else JAX_CHUNK
+    chunk = JAX_CHUNK if engine_backend == "jax" else CHUNK
 
     def payloads() -> Any:
         for start in range(0, n, chunk):
@@ -329,6 +330,7 @@ def _chunk(compiled: Any, payload: tuple[Any, ...]) -> dict[str, Any]:
         atol=ATOL,
         on_failure="report",
         backend=plan.backend,
+        chunk=max(1, len(blasts0)),  # the caller's chunk, in one piece
     )
     out = {k: ds[k].values for k in _OUTPUTS}
     traces = (
