@@ -114,7 +114,8 @@ def test_tdms_exact_pk_follows_the_episodes():
     [
         (["--infection-days", "14-7"], "--infection-days '14-7': expected START-END in days"),
         (["--infection-days", "7"], "--infection-days '7': expected START-END in days"),
-        (["--infection-days", "7-14,10-20"], "infection episodes overlap or are out of order"),
+        (["--infection-days", "7-14,10-20"], "infection episodes overlap, touch or are out"),
+        (["--infection-days", "7-14,14-20"], "infection episodes overlap, touch or are out"),
         (["--infection-days", "7-14", "--infection"], "throughout the course or episodes, not"),
     ],
 )

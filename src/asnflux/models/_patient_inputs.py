@@ -97,8 +97,9 @@ PD_RECORDS = {
 
 
 def check_infection_episodes(episodes: Any, throughout: bool = False) -> None:
-    """Episodes are (start, end) hour pairs, 0 ≤ start < end, finite, in order and apart;
-    with an infection throughout the course there are none."""
+    """Episodes are (start, end) hour pairs, 0 ≤ start < end, finite, in order and apart
+    (one ending where the next starts is one episode: give it merged); with an infection
+    throughout the course there are none."""
     if episodes and throughout:
         raise DataError("give an infection throughout the course or episodes, not both")
     last = -math.inf
@@ -111,10 +112,11 @@ def check_infection_episodes(episodes: Any, throughout: bool = False) -> None:
             raise DataError(
                 f"infection episode {a / 24:g}-{b / 24:g} days: expected 0 <= start < end"
             )
-        if a < last:
+        if a <= last:  # touching episodes are one: merge them (their edge events would clash)
             raise DataError(
-                f"infection episodes overlap or are out of order at day {a / 24:g}: give "
-                "them in order, each after the last has ended"
+                f"infection episodes overlap, touch or are out of order at day {a / 24:g}: "
+                "give them in order, each starting after the last has ended (merge touching "
+                "ones)"
             )
         last = b
 
