@@ -8,7 +8,7 @@ the agreement of every endpoint with the compiled CPU backend (numba) on a sampl
 patients simulated by both — the largest difference relative to the endpoint's magnitude.
 
     python benchmarks/gpu_cohort.py [--n 1000000] [--sample 500] [--formulation peg]
-                                    [--days 35] [--json]
+                                    [--days 35] [--chunk 16384] [--json]
 
 The regimens are the engine issue's: PEG IV days 0 and 14 (2,500 IU/m²), Erwinia IM every
 2 days × 6 (25,000 IU/m²), native E. coli IM weekly × 5 (10,000 IU/m²); immunogenicity
@@ -45,14 +45,24 @@ def main() -> None:
     ap.add_argument("--formulation", choices=sorted(REGIMENS), default="peg")
     ap.add_argument("--days", type=float, default=35.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--chunk", type=int, default=None,
+        help="patients per JAX program (default: the library's JAX_CHUNK, 16,384); a GPU "
+        "with more memory may run wider chunks faster",
+    )  # fmt: skip
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if not (1 <= args.sample <= args.n):
         ap.error("--sample must be between 1 and --n")
 
     from asnflux.engine._jax import jax_device
-    from asnflux.therapy import regimen_from_options, sample_population, simulate
-    from asnflux.therapy._simulate import JAX_CHUNK
+    from asnflux.therapy import _simulate, regimen_from_options, sample_population, simulate
+
+    if args.chunk is not None:
+        if args.chunk < 1:
+            ap.error("--chunk must be at least 1")
+        _simulate.JAX_CHUNK = args.chunk  # read by simulate at each call
+    chunk = _simulate.JAX_CHUNK
 
     form, dose, route, when = REGIMENS[args.formulation]
     reg = regimen_from_options(form, dose, route, **when)
@@ -61,7 +71,7 @@ def main() -> None:
     # warm-up: compile for every shape the run uses (a full chunk and the last, shorter
     # one; each is padded to a power of two) and run them once
     t0 = time.perf_counter()
-    for size in sorted({min(args.n, JAX_CHUNK), args.n % JAX_CHUNK} - {0}):
+    for size in sorted({min(args.n, chunk), args.n % chunk} - {0}):
         part = pop.take(np.arange(size))
         simulate(part, reg, args.days, keep_traces=False, backend="jax", on_failure="report")
     warm = time.perf_counter() - t0
@@ -84,7 +94,7 @@ def main() -> None:
         "formulation": args.formulation,
         "patients": args.n,
         "days": args.days,
-        "chunk": JAX_CHUNK,
+        "chunk": chunk,
         "warmup_s": round(warm, 2),
         "simulate_s": round(wall, 2),
         "patients_per_s": round(args.n / wall, 1),
