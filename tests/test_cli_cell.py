@@ -163,4 +163,34 @@ def test_cell_ensemble_refuses_bad_ranges(cli, tmp_path, args, message):
 def test_cell_ensemble_output_must_be_netcdf(cli, tmp_path):
     r = cli("cell", "ensemble", "--vary", "kd_max=0.01:0.05", "--output", str(tmp_path / "e.csv"))
     assert r.code == 1
-    assert "an ensemble is written as NetCDF (.nc)" in r.err
+    assert "an ensemble is written as NetCDF (.nc) or Zarr (.zarr)" in r.err
+
+
+def test_cell_ensemble_writes_a_zarr_store_atomically(cli, tmp_path):
+    """Issue #10: an ensemble as a Zarr store, the same values as the NetCDF file; a second
+    run replaces the store whole; a folder that is not a Zarr store is never replaced
+    (ablation of the guard: the folder's file would be lost)."""
+    import xarray as xr
+
+    args = ["cell", "ensemble", "--vary", "kd_max=0.01:0.05", "--n", "3", "--hours", "6"]
+    nc, store = tmp_path / "e.nc", tmp_path / "e.zarr"
+    assert cli(*args, "--output", str(nc)).code == 0
+    r = cli(*args, "--output", str(store))
+    assert r.code == 0, r.err
+    a, b = xr.open_dataset(nc).load(), xr.open_zarr(store).load()
+    np.testing.assert_array_equal(b["Asn_med"].values, a["Asn_med"].values)
+    assert b["Asn_med"].attrs["units"] == "mM"
+    again = cli(*args, "--seed", "2", "--output", str(store))
+    assert again.code == 0, again.err
+    c = xr.open_zarr(store).load()
+    assert not np.array_equal(c["value_kd_max"].values, b["value_kd_max"].values)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no leftovers
+    other = tmp_path / "data.zarr"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine", encoding="utf-8")
+    bad = cli(*args, "--output", str(other))
+    assert bad.code == 1
+    assert bad.err.strip() == (
+        f"error: --output {other}: something other than a Zarr store is there; not replaced"
+    )
+    assert (other / "notes.txt").read_text(encoding="utf-8") == "mine"

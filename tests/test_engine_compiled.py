@@ -516,3 +516,22 @@ def test_strict_and_all_duration_conditions():
     )
     out = compile_model(lone).simulate({}, times=[0.0, 1.0, 5.0], outputs=["t_up"])
     np.testing.assert_allclose(out["t_up"].values[0], [0, 1, 5], atol=1e-9)
+
+
+def test_an_ensemble_is_written_as_netcdf_or_a_zarr_store(features, tmp_path):
+    """``path=`` writes the Dataset as NetCDF or Zarr (the same values); another suffix is
+    refused before any work (issue #10: "written to NetCDF/Zarr")."""
+    import xarray as xr
+
+    _, compiled, _ = features
+    opts = {"times": [0.0, 10.0, 30.0], "outputs": ["A_cyt", "S"]}
+    values = {"k_up": np.array([0.2, 0.4])}
+    ds = compiled.simulate(values, path=str(tmp_path / "e.zarr"), **opts)
+    back = xr.open_zarr(tmp_path / "e.zarr").load()
+    np.testing.assert_array_equal(back["A_cyt"].values, ds["A_cyt"].values)
+    np.testing.assert_array_equal(back["status"].values, ds["status"].values)
+    assert back["A_cyt"].attrs["units"] == "mM"
+    nc = compiled.simulate(values, path=str(tmp_path / "e.nc"), **opts)
+    np.testing.assert_array_equal(xr.open_dataset(tmp_path / "e.nc")["S"].values, nc["S"].values)
+    with pytest.raises(DataError, match=r"path .*e\.csv: an ensemble is written as NetCDF"):
+        compiled.simulate(values, path=str(tmp_path / "e.csv"), **opts)

@@ -13,12 +13,20 @@ import contextlib
 import errno
 import os
 import re
+import shutil
 import stat
 from pathlib import Path
+from typing import Any
 
 from ._errors import DataError
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "check_writable"]
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "check_dataset_path",
+    "check_writable",
+    "write_dataset",
+]
 
 _TMP = re.compile(r"^\..+\.asnflux-(\d+)\.tmp$")
 
@@ -45,7 +53,10 @@ def _clean_stale(folder: Path) -> None:
             m = _TMP.match(entry.name)
             if m and int(m.group(1)) != os.getpid() and not _pid_alive(int(m.group(1))):
                 with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
+                    if entry.is_dir(follow_symlinks=False):  # a Zarr store being written
+                        shutil.rmtree(entry.path)
+                    else:
+                        os.unlink(entry.path)
 
 
 def check_writable(path: str | Path) -> Path:
@@ -130,3 +141,71 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
 def atomic_write_text(path: str | Path, text: str) -> Path:
     """Write UTF-8 ``text`` to ``path`` atomically (see :func:`atomic_write_bytes`)."""
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_dataset(ds: Any, path: str | Path, option: str = "output") -> Path:
+    """Write an xarray Dataset as NetCDF (``.nc``: one file) or Zarr (``.zarr``: a directory
+    store), atomically: the store is written beside the target under a temporary name and
+    renamed into place, so a failure leaves any earlier store as it was. Text variables
+    (``status_text``) are left out: ``status`` holds the same codes.
+
+    Raises
+    ------
+    DataError
+        On another suffix, an unwritable path, or a path holding something other than a
+        Zarr store (a folder is never replaced unless it is one); the message names
+        ``option`` and the path.
+    """
+    target = check_dataset_path(path, option)
+    data = ds.drop_vars([v for v in ("status_text",) if v in ds])
+    if target.suffix.lower() == ".nc":
+        return atomic_write_bytes(target, bytes(data.to_netcdf(engine="scipy")))
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise DataError(f"{option} {target}: folder {folder} does not exist")
+    if target.is_symlink() or (target.exists() and not _is_zarr_store(target)):
+        raise DataError(
+            f"{option} {target}: something other than a Zarr store is there; not replaced"
+        )
+    try:
+        import zarr  # noqa: F401
+    except ImportError:  # pragma: no cover - a dependency of the package
+        raise DataError(f"{option} {target}: writing Zarr needs the 'zarr' package") from None
+    _clean_stale(folder)
+    tmp = folder / f".{target.name}.asnflux-{os.getpid()}.tmp"
+    old = folder / f".{target.name}.asnflux-{os.getpid()}.old.tmp"
+    try:
+        shutil.rmtree(tmp, ignore_errors=True)
+        # Zarr format 2 with consolidated metadata: read by every Zarr implementation
+        data.to_zarr(tmp, mode="w", zarr_format=2, consolidated=True)
+        if target.exists():
+            os.rename(target, old)
+            os.rename(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, target)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not target.exists():
+            os.rename(old, target)
+        raise DataError(f"{option} {target}: cannot write ({exc.strerror or exc})") from None
+    return target
+
+
+def check_dataset_path(path: str | Path, option: str = "output") -> Path:
+    """Check, before any work, that ``path`` names a NetCDF file (``.nc``, writable) or a
+    Zarr store (``.zarr``)."""
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in (".nc", ".zarr"):
+        raise DataError(
+            f"{option} {target}: an ensemble is written as NetCDF (.nc) or Zarr (.zarr)"
+        )
+    if suffix == ".nc":
+        check_writable(target)
+    return target
+
+
+def _is_zarr_store(path: Path) -> bool:
+    """A folder that holds a Zarr group (v3 ``zarr.json`` or v2 ``.zgroup``)."""
+    return path.is_dir() and ((path / "zarr.json").exists() or (path / ".zgroup").exists())

@@ -204,7 +204,7 @@ def ensemble(
             "concentrations in mM); repeatable.",
         ),
     ],
-    output: Annotated[Path, typer.Option(help="Ensemble as NetCDF (.nc).")],
+    output: Annotated[Path, typer.Option(help="Ensemble as NetCDF (.nc) or Zarr (.zarr).")],
     n: Annotated[int, typer.Option("--n", help="Members.", min=1, max=1_000_000)] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of the parameter draws.")] = 1,
     cell_type: CellTypes = None,
@@ -232,11 +232,10 @@ def ensemble(
     """Many parameter sets of one culture on the compiled backend (all cores, Dask or JAX)."""
     import numpy as np
 
+    from .._io import check_dataset_path
     from ..models.cell import simulate_cell_ensemble
 
-    if output.suffix.lower() != ".nc":
-        raise DataError(f"--output {output}: an ensemble is written as NetCDF (.nc)")
-    check_output(output, "table", "--output")
+    check_dataset_path(output, "--output")
     ranges: dict[str, tuple[float, float]] = {}
     for item in vary:
         name, sep, span = item.partition("=")
@@ -267,9 +266,9 @@ def ensemble(
             backend=backend,
         )
     ds.attrs |= {"seed": seed, "vary": "; ".join(vary)}
-    from .._io import atomic_write_bytes
+    from .._io import write_dataset
 
-    atomic_write_bytes(output, bytes(ds.drop_vars("status_text").to_netcdf(engine="scipy")))
+    write_dataset(ds, output, "--output")
     typer.echo(f"wrote {output}", err=True)
     failed = int((ds["status"].values != 0).sum())
     summary = {"members": n, "failed": failed, "hours": hours, "output": str(output)}

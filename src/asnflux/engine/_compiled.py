@@ -228,9 +228,10 @@ class CompiledModel:
 
         ``on_failure="raise"`` raises :class:`SolverError` naming the first failed member;
         ``"report"`` keeps its status and NaN rows. ``path`` also writes the Dataset to a
-        NetCDF file (atomically). Members are integrated ``chunk`` at a time, here on all
-        cores, or with ``scheduler`` on a Dask cluster: ``"local"`` starts a
-        ``distributed.LocalCluster`` of one single-threaded worker per core, a
+        NetCDF file (``.nc``) or a Zarr store (``.zarr``), atomically. Members are
+        integrated ``chunk`` at a time, here on all cores, or with ``scheduler`` on a Dask
+        cluster: ``"local"`` starts a ``distributed.LocalCluster`` of one single-threaded
+        worker per core, a
         ``"tcp://HOST:PORT"`` address uses that cluster's scheduler; chunks carry the
         members' values, and each worker process compiles (or loads) the model once.
         Members are independent, so the results are the same on every executor.
@@ -253,6 +254,10 @@ class CompiledModel:
             raise DataError(f"tolerances must be positive (rtol < 1), got {rtol}, {atol}")
         if chunk < 1:
             raise DataError("chunk must be at least 1 member")
+        if path is not None:
+            from .._io import check_dataset_path
+
+            check_dataset_path(path, "path")  # before the work, not after
         given, size = self._inputs(values or {}, n)
         self.kernel(list(outputs), backend)  # generated and compiled before any chunk
         settings = (tuple(outputs), rtol, atol, max_steps, backend)
@@ -287,9 +292,9 @@ class CompiledModel:
                 progress(stop, size)
         ds = self._dataset(out, status, steps, t, outputs)
         if path is not None:
-            from .._io import atomic_write_bytes
+            from .._io import write_dataset
 
-            atomic_write_bytes(path, bytes(ds.drop_vars("status_text").to_netcdf(engine="scipy")))
+            write_dataset(ds, path, "path")
         return ds
 
     def run_chunk(
