@@ -51,6 +51,7 @@ def test_the_gpu_benchmark_runs_on_jaxs_cpu_at_small_n():
     assert r["failed"] == 0
     assert r["device"] == "cpu"
     assert r["patients_per_s"] > 0
+    assert r["agreement"]["cpu_backend_patients_per_s"] > 0  # the reference, same run
     assert r["agreement"]["sample"] == 16
     assert set(r["agreement"]["per_endpoint"]) == {
         "days_saa_at_or_above_threshold", "days_asn_plasma_below_1uM",

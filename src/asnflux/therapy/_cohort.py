@@ -32,13 +32,14 @@ def _check_age_sex(age: float | None, sex: str | None) -> None:
         raise DataError(f"sex must be f or m, got {sex!r}")
 
 
-def episodes_h(days: Any) -> tuple[tuple[float, float], ...]:
-    """Infection episodes given as (start, end) day pairs, in hours (checked)."""
+def episodes_h(days: Any, throughout: bool = False) -> tuple[tuple[float, float], ...]:
+    """Infection episodes given as (start, end) day pairs, in hours (checked; none with an
+    infection ``throughout``)."""
     try:
         out = tuple((float(a) * 24.0, float(b) * 24.0) for a, b in days)
     except (TypeError, ValueError):
         raise DataError(f"infection_days: expected (start, end) day pairs, got {days!r}") from None
-    check_infection_episodes(out)
+    check_infection_episodes(out, throughout)
     return out
 
 

@@ -32,7 +32,6 @@ from .._repr import CompactRepr
 from .._tables import file_row, finite_numbers, text_column
 from ..knowledge import load_knowledge_base
 from ..models._formulations import Formulation, formulation, weight_from_bsa
-from ..models._patient_inputs import check_infection_episodes
 from ._cohort import _check_age_sex, episodes_h
 from ._regimen import Dose, Regimen
 from ._result import check_course_covariates
@@ -348,8 +347,7 @@ def tdm(
         )
     given, nxt, trough_h = _next_dose(regimen, t_day, where, lambda i: file_row(levels, i))
     f = formulation(nxt.formulation)
-    episodes = episodes_h(infection_days)
-    check_infection_episodes(episodes, bool(infection))
+    episodes = episodes_h(infection_days, bool(infection))
     check_course_covariates(regimen, phase, infection, bool(episodes))
     who = Covariates(
         float(bsa),
